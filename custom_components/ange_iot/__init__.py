@@ -1,0 +1,139 @@
+"""Ånge IoT: LoRaWAN sensors of Ånge municipality as Home Assistant devices."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+
+from .const import (
+    CONF_GATEWAY,
+    CONF_LEAKING_METER,
+    CONF_RESIDENT_NOT_UP,
+    CONF_SEED,
+    CONF_SILENT_DEVICE,
+    CONF_SNOWFALL,
+    CONF_SPEED,
+    DEFAULT_SEED,
+    DEFAULT_SPEED,
+    DOMAIN,
+    GATEWAY_SIMULATED,
+    NONE_OPTION,
+)
+from .coordinator import AngeConfigEntry, AngeHub
+from .gateway import SimulatedGateway
+from .services import async_setup_services
+from .angelib.simulator import Scenario
+
+GATEWAY_MODELS = {GATEWAY_SIMULATED: "Simulated gateway"}
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's services."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool:
+    """Set up one gateway entry with its devices."""
+    hub = AngeHub(hass, entry)
+    await hub.async_setup()
+    entry.runtime_data = hub
+    entry.async_on_unload(hub.async_shutdown)
+
+    if entry.data[CONF_GATEWAY] == GATEWAY_SIMULATED:
+        gateway = SimulatedGateway(
+            hass,
+            hub,
+            seed=entry.data.get(CONF_SEED, DEFAULT_SEED),
+            speed=float(entry.options.get(CONF_SPEED, DEFAULT_SPEED)),
+        )
+        hub.gateway = gateway
+        gateway.async_start()
+        apply_simulation_options(hub)
+        entry.async_on_unload(gateway.async_stop)
+
+    gateway_device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, hub.gateway_id)},
+        name=entry.title,
+        manufacturer="Ånge IoT",
+        model=GATEWAY_MODELS[entry.data[CONF_GATEWAY]],
+        entry_type=dr.DeviceEntryType.SERVICE,
+    )
+    hub.gateway_device_id = gateway_device.id
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    hub.applied_subentries = _subentry_snapshot(entry)
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool:
+    """Unload a gateway entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: AngeConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow deleting a sensor device from the UI; it removes the device's subentry."""
+    hub = entry.runtime_data
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        if identifier == hub.gateway_id:
+            return False  # the gateway goes with its entry
+        if subentry_id := hub.subentry_ids.get(identifier):
+            hass.config_entries.async_remove_subentry(entry, subentry_id)
+    return True
+
+
+def _subentry_snapshot(entry: AngeConfigEntry) -> dict[str, tuple[str, dict[str, object]]]:
+    return {sid: (s.title, dict(s.data)) for sid, s in entry.subentries.items()}
+
+
+def apply_simulation_options(hub: AngeHub) -> None:
+    """Make the running simulator match the entry's options (speed and scenarios)."""
+    gateway = hub.gateway
+    if gateway is None or gateway.simulator is None:
+        return
+    options = hub.entry.options
+    speed = float(options.get(CONF_SPEED, DEFAULT_SPEED))
+    if speed != gateway.speed:
+        gateway.async_set_speed(speed)
+    simulator = gateway.simulator
+    wanted: set[tuple[Scenario, str]] = set()
+    for key, scenario in (
+        (CONF_RESIDENT_NOT_UP, Scenario.RESIDENT_NOT_UP),
+        (CONF_SILENT_DEVICE, Scenario.SENSOR_SILENT),
+        (CONF_LEAKING_METER, Scenario.LEAK),
+    ):
+        target = options.get(key, NONE_OPTION)
+        if target and target != NONE_OPTION:
+            wanted.add((scenario, target))
+    if options.get(CONF_SNOWFALL):
+        wanted.add((Scenario.SNOWFALL, ""))
+    for scenario_name, target in simulator.active_scenarios():
+        key = (Scenario(scenario_name), target)
+        if key not in wanted and key in hub.option_scenarios:
+            gateway.async_set_scenario(key[0], False, target)
+    for scenario, target in wanted - {
+        (Scenario(s), t) for s, t in simulator.active_scenarios()
+    }:
+        gateway.async_set_scenario(scenario, True, target)
+    hub.option_scenarios = wanted
+
+
+async def _async_update_listener(hass: HomeAssistant, entry: AngeConfigEntry) -> None:
+    """Options change in place; added, changed or removed devices reload the entry."""
+    hub = entry.runtime_data
+    if _subentry_snapshot(entry) != hub.applied_subentries:
+        await hass.config_entries.async_reload(entry.entry_id)
+        return
+    apply_simulation_options(hub)

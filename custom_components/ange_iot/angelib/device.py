@@ -1,0 +1,192 @@
+"""Per-device state: latest values, last seen, availability, volume guard.
+
+Pure and serialisable, so the HA layer can persist it with ``Store`` and recompute
+availability after a restart from the stored last-seen time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .catalog import MODELS, Model
+from .uplink import Uplink
+
+DEFAULT_MISSED_REPORTS = 3
+DEDUP_MEMORY = 32  # recent (fCnt, payload) pairs remembered per device
+
+# Fields whose change counts as "someone is up and about".
+ACTIVITY_DOOR = "door"
+
+
+@dataclass(slots=True, kw_only=True)
+class DeviceConfig:
+    """What the facility manager configured for one device."""
+
+    dev_eui: str
+    model_id: str
+    name: str
+    report_interval_s: int | None = None  # None: the model's default
+    missed_reports: int = DEFAULT_MISSED_REPORTS
+    invert_door: bool = False
+    mounting_height_mm: int | None = None
+    area: str | None = None  # apartment label, building or lot (no resident names)
+
+    @property
+    def model(self) -> Model:
+        """The catalogue entry (raises KeyError for an unknown model id)."""
+        return MODELS[self.model_id]
+
+    @property
+    def interval(self) -> timedelta:
+        """The expected time between two reports."""
+        return timedelta(seconds=self.report_interval_s or self.model.report_interval_s)
+
+    @property
+    def silence_limit(self) -> timedelta:
+        """How long the device may be silent before it is unavailable."""
+        return self.interval * max(1, self.missed_reports)
+
+
+@dataclass(slots=True)
+class ApplyResult:
+    """What one decoded uplink changed."""
+
+    fields: dict[str, Any]
+    activity: bool
+    volume_rejected: float | None = None  # a decreasing reading that was not applied
+
+
+@dataclass(slots=True, kw_only=True)
+class DeviceState:
+    """Latest known state of one device."""
+
+    last_seen: datetime | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    rssi: float | None = None
+    snr: float | None = None
+    fcnt: int | None = None
+    last_activity: datetime | None = None
+    rejected_frames: int = 0
+    volume_decreased: bool = False
+    rejected_volume: float | None = None
+    recent: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=DEDUP_MEMORY))
+
+    def is_duplicate(self, uplink: Uplink) -> bool:
+        """True for an uplink already applied (same fCnt and payload seen recently).
+
+        An fCnt reset after a rejoin carries a different payload and is not a duplicate.
+        """
+        return (uplink.fcnt, uplink.payload) in self.recent
+
+    def available(self, config: DeviceConfig, now: datetime) -> bool:
+        """Available while the last report is younger than the silence limit."""
+        return self.last_seen is not None and now - self.last_seen < config.silence_limit
+
+    def unavailable_at(self, config: DeviceConfig) -> datetime | None:
+        """When the device goes unavailable unless it reports again."""
+        return None if self.last_seen is None else self.last_seen + config.silence_limit
+
+    def apply(self, config: DeviceConfig, uplink: Uplink, fields: dict[str, Any]) -> ApplyResult:
+        """Merge decoded ``fields`` from ``uplink`` into the state."""
+        self.recent.append((uplink.fcnt, uplink.payload))
+        if self.last_seen is None or uplink.received_at >= self.last_seen:
+            self.last_seen = uplink.received_at
+            self.rssi, self.snr, self.fcnt = uplink.rssi, uplink.snr, uplink.fcnt
+        result = ApplyResult(fields=fields, activity=False)
+        applied = dict(fields)
+        volume = applied.get("volume")
+        if isinstance(volume, float | int):
+            previous = self.values.get("volume")
+            if isinstance(previous, float | int) and volume < previous:
+                # A meter swap or a bad frame: never feed a decrease into statistics.
+                del applied["volume"]
+                self.volume_decreased = True
+                self.rejected_volume = float(volume)
+                result.volume_rejected = float(volume)
+            else:
+                self.volume_decreased = False
+                self.rejected_volume = None
+        if is_activity(self.values, applied):
+            result.activity = True
+            if self.last_activity is None or uplink.received_at > self.last_activity:
+                self.last_activity = uplink.received_at
+        self.values.update(applied)
+        return result
+
+    def accept_volume(self) -> None:
+        """Accept a lower meter reading as the new baseline (meter replaced)."""
+        if self.rejected_volume is not None:
+            self.values["volume"] = self.rejected_volume
+        self.volume_decreased = False
+        self.rejected_volume = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-safe snapshot for persistence (dedup memory is not kept)."""
+        return {
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "last_activity": self.last_activity.isoformat() if self.last_activity else None,
+            "values": {k: v for k, v in self.values.items() if k not in NOT_PERSISTED},
+            "rssi": self.rssi,
+            "snr": self.snr,
+            "fcnt": self.fcnt,
+            "rejected_frames": self.rejected_frames,
+            "volume_decreased": self.volume_decreased,
+            "rejected_volume": self.rejected_volume,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceState:
+        """Rebuild a snapshot written by ``as_dict``; tolerant of missing keys."""
+
+        def when(key: str) -> datetime | None:
+            value = data.get(key)
+            try:
+                return datetime.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                return None
+
+        values = data.get("values")
+        return cls(
+            last_seen=when("last_seen"),
+            last_activity=when("last_activity"),
+            values=dict(values) if isinstance(values, dict) else {},
+            rssi=_num(data.get("rssi")),
+            snr=_num(data.get("snr")),
+            fcnt=data.get("fcnt") if isinstance(data.get("fcnt"), int) else None,
+            rejected_frames=int(data.get("rejected_frames") or 0),
+            volume_decreased=bool(data.get("volume_decreased")),
+            rejected_volume=_num(data.get("rejected_volume")),
+        )
+
+
+# Hourly logs are history, not state: they belong to statistics, not to the snapshot.
+NOT_PERSISTED = frozenset({"volume_log_m3", "volume_log_times", "history"})
+
+
+def _num(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def is_activity(previous: dict[str, Any], fields: dict[str, Any]) -> bool:
+    """Does this report show a person moving: motion, presence, or a door change?"""
+    count = fields.get("motion_count")
+    if isinstance(count, int) and count > 0:
+        return True
+    if fields.get("presence") is True or fields.get("close_proximity") is True:
+        return True
+    occupancy = fields.get("occupancy")
+    if isinstance(occupancy, int) and occupancy >= 1:
+        return True
+    return (
+        ACTIVITY_DOOR in fields
+        and ACTIVITY_DOOR in previous
+        and fields[ACTIVITY_DOOR] != previous[ACTIVITY_DOOR]
+    )
+
+
+def snow_depth_cm(distance_mm: float, mounting_height_mm: float) -> float:
+    """Snow depth from an ultrasonic distance: mounting height minus distance, >= 0."""
+    return round(max(0.0, (mounting_height_mm - distance_mm) / 10), 1)

@@ -1,0 +1,1 @@
+"""Parsers (and, for the simulator, builders) of LoRaWAN network-server messages."""

@@ -1,0 +1,173 @@
+"""Binary sensor platform of Ånge IoT: motion, presence, doors, leaks and meter alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .angelib.catalog import Kind
+from .angelib.device import DeviceConfig
+from .angelib.pipeline import TrackedDevice
+from .coordinator import AngeConfigEntry, AngeHub
+from .entity import AngeDeviceEntity
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class AngeBinarySensorEntityDescription(BinarySensorEntityDescription):
+    """Describes one binary sensor of a LoRaWAN device."""
+
+    is_on_fn: Callable[[TrackedDevice], bool | None]
+    exists_fn: Callable[[DeviceConfig], bool] | None = None
+
+
+def _flag(name: str) -> Callable[[TrackedDevice], bool | None]:
+    def is_on(device: TrackedDevice) -> bool | None:
+        value = device.state.values.get(name)
+        return value if isinstance(value, bool) else None
+
+    return is_on
+
+
+def _door(name: str) -> Callable[[TrackedDevice], bool | None]:
+    def is_on(device: TrackedDevice) -> bool | None:
+        value = device.state.values.get(name)
+        if not isinstance(value, bool):
+            return None
+        return value != device.config.invert_door
+
+    return is_on
+
+
+def _motion(device: TrackedDevice) -> bool | None:
+    count = device.state.values.get("motion_count")
+    return count > 0 if isinstance(count, int) else None
+
+
+def _occupancy(device: TrackedDevice) -> bool | None:
+    value = device.state.values.get("occupancy")
+    return value >= 1 if isinstance(value, int) else None
+
+
+def _problem(key: str, **kwargs: object) -> AngeBinarySensorEntityDescription:
+    return AngeBinarySensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=kwargs.pop("device_class", BinarySensorDeviceClass.PROBLEM),  # type: ignore[arg-type]
+        is_on_fn=_flag(key),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+BINARY_SENSORS: tuple[AngeBinarySensorEntityDescription, ...] = (
+    AngeBinarySensorEntityDescription(
+        key="motion",
+        translation_key="motion",
+        device_class=BinarySensorDeviceClass.MOTION,
+        is_on_fn=_motion,
+        exists_fn=lambda c: "motion_count" in c.model.fields,
+    ),
+    AngeBinarySensorEntityDescription(
+        key="occupancy",
+        translation_key="occupancy",
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        is_on_fn=_occupancy,
+    ),
+    AngeBinarySensorEntityDescription(
+        key="presence",
+        translation_key="presence",
+        device_class=BinarySensorDeviceClass.PRESENCE,
+        is_on_fn=_flag("presence"),
+    ),
+    AngeBinarySensorEntityDescription(
+        key="close_proximity",
+        translation_key="close_proximity",
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        is_on_fn=_flag("close_proximity"),
+    ),
+    AngeBinarySensorEntityDescription(
+        key="door",
+        translation_key="door",
+        device_class=BinarySensorDeviceClass.DOOR,
+        is_on_fn=_door("door"),
+    ),
+    AngeBinarySensorEntityDescription(
+        key="door_alarm",
+        translation_key="door_alarm",
+        device_class=BinarySensorDeviceClass.DOOR,
+        is_on_fn=_door("door_alarm"),
+        entity_registry_enabled_default=False,
+    ),
+    AngeBinarySensorEntityDescription(
+        key="water_leak",
+        translation_key="water_leak",
+        device_class=BinarySensorDeviceClass.MOISTURE,
+        is_on_fn=_flag("water_leak"),
+    ),
+    _problem("tilt", entity_category=EntityCategory.DIAGNOSTIC),
+    _problem("leak"),
+    _problem("burst"),
+    _problem("dry"),
+    _problem("reverse_flow"),
+    _problem("tamper", device_class=BinarySensorDeviceClass.TAMPER),
+    _problem("freeze"),
+    _problem("permanent_error"),
+    _problem("low_battery", device_class=BinarySensorDeviceClass.BATTERY),
+    AngeBinarySensorEntityDescription(
+        key="volume_decreased",
+        translation_key="volume_decreased",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda d: d.state.volume_decreased,
+        exists_fn=lambda c: c.model.kind is Kind.WATER_METER,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: AngeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors of every configured device."""
+    hub = entry.runtime_data
+    for dev_eui, subentry_id in hub.subentry_ids.items():
+        config = hub.device(dev_eui).config
+        async_add_entities(
+            (
+                AngeBinarySensorEntity(hub, dev_eui, description)
+                for description in BINARY_SENSORS
+                if (
+                    description.exists_fn(config)
+                    if description.exists_fn
+                    else description.key in config.model.fields
+                )
+            ),
+            config_subentry_id=subentry_id,
+        )
+
+
+class AngeBinarySensorEntity(AngeDeviceEntity, BinarySensorEntity):
+    """A binary sensor of a LoRaWAN device."""
+
+    entity_description: AngeBinarySensorEntityDescription
+
+    def __init__(
+        self, hub: AngeHub, dev_eui: str, description: AngeBinarySensorEntityDescription
+    ) -> None:
+        """Bind the description."""
+        super().__init__(hub, dev_eui, description)
+
+    @property
+    def is_on(self) -> bool | None:
+        """The latest state from the device."""
+        return self.entity_description.is_on_fn(self.device)

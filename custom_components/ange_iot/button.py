@@ -1,0 +1,50 @@
+"""Button platform of Ånge IoT: accept a water meter's lower reading after a swap."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .angelib.catalog import Kind
+from .coordinator import AngeConfigEntry
+from .entity import AngeDeviceEntity
+
+PARALLEL_UPDATES = 1
+
+ACCEPT_READING = ButtonEntityDescription(
+    key="accept_meter_reading",
+    translation_key="accept_meter_reading",
+    entity_category=EntityCategory.CONFIG,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: AngeConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the button to every water meter."""
+    hub = entry.runtime_data
+    for dev_eui, subentry_id in hub.subentry_ids.items():
+        if hub.device(dev_eui).config.model.kind is Kind.WATER_METER:
+            async_add_entities(
+                [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)],
+                config_subentry_id=subentry_id,
+            )
+
+
+class AngeAcceptReadingButton(AngeDeviceEntity, ButtonEntity):
+    """Take a lower reading as the new baseline (the meter was replaced)."""
+
+    @property
+    def available(self) -> bool:
+        """Pressable whenever a lower reading is waiting to be accepted."""
+        return self.device.state.volume_decreased
+
+    async def async_press(self) -> None:
+        """Accept the reading; the volume sensor continues from it."""
+        self.device.state.accept_volume()
+        async_dispatcher_send(self.hass, self.hub.signal(self.dev_eui))

@@ -1,0 +1,80 @@
+"""Diagnostics of Ånge IoT: configuration and device health, nothing about residents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from .coordinator import AngeConfigEntry
+
+# Identifiers and secrets, and the names/areas a facility manager typed.
+TO_REDACT = {"dev_eui", "api_key", "secret", "webhook_id", "name", "title", "area", "serial_number"}
+# Anything that tells when a resident moved, opened a door or used water.
+RESIDENT_FIELDS = frozenset(
+    {
+        "motion_count",
+        "occupancy",
+        "presence",
+        "close_proximity",
+        "door",
+        "door_alarm",
+        "volume",
+        "volume_log_m3",
+        "volume_log_times",
+        "meter_time",
+    }
+)
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: AngeConfigEntry
+) -> dict[str, Any]:
+    """Configuration, counters and per-device health with identities redacted."""
+    hub = entry.runtime_data
+    now = dt_util.utcnow()
+    devices = []
+    for index, (dev_eui, tracked) in enumerate(sorted(hub.pipeline.devices.items()), start=1):
+        state = tracked.state
+        devices.append(
+            {
+                "device": f"device_{index}",
+                "model": tracked.config.model_id,
+                "report_interval_s": int(tracked.config.interval.total_seconds()),
+                "missed_reports": tracked.config.missed_reports,
+                "invert_door": tracked.config.invert_door,
+                "mounting_height_mm": tracked.config.mounting_height_mm,
+                "available": hub.is_available(dev_eui),
+                "seconds_since_last_seen": (
+                    round((now - state.last_seen).total_seconds()) if state.last_seen else None
+                ),
+                "rssi": state.rssi,
+                "snr": state.snr,
+                "fcnt": state.fcnt,
+                "rejected_frames": state.rejected_frames,
+                "volume_decreased": state.volume_decreased,
+                "fields": sorted(
+                    k if k not in RESIDENT_FIELDS else f"{k} (redacted)" for k in state.values
+                ),
+                "values": {
+                    k: v
+                    for k, v in state.values.items()
+                    if k not in RESIDENT_FIELDS and not isinstance(v, list)
+                },
+            }
+        )
+    return {
+        "entry": {
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": dict(entry.options),
+            "subentries": len(entry.subentries),
+        },
+        "gateway": {
+            "messages": hub.stats.messages,
+            "malformed": hub.stats.malformed,
+            "outcomes": dict(sorted(hub.pipeline.counters.items())),
+        },
+        "devices": devices,
+    }

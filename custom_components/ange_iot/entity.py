@@ -1,0 +1,60 @@
+"""Base entities of Ånge IoT."""
+
+from __future__ import annotations
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .angelib.pipeline import TrackedDevice
+from .const import DOMAIN
+from .coordinator import AngeHub
+
+
+class AngeDeviceEntity(Entity):
+    """An entity of one LoRaWAN device, updated by pushes from the hub."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, hub: AngeHub, dev_eui: str, description: EntityDescription) -> None:
+        """Bind to one device of the hub."""
+        self.hub = hub
+        self.dev_eui = dev_eui
+        self.entity_description = description
+        config = hub.device(dev_eui).config
+        model = config.model
+        self._attr_unique_id = f"{dev_eui}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, dev_eui)},
+            name=config.name,
+            manufacturer=model.manufacturer,
+            model=model.name,
+            model_id=model.id,
+            serial_number=dev_eui.upper(),
+            via_device_id=hub.gateway_device_id,
+        )
+        if config.area:
+            self._attr_device_info["suggested_area"] = config.area
+
+    @property
+    def device(self) -> TrackedDevice:
+        """The device's live config and state."""
+        return self.hub.device(self.dev_eui)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable only after the device missed several reports."""
+        return self.hub.is_available(self.dev_eui)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the device's updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, self.hub.signal(self.dev_eui), self._handle_update)
+        )
+
+    @callback
+    def _handle_update(self) -> None:
+        self.async_write_ha_state()

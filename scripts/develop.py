@@ -1,0 +1,411 @@
+"""Start Home Assistant with Ånge IoT on the simulated gateway (see scripts/develop).
+
+Onboarding and the integration's setup go through HA's own onboarding, auth and
+config-flow REST APIs, exactly as the frontend would; no ``.storage`` file is written
+by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DOMAIN = "ange_iot"
+USERNAME = "dev"
+PASSWORD = "ange-dev-2026"
+STARTUP_TIMEOUT_S = 240
+STATES_TIMEOUT_S = 120
+
+# What a facility manager uses; each one must load (checked in --smoke).
+COMPONENTS = (
+    "frontend",
+    "config",
+    "automation",
+    "blueprint",
+    "script",
+    "scene",
+    "history",
+    "logbook",
+    "energy",
+    "recorder",
+    "person",
+    "mobile_app",
+    "search",
+    "system_health",
+    "webhook",
+)
+
+CONFIGURATION_YAML = """\
+# Development instance of Ånge IoT (written by scripts/develop; edit freely).
+homeassistant:
+  name: Ånge IoT (utveckling)
+  latitude: 62.5247
+  longitude: 15.6598
+  elevation: 260
+  unit_system: metric
+  currency: SEK
+  country: SE
+  time_zone: Europe/Stockholm
+  language: sv
+
+{components}
+automation: !include automations.yaml
+script: !include scripts.yaml
+scene: !include scenes.yaml
+
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+
+logger:
+  default: warning
+  logs:
+    custom_components.ange_iot: info
+    homeassistant.setup: info
+"""
+
+
+def say(message: str) -> None:
+    """Progress on stderr."""
+    print(f"develop: {message}", file=sys.stderr, flush=True)
+
+
+class Failure(Exception):
+    """The instance did not do what it should; the message says what."""
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_config(config_dir: Path, port: int) -> None:
+    """Write configuration.yaml (once) and link the integration and blueprints in."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config_file = config_dir / "configuration.yaml"
+    wanted_port = f"server_port: {port}"
+    if not config_file.exists():
+        components = "\n".join(
+            f"{c}:" for c in COMPONENTS if c not in ("automation", "script", "scene")
+        )
+        config_file.write_text(CONFIGURATION_YAML.format(components=components, port=port))
+    elif wanted_port not in config_file.read_text():
+        raise Failure(f"{config_file} does not serve on port {port}; edit it or set ANGE_PORT")
+    for name in ("automations.yaml", "scripts.yaml", "scenes.yaml"):
+        path = config_dir / name
+        if not path.exists():
+            path.write_text("[]\n" if name == "automations.yaml" else "{}\n")
+    link(config_dir / "custom_components" / DOMAIN, REPO / "custom_components" / DOMAIN)
+    for kind in ("automation", "script"):
+        source = REPO / "blueprints" / kind / DOMAIN
+        if source.is_dir():
+            link(config_dir / "blueprints" / kind / DOMAIN, source)
+
+
+def link(path: Path, target: Path) -> None:
+    """Symlink ``path`` → ``target`` (replacing a stale link)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink() or path.exists():
+        if path.is_symlink() and path.resolve() == target.resolve():
+            return
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        else:
+            shutil.rmtree(path)
+    path.symlink_to(target, target_is_directory=True)
+
+
+class Api:
+    """A tiny client of HA's REST API (stdlib only)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.token: str | None = None
+
+    def request(
+        self, method: str, path: str, body: Any = None, *, form: bool = False, timeout: float = 30
+    ) -> Any:
+        data = None
+        headers = {}
+        if body is not None:
+            if form:
+                data = urllib.parse.urlencode(body).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            else:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                text = resp.read().decode()
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode(errors="replace")[:500]
+            raise Failure(f"{method} {path} answered {err.code}: {detail}") from None
+        return json.loads(text) if text else None
+
+
+def wait_for_http(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise Failure(f"hass exited with code {proc.returncode}; see {log_file}")
+        try:
+            api.request("GET", "/api/onboarding", timeout=5)
+            return
+        except (Failure, OSError):
+            time.sleep(1)
+    raise Failure(f"Home Assistant did not answer within {STARTUP_TIMEOUT_S} s; see {log_file}")
+
+
+def authenticate(api: Api) -> None:
+    """Finish onboarding if needed (HA's onboarding API), then log in as the dev user."""
+    client_id = api.base + "/"
+    steps = {s["step"]: s["done"] for s in api.request("GET", "/api/onboarding")}
+    if not steps.get("user"):
+        say("onboarding: creating the dev user")
+        result = api.request(
+            "POST",
+            "/api/onboarding/users",
+            {
+                "client_id": client_id,
+                "name": "Utvecklare",
+                "username": USERNAME,
+                "password": PASSWORD,
+                "language": "sv",
+            },
+        )
+        code = result["auth_code"]
+    else:
+        flow = api.request(
+            "POST",
+            "/auth/login_flow",
+            {"client_id": client_id, "handler": ["homeassistant", None], "redirect_uri": client_id},
+        )
+        result = api.request(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": client_id, "username": USERNAME, "password": PASSWORD},
+        )
+        if result.get("type") != "create_entry":
+            raise Failure(f"cannot log in as {USERNAME!r}: {result.get('errors')}")
+        code = result["result"]
+    token = api.request(
+        "POST",
+        "/auth/token",
+        {"grant_type": "authorization_code", "code": code, "client_id": client_id},
+        form=True,
+    )
+    api.token = token["access_token"]
+    for step, path, body in (
+        ("core_config", "/api/onboarding/core_config", {}),
+        ("analytics", "/api/onboarding/analytics", {}),
+        ("integration", "/api/onboarding/integration", {"client_id": client_id, "redirect_uri": client_id}),
+    ):
+        if not steps.get(step):
+            api.request("POST", path, body)
+    say("onboarding: done")
+
+
+def ensure_simulated_gateway(api: Api) -> None:
+    """Add the simulated gateway through the integration's own config flow."""
+    entries = api.request("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+    if entries:
+        return
+    say("setting up Ånge IoT on the simulated gateway (config flow)")
+    flow = api.request("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
+    if flow.get("type") != "menu":
+        raise Failure(f"config flow started with {flow.get('type')}, expected the gateway menu")
+    flow = api.request(
+        "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": "simulated"}
+    )
+    flow = api.request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {"name": "Ånge LSS demo", "speed": "1"},
+    )
+    if flow.get("type") != "create_entry":
+        raise Failure(f"config flow ended with {flow}")
+
+
+def render(api: Api, template: str) -> str:
+    req_result: Any = api.request("POST", "/api/template", {"template": template})
+    return str(req_result)
+
+
+def check_demo_states(api: Api) -> list[str]:
+    """Wait until the demo entities have real states; return what is still wrong."""
+    deadline = time.monotonic() + STATES_TIMEOUT_S
+    problems: list[str] = ["no entities yet"]
+    while time.monotonic() < deadline:
+        ids = json.loads(render(api, "{{ integration_entities('ange_iot') | list | to_json }}"))
+        states = {s["entity_id"]: s for s in api.request("GET", "/api/states")}
+        problems = demo_problems([states[i] for i in ids if i in states])
+        if not problems:
+            return []
+        time.sleep(2)
+    return problems
+
+
+def demo_problems(states: list[dict[str, Any]]) -> list[str]:
+    """What a newcomer would see as broken in the demo building, if anything."""
+    problems = []
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for state in states:
+        domain = state["entity_id"].split(".")[0]
+        device_class = state["attributes"].get("device_class", "")
+        by_class.setdefault(f"{domain}.{device_class}", []).append(state)
+        if state["state"] == "unavailable" and domain != "button":
+            problems.append(f"{state['entity_id']} is unavailable")
+
+    def numeric(key: str, expected: int, lo: float, hi: float) -> None:
+        values = by_class.get(key, [])
+        good = [s for s in values if _in_range(s["state"], lo, hi)]
+        if len(good) < expected:
+            bad = [f"{s['entity_id']}={s['state']}" for s in values if s not in good]
+            problems.append(f"{key}: {len(good)} of {expected} expected in range {lo}..{hi} {bad}")
+
+    numeric("sensor.temperature", 7, 10, 35)  # 6 ERS + the door strip
+    numeric("sensor.humidity", 6, 10, 90)
+    numeric("sensor.water", 7, 1, 10_000)  # 6 flowIQ + 1 W1, m³
+    numeric("sensor.distance", 4, 0, 2000)  # 2 distance (mm) + 2 snow depth (cm)
+    numeric("sensor.signal_strength", 15, -140, 0)
+    doors = [s for s in by_class.get("binary_sensor.door", []) if s["state"] in ("on", "off")]
+    if not doors:
+        problems.append("the demo door sensor has no state")
+    motion = [s for s in by_class.get("binary_sensor.motion", []) if s["state"] in ("on", "off")]
+    if len(motion) < 6:
+        problems.append(f"only {len(motion)} of 6 motion sensors have a state")
+    return problems
+
+
+def _in_range(value: str, lo: float, hi: float) -> bool:
+    try:
+        return lo <= float(value) <= hi
+    except ValueError:
+        return False
+
+
+def errors_in_log(log_file: Path) -> list[str]:
+    if not log_file.exists():
+        return []
+    lines = log_file.read_text(errors="replace").splitlines()
+    return [
+        line for line in lines if " ERROR " in line and ("ange_iot" in line or "custom_components" in line)
+    ]
+
+
+def stop(proc: subprocess.Popen[bytes], api: Api) -> int:
+    """Stop HA the way a user would (homeassistant.stop), then wait for the process."""
+    try:
+        api.request("POST", "/api/services/homeassistant/stop", {}, timeout=10)
+    except (Failure, OSError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise Failure("Home Assistant did not stop within 90 s") from None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="start, check, stop (headless)")
+    args = parser.parse_args()
+
+    smoke = args.smoke
+    port = int(os.environ.get("ANGE_PORT") or (free_port() if smoke else 8123))
+    temp_dir = None
+    if os.environ.get("ANGE_CONFIG_DIR"):
+        config_dir = Path(os.environ["ANGE_CONFIG_DIR"]).resolve()
+    elif smoke:
+        temp_dir = tempfile.TemporaryDirectory(prefix="ange-smoke-")
+        config_dir = Path(temp_dir.name)
+    else:
+        config_dir = REPO / "config"
+    base = f"http://127.0.0.1:{port}"
+    log_file = config_dir / "home-assistant.log"
+    try:
+        prepare_config(config_dir, port)
+        say(f"starting Home Assistant (config {config_dir})")
+        hass = Path(sys.executable).with_name("hass")
+        proc = subprocess.Popen(
+            [str(hass), "--config", str(config_dir), "--skip-pip", "--log-file", str(log_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL if smoke else None,
+            stderr=subprocess.DEVNULL if smoke else None,
+        )
+        api = Api(base)
+        try:
+            wait_for_http(api, proc, log_file)
+            authenticate(api)
+            ensure_simulated_gateway(api)
+            if smoke:
+                return smoke_check(api, proc, log_file)
+            print(
+                f"\n  Home Assistant with Ånge IoT: {base}\n"
+                f"  user: {USERNAME}   password: {PASSWORD}\n"
+                f"  config: {config_dir}   log: {log_file}\n"
+                "  Stop with Ctrl+C.\n",
+                flush=True,
+            )
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGTERM)
+            return proc.wait(timeout=90)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=90)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    except Failure as err:
+        say(f"FAILED: {err}")
+        if smoke and log_file.exists():
+            tail = log_file.read_text(errors="replace").splitlines()[-40:]
+            print("\n".join(tail), file=sys.stderr)
+        return 1
+    finally:
+        if temp_dir is not None:
+            temp_dir.cleanup()
+
+
+def smoke_check(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> int:
+    loaded = set(api.request("GET", "/api/config")["components"])
+    missing = [c for c in (*COMPONENTS, DOMAIN) if c not in loaded]
+    if missing:
+        raise Failure(f"components not loaded: {', '.join(missing)}")
+    problems = check_demo_states(api)
+    if problems:
+        raise Failure("demo entities not right:\n  " + "\n  ".join(problems))
+    say("demo entities have real states")
+    code = stop(proc, api)
+    if code != 0:
+        raise Failure(f"Home Assistant exited with code {code} after stop")
+    if errors := errors_in_log(log_file):
+        raise Failure("errors from the integration in the log:\n  " + "\n  ".join(errors))
+    say("smoke test passed: started, demo live, stopped cleanly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tests of the pure package (no Home Assistant fixtures needed)."""
