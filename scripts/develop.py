@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 import shutil
 import signal
 import socket
@@ -17,11 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DOMAIN = "ange_iot"
@@ -139,7 +139,14 @@ class Api:
         self.token: str | None = None
 
     def request(
-        self, method: str, path: str, body: Any = None, *, form: bool = False, timeout: float = 30
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        form: bool = False,
+        raw: bool = False,
+        timeout: float = 30,
     ) -> Any:
         data = None
         headers = {}
@@ -159,6 +166,8 @@ class Api:
         except urllib.error.HTTPError as err:
             detail = err.read().decode(errors="replace")[:500]
             raise Failure(f"{method} {path} answered {err.code}: {detail}") from None
+        if raw:
+            return text
         return json.loads(text) if text else None
 
 
@@ -217,7 +226,11 @@ def authenticate(api: Api) -> None:
     for step, path, body in (
         ("core_config", "/api/onboarding/core_config", {}),
         ("analytics", "/api/onboarding/analytics", {}),
-        ("integration", "/api/onboarding/integration", {"client_id": client_id, "redirect_uri": client_id}),
+        (
+            "integration",
+            "/api/onboarding/integration",
+            {"client_id": client_id, "redirect_uri": client_id},
+        ),
     ):
         if not steps.get(step):
             api.request("POST", path, body)
@@ -246,8 +259,8 @@ def ensure_simulated_gateway(api: Api) -> None:
 
 
 def render(api: Api, template: str) -> str:
-    req_result: Any = api.request("POST", "/api/template", {"template": template})
-    return str(req_result)
+    """Render a template on the instance (HA's /api/template answers plain text)."""
+    return str(api.request("POST", "/api/template", {"template": template}, raw=True))
 
 
 def check_demo_states(api: Api) -> list[str]:
@@ -308,7 +321,9 @@ def errors_in_log(log_file: Path) -> list[str]:
         return []
     lines = log_file.read_text(errors="replace").splitlines()
     return [
-        line for line in lines if " ERROR " in line and ("ange_iot" in line or "custom_components" in line)
+        line
+        for line in lines
+        if " ERROR " in line and ("ange_iot" in line or "custom_components" in line)
     ]
 
 

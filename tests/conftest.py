@@ -7,8 +7,12 @@ from datetime import datetime
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 # Imported at collection time so HA's loader finds our integration, not a test copy.
@@ -21,10 +25,6 @@ from custom_components.ange_iot.const import (
     DOMAIN,
     GATEWAY_SIMULATED,
 )
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 
 # A Monday morning in Ånge: residents waking up, the daily-activity outing ahead.
 START = datetime(2026, 11, 23, 7, 30, tzinfo=ZoneInfo("Europe/Stockholm"))

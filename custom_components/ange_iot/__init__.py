@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .angelib.simulator import Scenario
 from .const import (
     CONF_GATEWAY,
     CONF_LEAKING_METER,
@@ -25,7 +25,6 @@ from .const import (
 from .coordinator import AngeConfigEntry, AngeHub
 from .gateway import SimulatedGateway
 from .services import async_setup_services
-from .angelib.simulator import Scenario
 
 GATEWAY_MODELS = {GATEWAY_SIMULATED: "Simulated gateway"}
 
@@ -109,23 +108,21 @@ def apply_simulation_options(hub: AngeHub) -> None:
         gateway.async_set_speed(speed)
     simulator = gateway.simulator
     wanted: set[tuple[Scenario, str]] = set()
-    for key, scenario in (
+    for option, scenario in (
         (CONF_RESIDENT_NOT_UP, Scenario.RESIDENT_NOT_UP),
         (CONF_SILENT_DEVICE, Scenario.SENSOR_SILENT),
         (CONF_LEAKING_METER, Scenario.LEAK),
     ):
-        target = options.get(key, NONE_OPTION)
+        target = options.get(option, NONE_OPTION)
         if target and target != NONE_OPTION:
             wanted.add((scenario, target))
     if options.get(CONF_SNOWFALL):
         wanted.add((Scenario.SNOWFALL, ""))
-    for scenario_name, target in simulator.active_scenarios():
-        key = (Scenario(scenario_name), target)
-        if key not in wanted and key in hub.option_scenarios:
-            gateway.async_set_scenario(key[0], False, target)
-    for scenario, target in wanted - {
-        (Scenario(s), t) for s, t in simulator.active_scenarios()
-    }:
+    active = {(Scenario(name), target) for name, target in simulator.active_scenarios()}
+    for scenario, target in active - wanted:
+        if (scenario, target) in hub.option_scenarios:  # leave service-set ones alone
+            gateway.async_set_scenario(scenario, False, target)
+    for scenario, target in wanted - active:
         gateway.async_set_scenario(scenario, True, target)
     hub.option_scenarios = wanted
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -59,13 +59,18 @@ def _occupancy(device: TrackedDevice) -> bool | None:
     return value >= 1 if isinstance(value, int) else None
 
 
-def _problem(key: str, **kwargs: object) -> AngeBinarySensorEntityDescription:
+def _problem(
+    key: str,
+    device_class: BinarySensorDeviceClass = BinarySensorDeviceClass.PROBLEM,
+    entity_category: EntityCategory | None = None,
+) -> AngeBinarySensorEntityDescription:
+    """A meter or device alarm reported by the device itself."""
     return AngeBinarySensorEntityDescription(
         key=key,
         translation_key=key,
-        device_class=kwargs.pop("device_class", BinarySensorDeviceClass.PROBLEM),  # type: ignore[arg-type]
+        device_class=device_class,
+        entity_category=entity_category,
         is_on_fn=_flag(key),
-        **kwargs,  # type: ignore[arg-type]
     )
 
 

@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from .angelib.device import DeviceConfig, DeviceState
 from .angelib.lns import chirpstack
 from .angelib.pipeline import Outcome, Pipeline, Result, TrackedDevice
+from .angelib.simulator import Scenario
 from .angelib.uplink import MessageError, Uplink
 from .const import (
     CONF_AREA,
@@ -78,7 +79,7 @@ class AngeHub:
     gateway: SimulatedGateway | None = None
     gateway_device_id: str = ""
     applied_subentries: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
-    option_scenarios: set[tuple[Any, str]] = field(default_factory=set)
+    option_scenarios: set[tuple[Scenario, str]] = field(default_factory=set)
     _store: Store[dict[str, Any]] | None = None
     _timers: dict[str, CALLBACK_TYPE] = field(default_factory=dict)
     _available: dict[str, bool] = field(default_factory=dict)
@@ -92,9 +93,7 @@ class AngeHub:
 
     async def async_setup(self) -> None:
         """Load stored device states and start tracking the configured devices."""
-        self._store = Store(
-            self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.entry.entry_id}.devices"
-        )
+        self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.entry.entry_id}.devices")
         stored = await self._store.async_load() or {}
         states = stored.get("devices", {}) if isinstance(stored, dict) else {}
         now = dt_util.utcnow()
@@ -148,7 +147,9 @@ class AngeHub:
             uplink = chirpstack.parse_up(chirpstack.loads(body), source=source)
         except MessageError as err:
             self.stats.malformed += 1
-            self._log_once(source, "malformed", "Ignored a malformed message from %s: %s", source, err)
+            self._log_once(
+                source, "malformed", "Ignored a malformed message from %s: %s", source, err
+            )
             self._notify()
             return None
         return self.async_handle_uplink(uplink)

@@ -7,8 +7,8 @@ is delivered, so at any speed Home Assistant sees uplinks arriving "now".
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
+import json
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -73,7 +73,9 @@ class SimulatedGateway:
         assert self.simulator is not None
         self.simulator.now = max(self.simulator.now, self.sim_time(dt_util.utcnow()))
         self.simulator.set_scenario(scenario, active, target)
-        LOGGER.info("Simulated gateway: scenario %s %s %s", scenario, target, "on" if active else "off")
+        LOGGER.info(
+            "Simulated gateway: scenario %s %s %s", scenario, target, "on" if active else "off"
+        )
 
     def _schedule(self) -> None:
         if self._unsub:

@@ -185,7 +185,9 @@ class AngeSensorEntity(AngeDeviceEntity, SensorEntity):
 
     entity_description: AngeSensorEntityDescription
 
-    def __init__(self, hub: AngeHub, dev_eui: str, description: AngeSensorEntityDescription) -> None:
+    def __init__(
+        self, hub: AngeHub, dev_eui: str, description: AngeSensorEntityDescription
+    ) -> None:
         """Bind the description."""
         super().__init__(hub, dev_eui, description)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import voluptuous as vol
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+import voluptuous as vol
 
 from .angelib.simulator import Scenario
 from .const import (
@@ -20,7 +21,9 @@ from .const import (
 )
 from .coordinator import AngeConfigEntry
 
-SET_SCENARIO_SCHEMA = vol.Schema(
+# Voluptuous, as everywhere in this project; typed Any because HA 2026.10 annotates
+# service schemas as probatio's while accepting voluptuous (see config_flow.flow_schema).
+SET_SCENARIO_SCHEMA: Any = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_SCENARIO): vol.In([s.value for s in Scenario]),
@@ -64,7 +67,11 @@ async def _async_set_scenario(call: ServiceCall) -> None:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="bad_scenario_target",
-            translation_placeholders={"scenario": scenario.value, "target": target, "error": str(err)},
+            translation_placeholders={
+                "scenario": scenario.value,
+                "target": target,
+                "error": str(err),
+            },
         ) from err
 
 

@@ -137,7 +137,9 @@ MODELS: dict[str, Model] = {
             codec="elsys",
             report_interval_s=1200,
             kind=Kind.DISTANCE,
-            fields=frozenset({"distance", "temperature", "humidity", "pressure", "battery_voltage"}),
+            fields=frozenset(
+                {"distance", "temperature", "humidity", "pressure", "battery_voltage"}
+            ),
             profile_names=("elsys elt ultrasonic", "elsys elt snow"),
         ),
         Model(

@@ -10,15 +10,15 @@ demo goes through the same parsing and decoding as a real network server's traff
 
 from __future__ import annotations
 
-import heapq
-import math
-import random
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+import heapq
+import math
+import random
 from typing import Any
+import uuid
 from zoneinfo import ZoneInfo
 
 from .codecs import axioma_w1, elsys, kamstrup_flowiq, milesight, sensative_strips
@@ -181,6 +181,11 @@ class _Switch:
         return total
 
 
+def _whole(moment: datetime) -> datetime:
+    """UTC, rounded down to the second (frames carry whole seconds)."""
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
 class Simulator:
     """Deterministic demo site. Call ``advance(until)`` to get the messages due."""
 
@@ -226,16 +231,16 @@ class Simulator:
         if scenario is Scenario.LEAK:
             self._hourly_cache.clear()
 
-    def scenario_active(self, scenario: Scenario, target: str = "", at: datetime | None = None) -> bool:
+    def scenario_active(
+        self, scenario: Scenario, target: str = "", at: datetime | None = None
+    ) -> bool:
         """Is the scenario on for ``target`` at ``at`` (default: now)?"""
         switch = self._switches.get((scenario, target))
         return switch is not None and switch.active(at or self.now)
 
     def active_scenarios(self) -> list[tuple[str, str]]:
         """The scenarios switched on now, as (scenario, target)."""
-        return sorted(
-            (str(s), t) for (s, t), sw in self._switches.items() if sw.active(self.now)
-        )
+        return sorted((str(s), t) for (s, t), sw in self._switches.items() if sw.active(self.now))
 
     # -- time ------------------------------------------------------------------------
 
@@ -275,14 +280,16 @@ class Simulator:
     def _next_interval(self, dev: DemoDevice, at: datetime) -> timedelta:
         if dev.role in (Role.APARTMENT_METER, Role.BUILDING_METER):
             # Meters report just after the full hour, the hour's log complete.
-            nxt = at.replace(minute=0, second=0) + HOUR
+            nxt = at.replace(minute=0, second=0, microsecond=0) + HOUR
             return nxt - at + timedelta(seconds=self._rng(dev.dev_eui, nxt).randint(2, 40))
         jitter = self._rng(dev.dev_eui, at, "jitter").uniform(-0.02, 0.02)
         return timedelta(seconds=round(dev.interval_s * (1 + jitter)))
 
     # -- the residents ---------------------------------------------------------------
 
-    def _day_plan(self, apartment: str, day: datetime) -> tuple[datetime, datetime, tuple[datetime, datetime] | None]:
+    def _day_plan(
+        self, apartment: str, day: datetime
+    ) -> tuple[datetime, datetime, tuple[datetime, datetime] | None]:
         """Wake-up, bedtime and (on weekdays, for some) the daily-activity outing."""
         local_day = day.astimezone(LOCAL_TZ).date()
         rng = self._rng("plan", apartment, local_day)
@@ -293,8 +300,10 @@ class Simulator:
         if local_day.weekday() < 5 and rng.random() < 0.6:
             leave = midnight + timedelta(minutes=rng.gauss(9 * 60 + 30, 10))
             outing = (leave, leave + timedelta(minutes=rng.gauss(300, 20)))
-        return wake.astimezone(UTC), bed.astimezone(UTC), (
-            None if outing is None else (outing[0].astimezone(UTC), outing[1].astimezone(UTC))
+        return (
+            _whole(wake),
+            _whole(bed),
+            None if outing is None else (_whole(outing[0]), _whole(outing[1])),
         )
 
     def _motion_rate(self, apartment: str, at: datetime) -> float:
@@ -307,14 +316,15 @@ class Simulator:
         if wake <= at < bed:
             return 0.9
         # Asleep; the occasional night-time bathroom visit.
-        rng = self._rng("night", apartment, at.replace(minute=0, second=0))
+        rng = self._rng("night", apartment, at.replace(minute=0, second=0, microsecond=0))
         return 0.4 if rng.random() < 0.04 else 0.0
 
     def _motion_count(self, dev: DemoDevice, t0: datetime, t1: datetime) -> int:
         minutes = max(1, round((t1 - t0).total_seconds() / 60))
-        rate = sum(
-            self._motion_rate(dev.area, t0 + timedelta(minutes=m)) for m in range(minutes)
-        ) / minutes
+        rate = (
+            sum(self._motion_rate(dev.area, t0 + timedelta(minutes=m)) for m in range(minutes))
+            / minutes
+        )
         if rate <= 0:
             return 0
         rng = self._rng(dev.dev_eui, t1, "motion")
@@ -341,7 +351,7 @@ class Simulator:
         else:
             # No outing within two days: an evening visit keeps the door alive.
             local = around.astimezone(LOCAL_TZ)
-            visit = local.replace(hour=20, minute=30, second=0).astimezone(UTC)
+            visit = _whole(local.replace(hour=20, minute=30, second=0))
             if visit <= self.now:
                 visit += timedelta(days=1)
             self._push(visit, dev.dev_eui, "door_open")
@@ -378,10 +388,12 @@ class Simulator:
 
     def _volume_l(self, dev: DemoDevice, at: datetime) -> float:
         """Meter register in litres at ``at``."""
-        base = 1_234_567.0 if dev.role is Role.BUILDING_METER else 50_000.0 + 3_217.0 * int(
-            dev.dev_eui[-2:], 16
+        base = (
+            1_234_567.0
+            if dev.role is Role.BUILDING_METER
+            else 50_000.0 + 3_217.0 * int(dev.dev_eui[-2:], 16)
         )
-        origin = self.start.replace(minute=0, second=0)
+        origin = self.start.replace(minute=0, second=0, microsecond=0)
         total, hour = 0.0, origin
         if at >= origin:
             while hour + HOUR <= at:
@@ -397,7 +409,7 @@ class Simulator:
 
     def _meter_leaking(self, dev: DemoDevice, at: datetime) -> bool:
         """The meter's own LEAK rule: no hour of standstill in the last 24 hours."""
-        hour = at.replace(minute=0, second=0)
+        hour = at.replace(minute=0, second=0, microsecond=0)
         return all(self._hour_use_l(dev, hour - k * HOUR) > 0 for k in range(1, 25))
 
     # -- snow ------------------------------------------------------------------------
@@ -405,7 +417,9 @@ class Simulator:
     def snow_depth_mm(self, at: datetime) -> float:
         """Snow depth on the lot: a thin base plus what has fallen while it snowed."""
         switch = self._switches.get((Scenario.SNOWFALL, ""))
-        fallen = 0.0 if switch is None else SNOWFALL_MM_PER_H * switch.overlap_s(self.start, at) / 3600
+        fallen = (
+            0.0 if switch is None else SNOWFALL_MM_PER_H * switch.overlap_s(self.start, at) / 3600
+        )
         return 20.0 + fallen
 
     # -- payloads --------------------------------------------------------------------
@@ -440,7 +454,7 @@ class Simulator:
             }
             return 85, milesight.encode(fields, model="EM500-UDL"), fields
         # Water meters report the register at the full hour with hourly history.
-        meter_time = at.replace(minute=0, second=0)
+        meter_time = at.replace(minute=0, second=0, microsecond=0)
         volume_l = math.floor(self._volume_l(dev, meter_time))
         if dev.role is Role.APARTMENT_METER:
             history = [math.floor(self._volume_l(dev, meter_time - k * HOUR)) for k in range(13)]
@@ -452,7 +466,11 @@ class Simulator:
                 info_code=0x04 if leak else 0,
                 profile_increments_l=increments,
             )
-            fields = {"volume": volume_l / 1000, "leak": leak, "meter_time": meter_time}
+            fields = {
+                "volume": volume_l / 1000,
+                "leak": leak,
+                "meter_time": meter_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
             return 1, payload, fields
         log_time = meter_time - 15 * HOUR
         history = [math.floor(self._volume_l(dev, log_time + k * HOUR)) for k in range(16)]

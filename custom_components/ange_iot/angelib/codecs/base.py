@@ -84,8 +84,7 @@ def require(payload: bytes, offset: int, length: int, what: str, error: type[Dec
     """Raise ``error`` unless ``length`` bytes starting at ``offset`` exist."""
     if offset + length > len(payload):
         raise error(
-            f"truncated {what}: need {length} byte(s), "
-            f"{max(0, len(payload) - offset)} left",
+            f"truncated {what}: need {length} byte(s), {max(0, len(payload) - offset)} left",
             offset=offset,
         )
 

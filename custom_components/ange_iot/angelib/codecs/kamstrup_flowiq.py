@@ -553,8 +553,9 @@ def _interpret(records: list[_Record], fields: Fields) -> None:
 def _manufacturer_record(record: _Record, fields: Fields) -> None:
     vife = record.vifes[0] & 0x7F
     if vife == VIFE_INFO_CODE and "dry" not in fields:
-        code = _number(record, signed=False)
-        if isinstance(code, int):
+        # Type D bit field: every pattern is valid (all ones = every flag set), as the vendor.
+        if record.data_field in BINARY_FIELDS:
+            code = int.from_bytes(record.data, "little")
             for bit, name in INFO_FLAGS:
                 fields[name] = bool(code & bit)
     elif vife == VIFE_ALD_LAST_DAY and "acoustic_leak" not in fields:

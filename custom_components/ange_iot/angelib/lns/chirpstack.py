@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+import json
 from typing import Any
 
 from ..uplink import MessageError, Uplink, normalise_dev_eui
@@ -165,4 +165,3 @@ def build_up(
 def topic_for(application_id: str, dev_eui: str, event: str = "up") -> str:
     """The default ChirpStack v4 MQTT event topic."""
     return f"application/{application_id}/device/{dev_eui}/event/{event}"
-
