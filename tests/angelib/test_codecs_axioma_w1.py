@@ -22,8 +22,9 @@ from custom_components.ange_iot.angelib.codecs.axioma_w1 import (
 )
 from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS, only_known
 
-# tests/angelib/<this file> -> parents[3] is the directory holding the repo and shared/.
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "specs" / "vectors.json"
+# The shared fact sheet's vectors, committed beside the tests (test_vectors_file keeps
+# the copy in step with ../shared/specs/vectors.json when that is present).
+VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
 EXTRA = axioma_w1.EXTRA_FIELDS
 FLAGS = ("low_battery", "permanent_error", "dry", "burst", "reverse_flow", "leak", "freeze")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

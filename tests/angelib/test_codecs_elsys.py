@@ -13,8 +13,9 @@ from custom_components.ange_iot.angelib.codecs import elsys
 from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS, only_known
 from custom_components.ange_iot.angelib.codecs.elsys import ElsysDecodeError, decode, encode
 
-# tests/angelib/<this file> -> parents[3] is the directory holding the repo and shared/.
-VECTORS_PATH = Path(__file__).resolve().parents[3] / "shared" / "specs" / "vectors.json"
+# The shared fact sheet's vectors, committed beside the tests (test_vectors_file keeps
+# the copy in step with ../shared/specs/vectors.json when that is present).
+VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
 
 
 def _shared_vectors(codec_id: str) -> list[Any]:
