@@ -26,7 +26,16 @@ from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS, onl
 # the copy in step with ../shared/specs/vectors.json when that is present).
 VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
 EXTRA = axioma_w1.EXTRA_FIELDS
-FLAGS = ("low_battery", "permanent_error", "dry", "burst", "reverse_flow", "leak", "freeze")
+FLAGS = (
+    "low_battery",
+    "permanent_error",
+    "dry",
+    "burst",
+    "reverse_flow",
+    "leak",
+    "freeze",
+    "tamper",
+)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -83,7 +92,11 @@ def test_shared_vector(vector: dict[str, Any]) -> None:
             decode(vector["fport"], payload)
         return
     result = decode(vector["fport"], payload)
-    _assert_canonical(result, vector["expected"])
+    # Vendor over sheet: Axioma's status 0xD0 is tamper, which the shared vectors omit.
+    expected = dict(vector["expected"])
+    if "leak" in expected:
+        expected.setdefault("tamper", False)
+    _assert_canonical(result, expected)
     _check(result)
 
 
@@ -295,7 +308,7 @@ def test_enhanced_history_multiplier_keeps_only_the_base_reading() -> None:
         (0x90, {"freeze"}),
         (0xB0, {"burst"}),
         (0xBC, {"burst", "low_battery", "permanent_error"}),
-        (0xD0, set()),  # manipulation: not an Axioma output field, see alarm_code
+        (0xD0, {"tamper"}),  # "manipulation" in the Axioma W1 payload document
         # Bit-only readings of diwise / the TTN codec (without the 0x10 companion bit).
         (0x20, {"leak"}),
         (0x60, {"reverse_flow"}),
@@ -480,7 +493,9 @@ def _iso(seconds: int) -> str:
 
 def _expected_flags(status: int) -> dict[str, bool]:
     """The status table written out independently of the codec."""
-    alarm = {0x20: "leak", 0x60: "reverse_flow", 0x80: "freeze", 0xA0: "burst"}.get(status & 0xE0)
+    alarm = {0x20: "leak", 0x60: "reverse_flow", 0x80: "freeze", 0xA0: "burst", 0xC0: "tamper"}.get(
+        status & 0xE0
+    )
     return {
         "low_battery": status & 0x04 == 0x04,
         "permanent_error": status & 0x08 == 0x08,
@@ -488,6 +503,7 @@ def _expected_flags(status: int) -> dict[str, bool]:
         "burst": alarm == "burst",
         "reverse_flow": alarm == "reverse_flow",
         "leak": alarm == "leak",
+        "tamper": alarm == "tamper",
         "freeze": alarm == "freeze",
     }
 

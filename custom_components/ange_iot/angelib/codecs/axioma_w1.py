@@ -44,9 +44,10 @@ Status byte (sheet, aws-samples and the Alkarex Node-RED decoder list the values
 diwise and the TTN codec test bits 0x20 / 0x60 / 0x80 / 0xA0). Bit 2 (0x04) is low battery,
 bit 3 (0x08) permanent error, bit 4 (0x10) accompanies every alarm and alone means dry. We
 read the alarm from ``status & 0xE0`` (bit 4 ignored), which gives the listed values and also
-the bit-only readings of diwise/TTN. ``tamper`` (0xD0) is *not* output: the vectors fix the
-Axioma field set to low_battery, permanent_error, dry, burst, reverse_flow, leak, freeze; the
-raw byte is in the extra ``alarm_code``.
+the bit-only readings of diwise/TTN. ``tamper`` is 0xD0 ("manipulation" in Axioma's W1
+payload document as quoted by aws-samples, and in the fact sheet). The shared vectors list
+the flags without ``tamper``; the vendor document wins, so ``tamper`` is output beside the
+other seven (tests add ``tamper: False`` to those vectors). The raw byte is in ``alarm_code``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ ALARM_LEAK: Final = 0x20  # values of status & 0xE0
 ALARM_REVERSE_FLOW: Final = 0x60
 ALARM_FREEZE: Final = 0x80
 ALARM_BURST: Final = 0xA0
+ALARM_TAMPER: Final = 0xC0  # 0xD0 with bit 4
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _U32_MAX: Final = 0xFFFF_FFFF
@@ -135,6 +137,7 @@ def _status_fields(status: int) -> Fields:
         "reverse_flow": kind == ALARM_REVERSE_FLOW,
         "leak": kind == ALARM_LEAK,
         "freeze": kind == ALARM_FREEZE,
+        "tamper": kind == ALARM_TAMPER,
         "alarm_code": status,
     }
 
