@@ -114,8 +114,28 @@ def prepare_config(config_dir: Path, port: int) -> None:
     link(config_dir / "custom_components" / DOMAIN, REPO / "custom_components" / DOMAIN)
     for kind in ("automation", "script"):
         source = REPO / "blueprints" / kind / DOMAIN
-        if source.is_dir():
-            link(config_dir / "blueprints" / kind / DOMAIN, source)
+        if not source.is_dir():
+            continue
+        # HA finds blueprints with Path.glob("**/*.yaml"), which does not descend into a
+        # symlinked folder: link each file into a real folder instead.
+        kind_folder = config_dir / "blueprints" / kind
+        if not kind_folder.exists():
+            # HA copies its example blueprints only into a folder that does not exist
+            # yet; since ours is created first, copy them as HA would.
+            import homeassistant
+
+            examples = Path(homeassistant.__file__).parent / "components" / kind / "blueprints"
+            if examples.is_dir():
+                shutil.copytree(examples, kind_folder / "homeassistant")
+        folder = kind_folder / DOMAIN
+        if folder.is_symlink():
+            folder.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.yaml"):
+            if stale.is_symlink() and not stale.exists():
+                stale.unlink()
+        for blueprint in source.glob("*.yaml"):
+            link(folder / blueprint.name, blueprint)
 
 
 def link(path: Path, target: Path) -> None:
@@ -128,7 +148,7 @@ def link(path: Path, target: Path) -> None:
             path.unlink()
         else:
             shutil.rmtree(path)
-    path.symlink_to(target, target_is_directory=True)
+    path.symlink_to(target, target_is_directory=target.is_dir())
 
 
 class Api:
@@ -256,6 +276,28 @@ def ensure_simulated_gateway(api: Api) -> None:
     )
     if flow.get("type") != "create_entry":
         raise Failure(f"config flow ended with {flow}")
+
+
+def ws_command(api: Api, command: dict[str, Any]) -> Any:
+    """One command over HA's websocket API (what the frontend uses); returns ``result``."""
+    import asyncio
+
+    import aiohttp  # in the venv with Home Assistant
+
+    async def run() -> Any:
+        url = api.base.replace("http", "ws", 1) + "/api/websocket"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": api.token})
+            if (await ws.receive_json()).get("type") != "auth_ok":
+                raise Failure("websocket authentication failed")
+            await ws.send_json({"id": 1, **command})
+            reply = await ws.receive_json()
+            if not reply.get("success"):
+                raise Failure(f"websocket {command['type']} failed: {reply.get('error')}")
+            return reply["result"]
+
+    return asyncio.run(run())
 
 
 def render(api: Api, template: str) -> str:
@@ -413,6 +455,16 @@ def smoke_check(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> int:
     if problems:
         raise Failure("demo entities not right:\n  " + "\n  ".join(problems))
     say("demo entities have real states")
+    blueprints = ws_command(api, {"type": "blueprint/list", "domain": "automation"})
+    if not any(p.startswith("homeassistant/") for p in blueprints):
+        raise Failure(f"Home Assistant's own example blueprints are missing: {sorted(blueprints)}")
+    ours = sorted(p for p in blueprints if p.startswith(f"{DOMAIN}/"))
+    shipped = sorted(
+        f"{DOMAIN}/{p.name}" for p in (REPO / "blueprints" / "automation" / DOMAIN).glob("*.yaml")
+    )
+    if ours != shipped or any("error" in blueprints[p] for p in ours):
+        raise Failure(f"blueprints not available: instance has {ours}, repo ships {shipped}")
+    say(f"blueprints available: {', '.join(ours)}")
     code = stop(proc, api)
     if code != 0:
         raise Failure(f"Home Assistant exited with code {code} after stop")
