@@ -8,11 +8,6 @@ from pathlib import Path
 import shutil
 
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.ange_iot.angelib.codecs import sensative_strips
-from custom_components.ange_iot.angelib.lns import chirpstack
-from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -20,11 +15,16 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
     async_mock_service,
 )
+
+from custom_components.ange_iot.angelib.codecs import sensative_strips
+from custom_components.ange_iot.angelib.lns import chirpstack
+from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
 
 BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints"
 ALL = sorted(BLUEPRINTS.rglob("*.yaml"))
