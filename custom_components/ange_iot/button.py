@@ -5,7 +5,6 @@ from __future__ import annotations
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
@@ -46,5 +45,4 @@ class AngeAcceptReadingButton(AngeDeviceEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Accept the reading; the volume sensor continues from it."""
-        self.device.state.accept_volume()
-        async_dispatcher_send(self.hass, self.hub.signal(self.dev_eui))
+        self.hub.async_accept_volume(self.dev_eui)

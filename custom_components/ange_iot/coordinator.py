@@ -95,7 +95,9 @@ class AngeHub:
         """Load stored device states and start tracking the configured devices."""
         self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.entry.entry_id}.devices")
         stored = await self._store.async_load() or {}
-        states = stored.get("devices", {}) if isinstance(stored, dict) else {}
+        states = stored.get("devices") if isinstance(stored, dict) else None
+        if not isinstance(states, dict):
+            states = {}
         now = dt_util.utcnow()
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_DEVICE:
@@ -110,14 +112,16 @@ class AngeHub:
                 self._available[config.dev_eui] = state.available(config, now)
             self._schedule_unavailable(config.dev_eui)
 
-    @callback
-    def async_shutdown(self) -> None:
-        """Cancel timers and write the device states now."""
+    async def async_shutdown(self) -> None:
+        """Cancel timers and write the device states before the entry finishes unloading.
+
+        Awaited (not a delayed save), so a reload right after reads what was just written.
+        """
         for unsub in self._timers.values():
             unsub()
         self._timers.clear()
         if self._store is not None:
-            self._store.async_delay_save(self._snapshot, 0)
+            await self._store.async_save(self._snapshot())
 
     def device(self, dev_eui: str) -> TrackedDevice:
         """The tracked device (KeyError if not configured)."""
@@ -171,6 +175,9 @@ class AngeHub:
                     result.applied.volume_rejected,
                     tracked.state.values.get("volume"),
                 )
+            elif not tracked.state.volume_decreased:
+                # Resolved by a normal reading: a later decrease is news again.
+                self._logged.discard((dev_eui, "volume_decreased"))
             self._set_available(dev_eui, tracked.state.available(tracked.config, dt_util.utcnow()))
             self._schedule_unavailable(dev_eui)
             self._save()
@@ -197,6 +204,23 @@ class AngeHub:
             )
         self._notify()
         return result
+
+    @callback
+    def async_accept_volume(self, dev_eui: str) -> None:
+        """Take a meter's lower reading as its new baseline (the meter was replaced)."""
+        tracked = self.pipeline.devices[dev_eui]
+        if not tracked.state.volume_decreased:
+            return
+        tracked.state.accept_volume()
+        # A later decrease (the next swap) is news again.
+        self._logged.discard((dev_eui, "volume_decreased"))
+        LOGGER.info(
+            "Meter %s: accepted %s m³ as its new reading",
+            tracked.config.name,
+            tracked.state.values.get("volume"),
+        )
+        self._save()
+        async_dispatcher_send(self.hass, self.signal(dev_eui))
 
     # -- availability ---------------------------------------------------------------
 

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from .const import CONF_LEAKING_METER, CONF_RESIDENT_NOT_UP, CONF_SILENT_DEVICE, NONE_OPTION
 from .coordinator import AngeConfigEntry
 
 # Identifiers and secrets, and the names/areas a facility manager typed.
-TO_REDACT = {"dev_eui", "api_key", "secret", "webhook_id", "name", "title", "area", "serial_number"}
+TO_REDACT = {
+    "dev_eui",
+    "api_key",
+    "secret",
+    "webhook_id",
+    "name",
+    "title",
+    "area",
+    "serial_number",
+    "meter_id",  # a meter's own identification number (decoded from its frames)
+}
+# Simulation options whose value is a DevEUI or an apartment label.
+TARGET_OPTIONS = frozenset({CONF_RESIDENT_NOT_UP, CONF_SILENT_DEVICE, CONF_LEAKING_METER})
 # Anything that tells when a resident moved, opened a door or used water.
 RESIDENT_FIELDS = frozenset(
     {
@@ -25,6 +38,12 @@ RESIDENT_FIELDS = frozenset(
         "volume_log_m3",
         "volume_log_times",
         "meter_time",
+        "flow_min_m3h",
+        "flow_max_m3h",
+        "door_count",
+        "ir_proximity",
+        "ir_close_proximity",
+        "history",
     }
 )
 
@@ -58,17 +77,23 @@ async def async_get_config_entry_diagnostics(
                 "fields": sorted(
                     k if k not in RESIDENT_FIELDS else f"{k} (redacted)" for k in state.values
                 ),
-                "values": {
-                    k: v
-                    for k, v in state.values.items()
-                    if k not in RESIDENT_FIELDS and not isinstance(v, list)
-                },
+                "values": async_redact_data(
+                    {
+                        k: v
+                        for k, v in state.values.items()
+                        if k not in RESIDENT_FIELDS and not isinstance(v, list)
+                    },
+                    TO_REDACT,
+                ),
             }
         )
     return {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
-            "options": dict(entry.options),
+            "options": {
+                k: REDACTED if k in TARGET_OPTIONS and v not in (NONE_OPTION, "", None) else v
+                for k, v in entry.options.items()
+            },
             "subentries": len(entry.subentries),
         },
         "gateway": {

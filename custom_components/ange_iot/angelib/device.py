@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .catalog import MODELS, Model
@@ -144,9 +144,13 @@ class DeviceState:
         def when(key: str) -> datetime | None:
             value = data.get(key)
             try:
-                return datetime.fromisoformat(value) if isinstance(value, str) else None
+                parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
             except ValueError:
                 return None
+            # Always aware: a naive time cannot be compared with "now" (assume UTC).
+            if parsed is not None and parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed
 
         values = data.get("values")
         return cls(
@@ -156,7 +160,7 @@ class DeviceState:
             rssi=_num(data.get("rssi")),
             snr=_num(data.get("snr")),
             fcnt=data.get("fcnt") if isinstance(data.get("fcnt"), int) else None,
-            rejected_frames=int(data.get("rejected_frames") or 0),
+            rejected_frames=_count(data.get("rejected_frames")),
             volume_decreased=bool(data.get("volume_decreased")),
             rejected_volume=_num(data.get("rejected_volume")),
         )
@@ -164,6 +168,10 @@ class DeviceState:
 
 # Hourly logs are history, not state: they belong to statistics, not to the snapshot.
 NOT_PERSISTED = frozenset({"volume_log_m3", "volume_log_times", "history"})
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _num(value: object) -> float | None:
