@@ -27,6 +27,7 @@ from .common import (
     MOTION_1101,
     LogRecords,
     async_run_until,
+    async_tick,
     capture_logs,
     entity_id,
     meter_event,
@@ -375,3 +376,16 @@ async def test_bad_input_is_counted_not_raised(
     assert hub.pipeline.counters[Outcome.APPLIED] == applied + 2
     assert hub.stats.messages == messages + len(malformed) + 5
     assert hub.stats.malformed == len(malformed)
+
+
+async def test_future_timestamp_is_replaced_by_arrival_time(
+    hass: HomeAssistant, init_integration: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A network server clock a day ahead cannot keep a device 'seen' for a day."""
+    await async_tick(hass, freezer, FIRST_REPORTS)
+    hub = init_integration.runtime_data
+    now = dt_util.utcnow()
+    hub.async_handle_chirpstack(
+        meter_event(volume_l=60_000_000, fcnt=900, time=now + timedelta(days=1)), source="test"
+    )
+    assert hub.device(METER_1101).state.last_seen == now

@@ -7,8 +7,8 @@ to ``AngeHub``; entities listen on a per-device dispatcher signal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from .gateway import SimulatedGateway
 
 type AngeConfigEntry = ConfigEntry[AngeHub]
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
@@ -161,6 +163,17 @@ class AngeHub:
     @callback
     def async_handle_uplink(self, uplink: Uplink) -> Result:
         """Run one uplink through the pipeline and tell the device's entities."""
+        now = dt_util.utcnow()
+        if uplink.received_at > now + MAX_CLOCK_SKEW:
+            # A network server with a wrong clock must not keep a device "seen" for hours.
+            self._log_once(
+                uplink.source,
+                "future",
+                "Uplink from %s is stamped %s, in the future; using the time it arrived",
+                uplink.dev_eui,
+                uplink.received_at.isoformat(),
+            )
+            uplink = replace(uplink, received_at=now)
         result = self.pipeline.handle(uplink)
         if result.outcome is Outcome.APPLIED:
             dev_eui = uplink.dev_eui

@@ -57,6 +57,7 @@ class ApplyResult:
     fields: dict[str, Any]
     activity: bool
     volume_rejected: float | None = None  # a decreasing reading that was not applied
+    late: bool = False  # older than the last applied uplink: history only
 
 
 @dataclass(slots=True, kw_only=True)
@@ -90,13 +91,28 @@ class DeviceState:
         return None if self.last_seen is None else self.last_seen + config.silence_limit
 
     def apply(self, config: DeviceConfig, uplink: Uplink, fields: dict[str, Any]) -> ApplyResult:
-        """Merge decoded ``fields`` from ``uplink`` into the state."""
+        """Merge decoded ``fields`` from ``uplink`` into the state.
+
+        A late uplink (older than the last one applied, e.g. replayed by a backfill after an
+        outage) still counts as activity and is returned for history, but never replaces
+        newer current values.
+        """
         self.recent.append((uplink.fcnt, uplink.payload))
-        if self.last_seen is None or uplink.received_at >= self.last_seen:
+        result = ApplyResult(fields=fields, activity=False)
+        late = self.last_seen is not None and uplink.received_at < self.last_seen
+        if not late:
             self.last_seen = uplink.received_at
             self.rssi, self.snr, self.fcnt = uplink.rssi, uplink.snr, uplink.fcnt
-        result = ApplyResult(fields=fields, activity=False)
+        result.late = late
         applied = dict(fields)
+        if is_activity(self.values, applied) and not (
+            late and set(applied) <= {ACTIVITY_DOOR}  # a late door report proves no change
+        ):
+            result.activity = True
+            if self.last_activity is None or uplink.received_at > self.last_activity:
+                self.last_activity = uplink.received_at
+        if late:
+            return result
         volume = applied.get("volume")
         if isinstance(volume, float | int):
             previous = self.values.get("volume")
@@ -109,10 +125,6 @@ class DeviceState:
             else:
                 self.volume_decreased = False
                 self.rejected_volume = None
-        if is_activity(self.values, applied):
-            result.activity = True
-            if self.last_activity is None or uplink.received_at > self.last_activity:
-                self.last_activity = uplink.received_at
         self.values.update(applied)
         return result
 
