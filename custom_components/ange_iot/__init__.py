@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_platform,
+    entity_registry as er,
+)
 from homeassistant.helpers.typing import ConfigType
 
 from .angelib.simulator import Scenario
@@ -81,14 +87,17 @@ async def async_unload_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> boo
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: AngeConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Allow deleting a sensor device from the UI; it removes the device's subentry."""
-    hub = entry.runtime_data
+    """Allow deleting a sensor device from the UI; it removes the device's subentry.
+
+    Works also while the entry is not loaded (no runtime data then).
+    """
+    subentry_ids = {s.unique_id: s.subentry_id for s in entry.subentries.values()}
     for domain, identifier in device.identifiers:
         if domain != DOMAIN:
             continue
-        if identifier == hub.gateway_id:
+        if identifier == f"gateway_{entry.entry_id}":  # AngeHub.gateway_id
             return False  # the gateway goes with its entry
-        if subentry_id := hub.subentry_ids.get(identifier):
+        if subentry_id := subentry_ids.get(identifier):
             hass.config_entries.async_remove_subentry(entry, subentry_id)
     return True
 
@@ -130,7 +139,36 @@ def apply_simulation_options(hub: AngeHub) -> None:
 async def _async_update_listener(hass: HomeAssistant, entry: AngeConfigEntry) -> None:
     """Options change in place; added, changed or removed devices reload the entry."""
     hub = entry.runtime_data
-    if _subentry_snapshot(entry) != hub.applied_subentries:
+    if (snapshot := _subentry_snapshot(entry)) != hub.applied_subentries:
+        applied = hub.applied_subentries
+        changed = {sid for sid, value in snapshot.items() if applied.get(sid) != value}
         await hass.config_entries.async_reload(entry.entry_id)
+        if entry.state is ConfigEntryState.LOADED:
+            _async_remove_stale_entities(hass, entry, changed)
         return
     apply_simulation_options(hub)
+
+
+@callback
+def _async_remove_stale_entities(
+    hass: HomeAssistant, entry: AngeConfigEntry, subentry_ids: set[str]
+) -> None:
+    """Drop the entities a changed device no longer has (another model, no mounting height).
+
+    Only enabled entities of the changed subentries are checked: a disabled one has no
+    live entity to compare with, and the other devices' entities were not touched.
+    """
+    provided = {
+        entity_id
+        for platform in entity_platform.async_get_platforms(hass, DOMAIN)
+        if platform.config_entry is not None and platform.config_entry.entry_id == entry.entry_id
+        for entity_id in platform.entities
+    }
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if (
+            entity.config_subentry_id in subentry_ids
+            and not entity.disabled
+            and entity.entity_id not in provided
+        ):
+            registry.async_remove(entity.entity_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -11,6 +12,7 @@ from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from .angelib.simulator import Scenario
+from .angelib.uplink import MessageError, normalise_dev_eui
 from .const import (
     ATTR_ACTIVE,
     ATTR_CONFIG_ENTRY_ID,
@@ -61,6 +63,10 @@ async def _async_set_scenario(call: ServiceCall) -> None:
         )
     scenario = Scenario(call.data[ATTR_SCENARIO])
     target: str = call.data[ATTR_TARGET]
+    if scenario in (Scenario.SENSOR_SILENT, Scenario.LEAK):
+        # A DevEUI as shown on the device page (the upper-case serial number) works too.
+        with suppress(MessageError):
+            target = normalise_dev_eui(target)
     try:
         gateway.async_set_scenario(scenario, call.data[ATTR_ACTIVE], target)
     except ValueError as err:
