@@ -18,6 +18,7 @@ from syrupy.assertion import SnapshotAssertion
 # Imported at collection time so HA's loader finds our integration, not a test copy.
 from custom_components.ange_iot.config_flow import demo_subentries
 from custom_components.ange_iot.const import (
+    CONF_EPOCH,
     CONF_GATEWAY,
     CONF_SEED,
     CONF_SPEED,
@@ -64,7 +65,11 @@ def mock_config_entry() -> MockConfigEntry:
         domain=DOMAIN,
         title="Ånge LSS demo",
         unique_id=GATEWAY_SIMULATED,
-        data={CONF_GATEWAY: GATEWAY_SIMULATED, CONF_SEED: DEFAULT_SEED},
+        data={
+            CONF_GATEWAY: GATEWAY_SIMULATED,
+            CONF_SEED: DEFAULT_SEED,
+            CONF_EPOCH: START.isoformat(),
+        },
         options={CONF_SPEED: "1"},
         subentries_data=demo_subentries(),
     )

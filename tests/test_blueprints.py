@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.ange_iot.angelib.codecs import sensative_strips
 from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
+from custom_components.ange_iot.entity import device_name
 
 BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints"
 ALL = sorted(BLUEPRINTS.rglob("*.yaml"))
@@ -110,7 +111,7 @@ async def test_sensor_report_lists_a_silent_sensor(
     assert len(calls) == 1
     data = calls[0].data
     assert data["title"] == "Sensorrapport"
-    assert data["message"] == f"Offline (1): {silent.name}"
+    assert data["message"] == f"Offline (1): {silent.area} {device_name(silent.name, silent.area)}"
     assert data["data"]["tag"] == "ange-iot-sensor-report"
 
 
@@ -154,4 +155,5 @@ async def test_sensor_report_lists_low_battery(
     init_integration.runtime_data.async_handle_chirpstack(json.dumps(event), source="test")
     await _advance(hass, freezer, timedelta(minutes=2))
     assert len(calls) == 1
-    assert calls[0].data["message"] == f"Lågt batteri (1): {door.name} (12 %)"
+    shown = f"{door.area} {device_name(door.name, door.area)}"
+    assert calls[0].data["message"] == f"Lågt batteri (1): {shown} (12 %)"

@@ -25,6 +25,7 @@ from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, DEMO_SITE
 from custom_components.ange_iot.const import (
     CONF_AREA,
     CONF_DEV_EUI,
+    CONF_EPOCH,
     CONF_GATEWAY,
     CONF_INVERT_DOOR,
     CONF_LEAKING_METER,
@@ -132,7 +133,11 @@ async def test_user_flow_creates_simulated_gateway(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Solbacken"
-    assert result["data"] == {CONF_GATEWAY: GATEWAY_SIMULATED, CONF_SEED: DEFAULT_SEED}
+    assert result["data"] == {
+        CONF_GATEWAY: GATEWAY_SIMULATED,
+        CONF_SEED: DEFAULT_SEED,
+        CONF_EPOCH: dt_util.utcnow().isoformat(),  # meter registers count from here
+    }
     assert result["options"] == {CONF_SPEED: "60"}
     entry = result["result"]
     assert entry.unique_id == GATEWAY_SIMULATED
@@ -642,7 +647,7 @@ async def test_reconfigure_device(
     device = device_registry.async_get_device_by_identifier(
         (DOMAIN, DOOR_1101), init_integration.entry_id
     )
-    assert device.name == "Lgh 1101 entrédörr"
+    assert device.name == "Entrédörr"  # HA puts the area "Lgh 1101" in front itself
     # The entity id stays; the (still closed) door now reads inverted.
     await _tick(hass, freezer, 60)
     assert hass.states.get(door_entity).state == STATE_ON

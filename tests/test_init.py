@@ -49,3 +49,14 @@ async def test_unload_and_reload(hass: HomeAssistant, init_integration: MockConf
     assert await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.LOADED
+
+
+def test_device_name_drops_the_area_label() -> None:
+    """HA prefixes the area itself; the device name must not repeat it."""
+    from custom_components.ange_iot.entity import device_name
+
+    assert device_name("Lgh 1101 ytterdörr", "Lgh 1101") == "Ytterdörr"
+    assert device_name("lgh 1101 – Rörelse", "Lgh 1101") == "Rörelse"
+    assert device_name("Huvudvattenmätare", "Gruppbostad Solbacken") == "Huvudvattenmätare"
+    assert device_name("Lgh 1101", "Lgh 1101") == "Lgh 1101"
+    assert device_name("Snödjup plats 1", None) == "Snödjup plats 1"

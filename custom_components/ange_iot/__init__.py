@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -12,9 +14,11 @@ from homeassistant.helpers import (
     entity_registry as er,
 )
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
 
 from .angelib.simulator import Scenario
 from .const import (
+    CONF_EPOCH,
     CONF_GATEWAY,
     CONF_LEAKING_METER,
     CONF_RESIDENT_NOT_UP,
@@ -58,6 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool
             hub,
             seed=entry.data.get(CONF_SEED, DEFAULT_SEED),
             speed=float(entry.options.get(CONF_SPEED, DEFAULT_SPEED)),
+            epoch=_simulation_epoch(entry),
         )
         hub.gateway = gateway
         gateway.async_start()
@@ -100,6 +105,13 @@ async def async_remove_config_entry_device(
         if subentry_id := subentry_ids.get(identifier):
             hass.config_entries.async_remove_subentry(entry, subentry_id)
     return True
+
+
+def _simulation_epoch(entry: AngeConfigEntry) -> datetime:
+    """When the simulated site began: stored at creation, else the entry's creation."""
+    stored = entry.data.get(CONF_EPOCH)
+    parsed = dt_util.parse_datetime(stored) if isinstance(stored, str) else None
+    return parsed if parsed is not None and parsed.tzinfo else entry.created_at
 
 
 def _subentry_snapshot(entry: AngeConfigEntry) -> dict[str, tuple[str, dict[str, object]]]:

@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
 )
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .angelib.catalog import MODELS, Kind
@@ -34,6 +35,7 @@ from .angelib.uplink import MessageError, normalise_dev_eui
 from .const import (
     CONF_AREA,
     CONF_DEV_EUI,
+    CONF_EPOCH,
     CONF_GATEWAY,
     CONF_INVERT_DOOR,
     CONF_LEAKING_METER,
@@ -114,7 +116,11 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             return self.async_create_entry(
                 title=user_input[CONF_NAME],
-                data={CONF_GATEWAY: GATEWAY_SIMULATED, CONF_SEED: DEFAULT_SEED},
+                data={
+                    CONF_GATEWAY: GATEWAY_SIMULATED,
+                    CONF_SEED: DEFAULT_SEED,
+                    CONF_EPOCH: dt_util.utcnow().isoformat(),
+                },
                 options={CONF_SPEED: user_input[CONF_SPEED]},
                 subentries=demo_subentries(),
             )

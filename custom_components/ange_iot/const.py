@@ -14,6 +14,7 @@ GATEWAY_SIMULATED: Final = "simulated"
 # Simulated gateway
 CONF_SPEED: Final = "speed"
 CONF_SEED: Final = "seed"
+CONF_EPOCH: Final = "epoch"  # ISO time the simulated site began; meter registers count from it
 CONF_RESIDENT_NOT_UP: Final = "resident_not_up"
 CONF_SILENT_DEVICE: Final = "silent_device"
 CONF_LEAKING_METER: Final = "leaking_meter"

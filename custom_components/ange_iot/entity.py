@@ -12,6 +12,20 @@ from .const import DOMAIN
 from .coordinator import AngeHub
 
 
+def device_name(title: str, area: str | None) -> str:
+    """The device's name without a leading area label ("Lgh 1101 ytterdörr" → "Ytterdörr").
+
+    Home Assistant prefixes entity names with the area, so repeating it in the device
+    name would give "Lgh 1101 Lgh 1101 ytterdörr Dörr". Subentry titles keep the label,
+    so the sensors stay distinguishable in the integration's list.
+    """
+    if area and title.casefold().startswith(area.casefold()):
+        rest = title[len(area) :].strip(" -–·:")
+        if rest:
+            return rest[0].upper() + rest[1:]
+    return title
+
+
 class AngeDeviceEntity(Entity):
     """An entity of one LoRaWAN device, updated by pushes from the hub."""
 
@@ -28,7 +42,7 @@ class AngeDeviceEntity(Entity):
         self._attr_unique_id = f"{dev_eui}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, dev_eui)},
-            name=config.name,
+            name=device_name(config.name, config.area),
             manufacturer=model.manufacturer,
             model=model.name,
             model_id=model.id,

@@ -24,11 +24,14 @@ SOURCE = "simulated"
 class SimulatedGateway:
     """Runs the demo site's simulator on HA's event loop, one timer at a time."""
 
-    def __init__(self, hass: HomeAssistant, hub: AngeHub, *, seed: int, speed: float) -> None:
-        """Prepare; ``async_start`` begins emitting."""
+    def __init__(
+        self, hass: HomeAssistant, hub: AngeHub, *, seed: int, speed: float, epoch: datetime
+    ) -> None:
+        """Prepare; ``async_start`` begins emitting. ``epoch``: when the site began."""
         self.hass = hass
         self.hub = hub
         self.seed = seed
+        self.epoch = epoch
         self.speed = speed
         self.simulator: Simulator | None = None
         self._real_anchor = dt_util.utcnow()
@@ -40,7 +43,9 @@ class SimulatedGateway:
         """Start the demo site now."""
         self._real_anchor = dt_util.utcnow()
         self._sim_anchor = self._real_anchor
-        self.simulator = Simulator(seed=self.seed, start=self._sim_anchor)
+        self.simulator = Simulator(
+            seed=self.seed, start=self._sim_anchor, epoch=min(self.epoch, self._sim_anchor)
+        )
         self._schedule()
 
     @callback

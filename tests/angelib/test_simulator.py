@@ -200,3 +200,27 @@ def test_naive_start_is_refused() -> None:
     """Simulator time is always timezone-aware."""
     with pytest.raises(ValueError, match="timezone-aware"):
         Simulator(seed=1, start=datetime(2026, 1, 1))
+
+
+def test_restart_continues_meter_registers() -> None:
+    """A simulator restarted later with the same epoch continues the registers.
+
+    Home Assistant restarts (and entry reloads) start a new simulator; its meters must
+    not wind back, or every restart would look like a meter swap.
+    """
+    epoch = START
+    first = Simulator(seed=7, start=epoch)
+    history: dict[tuple[str, datetime], float] = {}
+    for message in first.advance(epoch + timedelta(hours=5)):
+        if "volume" in message.fields:
+            history[(message.dev_eui, message.time)] = message.fields["volume"]
+    restarted = Simulator(seed=7, start=epoch + timedelta(hours=3, minutes=30), epoch=epoch)
+    later = [m for m in restarted.advance(epoch + timedelta(hours=5)) if "volume" in m.fields]
+    assert later
+    for message in later:
+        last_before = max(
+            (v for (eui, t), v in history.items() if eui == message.dev_eui and t <= message.time),
+            default=0.0,
+        )
+        assert message.fields["volume"] >= last_before
+        assert message.fields["volume"] > 40  # not wound back to a fresh register

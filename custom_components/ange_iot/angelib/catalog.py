@@ -31,6 +31,9 @@ class Model:
     kind: Kind
     fields: frozenset[str]  # canonical fields this model can report
     profile_names: tuple[str, ...] = ()  # lower-case LNS profile names that identify it
+    # (brand_id, model_id) pairs of the TTN device repository (TheThingsNetwork/lorawan-devices,
+    # vendor/<brand>/<model>.yaml); TTS sends them as uplink_message.version_ids.
+    tts_version_ids: tuple[tuple[str, str], ...] = ()
 
 
 _CLIMATE = frozenset({"temperature", "humidity", "battery_voltage"})
@@ -49,6 +52,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.ACTIVITY,
             fields=_MOTION,
             profile_names=("elsys ers",),
+            tts_version_ids=(("elsys", "ers"),),
         ),
         Model(
             id="elsys_ers_lite",
@@ -59,6 +63,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.CLIMATE,
             fields=_CLIMATE,
             profile_names=("elsys ers lite",),
+            tts_version_ids=(("elsys", "ers-lite"),),
         ),
         Model(
             id="elsys_ers_co2",
@@ -69,6 +74,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.ACTIVITY,
             fields=_MOTION | {"co2"},
             profile_names=("elsys ers co2",),
+            tts_version_ids=(("elsys", "ers-co2"),),
         ),
         Model(
             id="elsys_ers_eye",
@@ -79,6 +85,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.ACTIVITY,
             fields=_MOTION | {"occupancy"},
             profile_names=("elsys ers eye",),
+            tts_version_ids=(("elsys", "ers-eye"),),
         ),
         Model(
             id="elsys_ers_desk",
@@ -99,6 +106,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.ACTIVITY,
             fields=_MOTION | {"sound_peak", "sound_avg"},
             profile_names=("elsys ers sound",),
+            tts_version_ids=(("elsys", "ers-sound"),),
         ),
         Model(
             id="elsys_ers_voc",
@@ -109,6 +117,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.ACTIVITY,
             fields=_MOTION | {"tvoc"},
             profile_names=("elsys ers voc",),
+            tts_version_ids=(("elsys", "ers-voc"),),
         ),
         Model(
             id="elsys_ems",
@@ -119,6 +128,8 @@ MODELS: dict[str, Model] = {
             kind=Kind.CLIMATE,
             fields=_CLIMATE,
             profile_names=("elsys ems",),
+            # vendor/elsys/ems.yaml exists; not in the (older) stored index.yaml seen
+            tts_version_ids=(("elsys", "ems"),),
         ),
         Model(
             id="elsys_ems_desk",
@@ -129,6 +140,8 @@ MODELS: dict[str, Model] = {
             kind=Kind.ACTIVITY,
             fields=_CLIMATE | {"occupancy"},
             profile_names=("elsys ems desk",),
+            # vendor/elsys/ems-desk.yaml exists; not in the (older) stored index.yaml seen
+            tts_version_ids=(("elsys", "ems-desk"),),
         ),
         Model(
             id="elsys_elt_ultrasonic",
@@ -141,6 +154,7 @@ MODELS: dict[str, Model] = {
                 {"distance", "temperature", "humidity", "pressure", "battery_voltage"}
             ),
             profile_names=("elsys elt ultrasonic", "elsys elt snow"),
+            tts_version_ids=(("elsys", "elt-ultrasonic"),),
         ),
         Model(
             id="sensative_strips_comfort",
@@ -161,6 +175,9 @@ MODELS: dict[str, Model] = {
             kind=Kind.ACTIVITY,
             fields=frozenset({"battery", "temperature", "door", "door_alarm"}),
             profile_names=("sensative strips guard", "sensative strips"),
+            # TTN has one generic "strips" (Strips - Multisensor) for every variant; like the
+            # generic "sensative strips" profile name it falls back to Guard.
+            tts_version_ids=(("sensative", "strips"),),
         ),
         Model(
             id="sensative_strips_drip",
@@ -191,6 +208,8 @@ MODELS: dict[str, Model] = {
             kind=Kind.DISTANCE,
             fields=frozenset({"battery", "distance", "tilt"}),
             profile_names=("milesight em310-udl", "em310-udl"),
+            # vendor/milesight-iot/em310-udl.yaml exists; not in the stored index.yaml seen
+            tts_version_ids=(("milesight-iot", "em310-udl"),),
         ),
         Model(
             id="milesight_em500_udl",
@@ -201,6 +220,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.DISTANCE,
             fields=frozenset({"battery", "distance"}),
             profile_names=("milesight em500-udl", "em500-udl"),
+            tts_version_ids=(("milesight-iot", "em500-udl"),),
         ),
         Model(
             id="milesight_em400_udl",
@@ -211,6 +231,8 @@ MODELS: dict[str, Model] = {
             kind=Kind.DISTANCE,
             fields=frozenset({"battery", "distance", "temperature", "tilt"}),
             profile_names=("milesight em400-udl", "milesight em400-tld", "em400-udl"),
+            # em400-udl/-tld.yaml exist; not in the stored index.yaml seen
+            tts_version_ids=(("milesight-iot", "em400-udl"), ("milesight-iot", "em400-tld")),
         ),
         Model(
             id="decentlab_dl_mbx",
@@ -221,6 +243,7 @@ MODELS: dict[str, Model] = {
             kind=Kind.DISTANCE,
             fields=frozenset({"distance", "valid_samples", "battery_voltage"}),
             profile_names=("decentlab dl-mbx",),
+            tts_version_ids=(("decentlab", "dl-mbx"),),
         ),
         Model(
             id="axioma_w1",
@@ -234,6 +257,7 @@ MODELS: dict[str, Model] = {
                 | _METER_FLAGS
             ),
             profile_names=("axioma qalcosonic w1", "axioma w1", "qalcosonic w1"),
+            tts_version_ids=(("axioma", "qalcosonic-w1"),),
         ),
         Model(
             id="kamstrup_flowiq_2200",
@@ -244,6 +268,8 @@ MODELS: dict[str, Model] = {
             kind=Kind.WATER_METER,
             fields=frozenset({"volume", "meter_time"} | _METER_FLAGS),
             profile_names=("kamstrup flowiq 2200", "kamstrup flowiq"),
+            # TTN lists only configuration 02K73A (flowIQ 2200 OMS over LoRaWAN)
+            tts_version_ids=(("kamstrup", "flowiq2200-02k73a"),),
         ),
     )
 }
@@ -258,3 +284,29 @@ def model_for_profile(profile_name: str | None) -> Model | None:
         if wanted in model.profile_names:
             return model
     return None
+
+
+def model_for_version_ids(brand_id: str | None, model_id: str | None) -> Model | None:
+    """The model with TTN device-repository ids ``brand_id``/``model_id`` (case-insensitive)."""
+    if not brand_id or not model_id:
+        return None
+    wanted = (brand_id.strip().lower(), model_id.strip().lower())
+    for model in MODELS.values():
+        if wanted in model.tts_version_ids:
+            return model
+    return None
+
+
+def guess_model(profile_hint: str | None) -> Model | None:
+    """Guess a model from ``Uplink.profile_hint``.
+
+    ChirpStack sends a device-profile name (``model_for_profile``); TTS hints are
+    ``"brand_id/model_id"`` from the device repository (``model_for_version_ids``).
+    """
+    if not profile_hint:
+        return None
+    model = model_for_profile(profile_hint)
+    if model is None and profile_hint.count("/") == 1:
+        brand, model_id = profile_hint.split("/")
+        model = model_for_version_ids(brand, model_id)
+    return model

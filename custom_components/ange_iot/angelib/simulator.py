@@ -189,10 +189,21 @@ def _whole(moment: datetime) -> datetime:
 class Simulator:
     """Deterministic demo site. Call ``advance(until)`` to get the messages due."""
 
-    def __init__(self, *, seed: int, start: datetime, devices: Iterable[DemoDevice] = DEMO_DEVICES):
-        """Schedule every device's first report a few seconds after ``start``."""
-        if start.tzinfo is None:
-            raise ValueError("start must be timezone-aware")
+    def __init__(
+        self,
+        *,
+        seed: int,
+        start: datetime,
+        epoch: datetime | None = None,
+        devices: Iterable[DemoDevice] = DEMO_DEVICES,
+    ):
+        """Schedule every device's first report a few seconds after ``start``.
+
+        ``epoch`` is when this simulated site began (meter registers count from it); it
+        defaults to ``start``. The HA layer passes the time the gateway was added.
+        """
+        if start.tzinfo is None or (epoch is not None and epoch.tzinfo is None):
+            raise ValueError("start and epoch must be timezone-aware")
         self.seed = seed
         self.start = start.astimezone(UTC).replace(microsecond=0)
         self.now = self.start
@@ -203,6 +214,10 @@ class Simulator:
         self._door_pending: dict[str, int] = {}
         self._switches: dict[tuple[Scenario, str], _Switch] = {}
         self._hourly_cache: dict[tuple[str, datetime], float] = {}
+        self._cumulative: dict[str, dict[datetime, float]] = {}
+        self.origin = (
+            (epoch or self.start).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        )
         self._queue: list[tuple[datetime, int, str, str]] = []
         self._seq = 0
         for index, dev in enumerate(self.devices.values()):
@@ -229,7 +244,12 @@ class Simulator:
             target = ""
         self._switches.setdefault((scenario, target), _Switch()).set(on, self.now)
         if scenario is Scenario.LEAK:
-            self._hourly_cache.clear()
+            # Only hours from now on change; drop them (and the building's sums).
+            current = self.now.replace(minute=0, second=0, microsecond=0)
+            self._hourly_cache = {k: v for k, v in self._hourly_cache.items() if k[1] < current}
+            for cache in self._cumulative.values():
+                for hour in [h for h in cache if h > current]:
+                    del cache[hour]
 
     def scenario_active(
         self, scenario: Scenario, target: str = "", at: datetime | None = None
@@ -387,25 +407,38 @@ class Simulator:
         return use
 
     def _volume_l(self, dev: DemoDevice, at: datetime) -> float:
-        """Meter register in litres at ``at``."""
+        """Meter register in litres at ``at``.
+
+        Counted from the simulation's epoch, not from this run's start, so a reload or a
+        restart of Home Assistant continues the registers instead of winding them back.
+        """
         base = (
             1_234_567.0
             if dev.role is Role.BUILDING_METER
             else 50_000.0 + 3_217.0 * int(dev.dev_eui[-2:], 16)
         )
-        origin = self.start.replace(minute=0, second=0, microsecond=0)
-        total, hour = 0.0, origin
-        if at >= origin:
-            while hour + HOUR <= at:
-                total += self._hour_use_l(dev, hour)
-                hour += HOUR
-            total += self._hour_use_l(dev, hour) * (at - hour).total_seconds() / 3600
-            return base + total
-        while hour > at:
-            hour -= HOUR
-            total += self._hour_use_l(dev, hour)
-        total -= self._hour_use_l(dev, hour) * (at - hour).total_seconds() / 3600
-        return base - total
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        within = self._hour_use_l(dev, hour) * (at - hour).total_seconds() / 3600
+        return base + self._cumulative_l(dev, hour) + within
+
+    def _cumulative_l(self, dev: DemoDevice, hour: datetime) -> float:
+        """Litres used from the epoch hour up to ``hour`` (negative before the epoch)."""
+        cache = self._cumulative.setdefault(dev.dev_eui, {self.origin: 0.0})
+        if hour in cache:
+            return cache[hour]
+        step = HOUR if hour > self.origin else -HOUR
+        known = max(cache) if step == HOUR else min(cache)
+        if (step == HOUR and known > hour) or (step == -HOUR and known < hour):
+            known = self.origin  # within the cached range but not cached: walk again
+        total = cache[known]
+        while known != hour:
+            if step == HOUR:
+                total += self._hour_use_l(dev, known)
+            else:
+                total -= self._hour_use_l(dev, known + step)
+            known += step
+            cache[known] = total
+        return total
 
     def _meter_leaking(self, dev: DemoDevice, at: datetime) -> bool:
         """The meter's own LEAK rule: no hour of standstill in the last 24 hours."""
