@@ -8,6 +8,7 @@ by hand.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import json
 import os
 from pathlib import Path
@@ -86,6 +87,14 @@ def say(message: str) -> None:
 
 class Failure(Exception):
     """The instance did not do what it should; the message says what."""
+
+
+class HttpError(Failure):
+    """The instance answered with an HTTP error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def free_port() -> int:
@@ -185,10 +194,35 @@ class Api:
                 text = resp.read().decode()
         except urllib.error.HTTPError as err:
             detail = err.read().decode(errors="replace")[:500]
-            raise Failure(f"{method} {path} answered {err.code}: {detail}") from None
+            raise HttpError(f"{method} {path} answered {err.code}: {detail}", err.code) from None
         if raw:
             return text
         return json.loads(text) if text else None
+
+
+def start_hass(
+    config_dir: Path,
+    log_file: Path,
+    *,
+    quiet: bool,
+    new_session: bool = False,
+    preexec_fn: Callable[[], object] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start the venv's ``hass`` on ``config_dir`` (``--skip-pip``); returns the process.
+
+    ``quiet`` discards its console output (the log file has everything); ``new_session``
+    puts it in its own process group, so a caller can kill the group; ``preexec_fn`` runs
+    in the child before exec (the e2e tests tie its life to theirs with it).
+    """
+    hass = Path(sys.executable).with_name("hass")
+    return subprocess.Popen(
+        [str(hass), "--config", str(config_dir), "--skip-pip", "--log-file", str(log_file)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.DEVNULL if quiet else None,
+        start_new_session=new_session,
+        preexec_fn=preexec_fn,  # noqa: PLW1509 (the caller's choice; None by default)
+    )
 
 
 def wait_for_http(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> None:
@@ -197,17 +231,46 @@ def wait_for_http(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> No
         if proc.poll() is not None:
             raise Failure(f"hass exited with code {proc.returncode}; see {log_file}")
         try:
-            api.request("GET", "/api/onboarding", timeout=5)
+            # Any HTTP answer means the server is up: /auth/providers needs no auth and
+            # exists before and after onboarding (400 until then); /api/onboarding is gone
+            # once onboarding is finished.
+            api.request("GET", "/auth/providers", timeout=5)
+            return
+        except HttpError:
             return
         except (Failure, OSError):
-            time.sleep(1)
+            time.sleep(0.5)
     raise Failure(f"Home Assistant did not answer within {STARTUP_TIMEOUT_S} s; see {log_file}")
+
+
+def wait_running(
+    api: Api, proc: subprocess.Popen[bytes], timeout: float = STARTUP_TIMEOUT_S
+) -> None:
+    """Wait until Home Assistant has started (core state RUNNING); needs a logged-in ``api``.
+
+    The HTTP API answers while HA is still bootstrapping, and until it runs
+    ``homeassistant.stop`` (and SIGTERM) are ignored without a word.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise Failure(f"hass exited with code {proc.returncode}")
+        if api.request("GET", "/api/config", timeout=10).get("state") == "RUNNING":
+            return
+        time.sleep(0.25)
+    raise Failure(f"Home Assistant did not finish starting within {timeout:g} s")
 
 
 def authenticate(api: Api) -> None:
     """Finish onboarding if needed (HA's onboarding API), then log in as the dev user."""
     client_id = api.base + "/"
-    steps = {s["step"]: s["done"] for s in api.request("GET", "/api/onboarding")}
+    try:
+        steps = {s["step"]: s["done"] for s in api.request("GET", "/api/onboarding")}
+    except HttpError as err:
+        if err.status != 404:
+            raise
+        # Onboarding is finished: HA no longer serves its API.
+        steps = dict.fromkeys(("user", "core_config", "analytics", "integration"), True)
     if not steps.get("user"):
         say("onboarding: creating the dev user")
         result = api.request(
@@ -297,7 +360,9 @@ def ws_command(api: Api, command: dict[str, Any]) -> Any:
                 raise Failure(f"websocket {command['type']} failed: {reply.get('error')}")
             return reply["result"]
 
-    return asyncio.run(run())
+    # A private loop: never replaces the caller's current event loop (as asyncio.run would).
+    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+        return runner.run(run())
 
 
 def render(api: Api, template: str) -> str:
@@ -372,6 +437,7 @@ def errors_in_log(log_file: Path) -> list[str]:
 def stop(proc: subprocess.Popen[bytes], api: Api) -> int:
     """Stop HA the way a user would (homeassistant.stop), then wait for the process."""
     try:
+        wait_running(api, proc)
         api.request("POST", "/api/services/homeassistant/stop", {}, timeout=10)
     except (Failure, OSError):
         proc.send_signal(signal.SIGTERM)
@@ -403,13 +469,7 @@ def main() -> int:
     try:
         prepare_config(config_dir, port)
         say(f"starting Home Assistant (config {config_dir})")
-        hass = Path(sys.executable).with_name("hass")
-        proc = subprocess.Popen(
-            [str(hass), "--config", str(config_dir), "--skip-pip", "--log-file", str(log_file)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL if smoke else None,
-            stderr=subprocess.DEVNULL if smoke else None,
-        )
+        proc = start_hass(config_dir, log_file, quiet=smoke)
         api = Api(base)
         try:
             wait_for_http(api, proc, log_file)
@@ -447,6 +507,7 @@ def main() -> int:
 
 
 def smoke_check(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> int:
+    wait_running(api, proc)  # with an onboarded config the API answers before setups end
     loaded = set(api.request("GET", "/api/config")["components"])
     missing = [c for c in (*COMPONENTS, DOMAIN) if c not in loaded]
     if missing:

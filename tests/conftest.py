@@ -63,6 +63,7 @@ def mock_config_entry() -> MockConfigEntry:
     """The simulated gateway with the demo site's devices."""
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id="01JANGEDEMO0000000000000000",  # fixed: unique ids include it (snapshots)
         title="Ånge LSS demo",
         unique_id=GATEWAY_SIMULATED,
         data={

@@ -41,6 +41,8 @@ from custom_components.ange_iot.const import (
     DEFAULT_SEED,
     DOMAIN,
     GATEWAY_SIMULATED,
+    GATEWAYS,
+    KIND_BUILDING,
     NONE_OPTION,
     SERVICE_SET_SCENARIO,
     SUBENTRY_DEVICE,
@@ -117,7 +119,7 @@ async def test_user_flow_creates_simulated_gateway(
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == [GATEWAY_SIMULATED]
+    assert result["menu_options"] == [*GATEWAYS, KIND_BUILDING]
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": GATEWAY_SIMULATED}

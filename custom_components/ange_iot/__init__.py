@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import (
@@ -17,9 +17,11 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .angelib.simulator import Scenario
+from .care_runtime import BuildingRuntime
 from .const import (
     CONF_EPOCH,
     CONF_GATEWAY,
+    CONF_KIND,
     CONF_LEAKING_METER,
     CONF_RESIDENT_NOT_UP,
     CONF_SEED,
@@ -29,15 +31,27 @@ from .const import (
     DEFAULT_SEED,
     DEFAULT_SPEED,
     DOMAIN,
+    GATEWAY_CHIRPSTACK_HTTP,
+    GATEWAY_CHIRPSTACK_MQTT,
     GATEWAY_SIMULATED,
+    GATEWAY_TTS_MQTT,
+    GATEWAY_TTS_WEBHOOK,
+    KIND_BUILDING,
     NONE_OPTION,
 )
 from .coordinator import AngeConfigEntry, AngeHub
-from .gateway import SimulatedGateway
+from .gateway import Gateway, SimulatedGateway
 from .services import async_setup_services
 
-GATEWAY_MODELS = {GATEWAY_SIMULATED: "Simulated gateway"}
+GATEWAY_MODELS = {
+    GATEWAY_SIMULATED: "Simulated gateway",
+    GATEWAY_CHIRPSTACK_MQTT: "ChirpStack v4 (MQTT)",
+    GATEWAY_CHIRPSTACK_HTTP: "ChirpStack v4 (HTTP integration)",
+    GATEWAY_TTS_WEBHOOK: "The Things Stack v3 (webhook)",
+    GATEWAY_TTS_MQTT: "The Things Stack v3 (MQTT)",
+}
 
+BUILDING_PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -50,24 +64,13 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool:
-    """Set up one gateway entry with its devices."""
+    """Set up one gateway entry with its devices, or one building with its apartments."""
+    if entry.data.get(CONF_KIND) == KIND_BUILDING:
+        return await _async_setup_building(hass, entry)  # type: ignore[arg-type]
     hub = AngeHub(hass, entry)
     await hub.async_setup()
     entry.runtime_data = hub
     entry.async_on_unload(hub.async_shutdown)
-
-    if entry.data[CONF_GATEWAY] == GATEWAY_SIMULATED:
-        gateway = SimulatedGateway(
-            hass,
-            hub,
-            seed=entry.data.get(CONF_SEED, DEFAULT_SEED),
-            speed=float(entry.options.get(CONF_SPEED, DEFAULT_SPEED)),
-            epoch=_simulation_epoch(entry),
-        )
-        hub.gateway = gateway
-        gateway.async_start()
-        apply_simulation_options(hub)
-        entry.async_on_unload(gateway.async_stop)
 
     gateway_device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
@@ -79,14 +82,53 @@ async def async_setup_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool
     )
     hub.gateway_device_id = gateway_device.id
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+    gateway = _create_gateway(hass, hub, entry)
+    hub.gateway = gateway
+    entry.async_on_unload(gateway.async_stop)
+    try:
+        await gateway.async_start()
+    except Exception:
+        # Setup fails or is retried (MQTT not ready): a retry sets the platforms up again.
+        await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+        raise
+    if isinstance(gateway, SimulatedGateway):
+        apply_simulation_options(hub)
     hub.applied_subentries = _subentry_snapshot(entry)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool:
-    """Unload a gateway entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload a gateway or building entry."""
+    platforms = BUILDING_PLATFORMS if entry.data.get(CONF_KIND) == KIND_BUILDING else PLATFORMS
+    return await hass.config_entries.async_unload_platforms(entry, platforms)
+
+
+async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[BuildingRuntime]) -> bool:
+    """A building: care checks for its apartments (subentries), on sensors of any gateway."""
+    runtime = BuildingRuntime(hass, entry)
+    await runtime.async_setup()
+    entry.runtime_data = runtime
+    entry.async_on_unload(runtime.async_shutdown)
+    building = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, f"building_{entry.entry_id}")},
+        name=entry.title,
+        manufacturer="Ånge IoT",
+        model="Building",
+        entry_type=dr.DeviceEntryType.SERVICE,
+    )
+    runtime.building_device_id = building.id
+    await hass.config_entries.async_forward_entry_setups(entry, BUILDING_PLATFORMS)
+    runtime.async_start()  # evaluates every apartment: late deadlines fire now, once
+    entry.async_on_unload(entry.add_update_listener(_async_reload_building))
+    return True
+
+
+async def _async_reload_building(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Apartments or defaults changed: reload (state is stored, nothing is lost)."""
+    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_remove_config_entry_device(
@@ -100,11 +142,38 @@ async def async_remove_config_entry_device(
     for domain, identifier in device.identifiers:
         if domain != DOMAIN:
             continue
-        if identifier == f"gateway_{entry.entry_id}":  # AngeHub.gateway_id
-            return False  # the gateway goes with its entry
+        if identifier in (f"gateway_{entry.entry_id}", f"building_{entry.entry_id}"):
+            return False  # the gateway or building goes with its entry
+        if identifier.startswith("apartment_"):
+            apartment = identifier.removeprefix("apartment_")
+            if apartment in entry.subentries:
+                hass.config_entries.async_remove_subentry(entry, apartment)
+            continue
         if subentry_id := subentry_ids.get(identifier):
             hass.config_entries.async_remove_subentry(entry, subentry_id)
     return True
+
+
+def _create_gateway(hass: HomeAssistant, hub: AngeHub, entry: AngeConfigEntry) -> Gateway:
+    """The transport of this entry's gateway type."""
+    kind = entry.data[CONF_GATEWAY]
+    if kind == GATEWAY_SIMULATED:
+        return SimulatedGateway(
+            hass,
+            hub,
+            seed=entry.data.get(CONF_SEED, DEFAULT_SEED),
+            speed=float(entry.options.get(CONF_SPEED, DEFAULT_SPEED)),
+            epoch=_simulation_epoch(entry),
+        )
+    if kind in (GATEWAY_CHIRPSTACK_MQTT, GATEWAY_CHIRPSTACK_HTTP):
+        from .gateway_chirpstack import create_chirpstack_gateway  # noqa: PLC0415
+
+        return create_chirpstack_gateway(hass, hub, kind)
+    if kind in (GATEWAY_TTS_WEBHOOK, GATEWAY_TTS_MQTT):
+        from .gateway_tts import create_tts_gateway  # noqa: PLC0415
+
+        return create_tts_gateway(hass, hub, kind)
+    raise ValueError(f"unknown gateway type {kind!r}")
 
 
 def _simulation_epoch(entry: AngeConfigEntry) -> datetime:
@@ -121,7 +190,7 @@ def _subentry_snapshot(entry: AngeConfigEntry) -> dict[str, tuple[str, dict[str,
 def apply_simulation_options(hub: AngeHub) -> None:
     """Make the running simulator match the entry's options (speed and scenarios)."""
     gateway = hub.gateway
-    if gateway is None or gateway.simulator is None:
+    if not isinstance(gateway, SimulatedGateway) or gateway.simulator is None:
         return
     options = hub.entry.options
     speed = float(options.get(CONF_SPEED, DEFAULT_SPEED))
@@ -158,6 +227,7 @@ async def _async_update_listener(hass: HomeAssistant, entry: AngeConfigEntry) ->
         if entry.state is ConfigEntryState.LOADED:
             _async_remove_stale_entities(hass, entry, changed)
         return
+    hub.async_silence_limit_changed()
     apply_simulation_options(hub)
 
 

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+import secrets
+from types import MappingProxyType
 from typing import Any
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentry,
     ConfigSubentryData,
     ConfigSubentryFlow,
     OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    DurationSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -25,37 +33,65 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+    TimeSelector,
 )
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .angelib.care import CareSettings
 from .angelib.catalog import MODELS, Kind
+from .angelib.lns import chirpstack, tts
 from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
 from .angelib.uplink import MessageError, normalise_dev_eui
+from .care_runtime import settings_from
 from .const import (
+    CONF_API_KEY,
+    CONF_APPLICATION_ID,
     CONF_AREA,
+    CONF_BACKFILL,
     CONF_DEV_EUI,
     CONF_EPOCH,
     CONF_GATEWAY,
+    CONF_HOST,
     CONF_INVERT_DOOR,
+    CONF_KIND,
+    CONF_LABEL,
     CONF_LEAKING_METER,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
     CONF_MOUNTING_HEIGHT,
     CONF_REPORT_INTERVAL,
     CONF_RESIDENT_NOT_UP,
+    CONF_SECRET,
     CONF_SEED,
+    CONF_SENSORS,
+    CONF_SILENCE_LIMIT,
     CONF_SILENT_DEVICE,
     CONF_SNOWFALL,
     CONF_SPEED,
+    CONF_TENANT,
+    CONF_TOPIC_TEMPLATE,
+    CONF_WEBHOOK_ID,
     DEFAULT_SEED,
+    DEFAULT_SILENCE_LIMIT_MIN,
     DEFAULT_SPEED,
     DOMAIN,
+    GATEWAY_CHIRPSTACK_HTTP,
+    GATEWAY_CHIRPSTACK_MQTT,
     GATEWAY_SIMULATED,
+    GATEWAY_TTS_MQTT,
+    GATEWAY_TTS_WEBHOOK,
+    GATEWAYS,
+    KIND_BUILDING,
     NONE_OPTION,
+    SECRET_HEADER,
     SPEEDS,
+    SUBENTRY_APARTMENT,
     SUBENTRY_DEVICE,
 )
+from .coordinator import get_router
 
 
 def flow_schema(fields: dict[Any, Any]) -> Any:
@@ -103,9 +139,372 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
+    _discovery: dict[str, Any]
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose the gateway type (more arrive with the real network servers)."""
-        return self.async_show_menu(step_id="user", menu_options=[GATEWAY_SIMULATED])
+        """Choose where uplinks come from."""
+        return self.async_show_menu(step_id="user", menu_options=[*GATEWAYS, KIND_BUILDING])
+
+    async def async_step_building(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A building (group home): care checks for its apartments, with default times."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            defaults = {k: v for k, v in user_input.items() if k != CONF_NAME}
+            if error := _care_settings_error(self.hass, defaults):
+                errors["base"] = "invalid_care_settings"
+                placeholders["error"] = error
+            else:
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME].strip() or "Building",
+                    data={CONF_KIND: KIND_BUILDING},
+                    options=defaults,
+                )
+        return self.async_show_form(
+            step_id=KIND_BUILDING,
+            data_schema=self.add_suggested_values_to_schema(
+                flow_schema(
+                    {
+                        vol.Required(CONF_NAME): TextSelector(),
+                        **_care_default_fields(),
+                    }
+                ),
+                user_input or _care_suggestions(),
+            ),
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
+    # -- ChirpStack v4 ---------------------------------------------------------------
+
+    async def async_step_chirpstack_mqtt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """ChirpStack's MQTT integration, read through Home Assistant's MQTT broker."""
+        if not self.hass.config_entries.async_entries("mqtt"):
+            return self.async_abort(
+                reason="mqtt_not_configured",
+                description_placeholders={"mqtt_url": "/config/integrations/integration/mqtt"},
+            )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            template = user_input[CONF_TOPIC_TEMPLATE].strip()
+            application_id = (user_input.get(CONF_APPLICATION_ID) or "").strip() or None
+            try:
+                topic = chirpstack.subscription_topic(template, application_id)
+            except ValueError:
+                errors[CONF_TOPIC_TEMPLATE] = "invalid_topic_template"
+            else:
+                await self.async_set_unique_id(f"{GATEWAY_CHIRPSTACK_MQTT}:{topic}")
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME].strip() or "ChirpStack",
+                    data={
+                        CONF_GATEWAY: GATEWAY_CHIRPSTACK_MQTT,
+                        CONF_TOPIC_TEMPLATE: template,
+                        CONF_APPLICATION_ID: application_id,
+                    },
+                    options={CONF_SILENCE_LIMIT: DEFAULT_SILENCE_LIMIT_MIN},
+                )
+        return self.async_show_form(
+            step_id=GATEWAY_CHIRPSTACK_MQTT,
+            data_schema=self.add_suggested_values_to_schema(
+                flow_schema(
+                    {
+                        vol.Required(CONF_NAME, default="ChirpStack"): TextSelector(),
+                        vol.Required(
+                            CONF_TOPIC_TEMPLATE, default=chirpstack.DEFAULT_EVENT_TOPIC
+                        ): TextSelector(),
+                        vol.Optional(CONF_APPLICATION_ID): TextSelector(),
+                    }
+                ),
+                user_input or {},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_chirpstack_http(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """ChirpStack's HTTP integration, posting to a Home Assistant webhook."""
+        return await self._async_webhook_gateway(GATEWAY_CHIRPSTACK_HTTP, "ChirpStack", user_input)
+
+    # -- The Things Stack v3 ---------------------------------------------------------
+
+    async def async_step_tts_webhook(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A The Things Stack webhook posting to Home Assistant."""
+        return await self._async_webhook_gateway(
+            GATEWAY_TTS_WEBHOOK, "The Things Stack", user_input, backfill=True
+        )
+
+    async def async_step_tts_mqtt(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The Things Stack uplinks bridged onto Home Assistant's MQTT broker."""
+        if not self.hass.config_entries.async_entries("mqtt"):
+            return self.async_abort(
+                reason="mqtt_not_configured",
+                description_placeholders={"mqtt_url": "/config/integrations/integration/mqtt"},
+            )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            application_id = user_input[CONF_APPLICATION_ID].strip()
+            tenant = (user_input.get(CONF_TENANT) or "").strip() or None
+            if not _valid_tts_id(application_id):
+                errors[CONF_APPLICATION_ID] = "invalid_application_id"
+            elif tenant and not _valid_tts_id(tenant):
+                errors[CONF_TENANT] = "invalid_tenant"
+            else:
+                errors = await _async_check_backfill(self.hass, user_input, application_id)
+            if not errors:
+                topic = tts.subscription_topic(application_id, tenant)
+                await self.async_set_unique_id(f"{GATEWAY_TTS_MQTT}:{topic}")
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME].strip() or "The Things Stack",
+                    data={
+                        CONF_GATEWAY: GATEWAY_TTS_MQTT,
+                        CONF_APPLICATION_ID: application_id,
+                        CONF_TENANT: tenant,
+                        **_backfill_data(user_input),
+                    },
+                    options={CONF_SILENCE_LIMIT: DEFAULT_SILENCE_LIMIT_MIN},
+                )
+        return self.async_show_form(
+            step_id=GATEWAY_TTS_MQTT,
+            data_schema=self.add_suggested_values_to_schema(
+                flow_schema(
+                    {
+                        vol.Required(CONF_NAME, default="The Things Stack"): TextSelector(),
+                        vol.Required(CONF_APPLICATION_ID): TextSelector(),
+                        vol.Optional(CONF_TENANT, default="ttn"): TextSelector(),
+                        **_BACKFILL_FIELDS,
+                    }
+                ),
+                user_input or {},
+            ),
+            errors=errors,
+        )
+
+    async def _async_webhook_gateway(
+        self,
+        kind: str,
+        default_name: str,
+        user_input: dict[str, Any] | None,
+        *,
+        backfill: bool = False,
+    ) -> ConfigFlowResult:
+        """A gateway that receives on a webhook: generate its id and shared secret."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if backfill:
+                errors = await _async_check_backfill(
+                    self.hass, user_input, (user_input.get(CONF_APPLICATION_ID) or "").strip()
+                )
+            if not errors:
+                webhook_id = webhook.async_generate_id()
+                secret = secrets.token_urlsafe(24)
+                await self.async_set_unique_id(f"{kind}:{webhook_id}")
+                data = {
+                    CONF_GATEWAY: kind,
+                    CONF_WEBHOOK_ID: webhook_id,
+                    CONF_SECRET: secret,
+                    CONF_APPLICATION_ID: (user_input.get(CONF_APPLICATION_ID) or "").strip()
+                    or None,
+                    **(_backfill_data(user_input) if backfill else {}),
+                }
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME].strip() or default_name,
+                    data=data,
+                    options={CONF_SILENCE_LIMIT: DEFAULT_SILENCE_LIMIT_MIN},
+                    description=kind,
+                    description_placeholders=webhook_placeholders(self.hass, data),
+                )
+        fields: dict[Any, Any] = {vol.Required(CONF_NAME, default=default_name): TextSelector()}
+        if backfill:
+            fields[vol.Optional(CONF_APPLICATION_ID)] = TextSelector()
+            fields.update(_BACKFILL_FIELDS)
+        return self.async_show_form(
+            step_id=kind,
+            data_schema=self.add_suggested_values_to_schema(flow_schema(fields), user_input or {}),
+            errors=errors,
+        )
+
+    # -- reauthentication and reconfiguration -----------------------------------------
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The Things Stack refused the storage API key."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new API key and check it."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            api_key = user_input[CONF_API_KEY].strip()
+            candidate = {**entry.data, CONF_API_KEY: api_key}
+            errors = await _async_check_backfill(
+                self.hass, {**candidate, CONF_BACKFILL: True}, entry.data[CONF_APPLICATION_ID]
+            )
+            if CONF_HOST in errors:  # the form has no host field
+                errors = {"base": errors[CONF_HOST]}
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_API_KEY: api_key}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=flow_schema({vol.Required(CONF_API_KEY): _PASSWORD}),
+            description_placeholders={
+                "gateway": entry.title,
+                "host": entry.data.get(CONF_HOST) or "",
+            },
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change how a gateway connects (topic, storage host, API key)."""
+        entry = self._get_reconfigure_entry()
+        kind = entry.data[CONF_GATEWAY]
+        errors: dict[str, str] = {}
+        if kind == GATEWAY_CHIRPSTACK_MQTT:
+            if user_input is not None:
+                template = user_input[CONF_TOPIC_TEMPLATE].strip()
+                application_id = (user_input.get(CONF_APPLICATION_ID) or "").strip() or None
+                try:
+                    topic = chirpstack.subscription_topic(template, application_id)
+                except ValueError:
+                    errors[CONF_TOPIC_TEMPLATE] = "invalid_topic_template"
+                else:
+                    # The unique id follows the subscription; another gateway's is refused.
+                    unique_id = f"{GATEWAY_CHIRPSTACK_MQTT}:{topic}"
+                    if any(
+                        other.unique_id == unique_id and other.entry_id != entry.entry_id
+                        for other in self._async_current_entries(include_ignore=False)
+                    ):
+                        return self.async_abort(reason="already_configured")
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=unique_id,
+                        data_updates={
+                            CONF_TOPIC_TEMPLATE: template,
+                            CONF_APPLICATION_ID: application_id,
+                        },
+                    )
+            schema = flow_schema(
+                {
+                    vol.Required(CONF_TOPIC_TEMPLATE): TextSelector(),
+                    vol.Optional(CONF_APPLICATION_ID): TextSelector(),
+                }
+            )
+        elif kind in (GATEWAY_TTS_WEBHOOK, GATEWAY_TTS_MQTT):
+            if user_input is not None:
+                # The MQTT topic names the application; a webhook's filter may be cleared.
+                application_id = (
+                    (user_input.get(CONF_APPLICATION_ID) or "")
+                    if kind == GATEWAY_TTS_WEBHOOK
+                    else (entry.data.get(CONF_APPLICATION_ID) or "")
+                ).strip()
+                if not user_input.get(CONF_API_KEY) and entry.data.get(CONF_API_KEY):
+                    user_input = {**user_input, CONF_API_KEY: entry.data[CONF_API_KEY]}
+                errors = await _async_check_backfill(self.hass, user_input, application_id)
+                if not errors:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        data_updates={
+                            CONF_APPLICATION_ID: application_id or None,
+                            **_backfill_data(user_input),
+                        },
+                    )
+            fields: dict[Any, Any] = {}
+            if kind == GATEWAY_TTS_WEBHOOK:
+                fields[vol.Optional(CONF_APPLICATION_ID)] = TextSelector()
+            fields.update(_BACKFILL_FIELDS)
+            schema = flow_schema(fields)
+        else:
+            return self.async_abort(reason="nothing_to_reconfigure")
+        # The stored API key is never sent back to the browser (left empty keeps it).
+        suggested = {k: v for k, v in (user_input or entry.data).items() if k != CONF_API_KEY}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            description_placeholders={"gateway": entry.title},
+            errors=errors,
+        )
+
+    # -- devices the network server knows and this site has not added ----------------
+
+    async def async_step_integration_discovery(
+        self, discovery_info: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """An uplink from an unknown DevEUI: offer to add it (or to ignore it)."""
+        dev_eui = discovery_info["dev_eui"]
+        await self.async_set_unique_id(f"device:{dev_eui}")
+        self._abort_if_unique_id_configured()
+        if get_router(self.hass).owners.get(dev_eui):
+            return self.async_abort(reason="device_already_added")
+        self._discovery = discovery_info
+        self.context["title_placeholders"] = {
+            "dev_eui": dev_eui,
+            "gateway": discovery_info["gateway"],
+            "profile": discovery_info.get("profile") or "-",
+        }
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the model (pre-selected from the network server's profile) and a name."""
+        info = self._discovery
+        gateway = self.hass.config_entries.async_get_entry(info["gateway_entry_id"])
+        if gateway is None or gateway.domain != DOMAIN:
+            return self.async_abort(reason="gateway_removed")
+        if user_input is not None:
+            data = _to_data(
+                {**user_input, CONF_MISSED_REPORTS: 3, CONF_INVERT_DOOR: False},
+                {CONF_DEV_EUI: info["dev_eui"]},
+            )
+            self.hass.config_entries.async_add_subentry(
+                gateway,
+                ConfigSubentry(
+                    data=MappingProxyType(data),
+                    subentry_type=SUBENTRY_DEVICE,
+                    title=user_input[CONF_NAME].strip() or info["dev_eui"],
+                    unique_id=info["dev_eui"],
+                ),
+            )
+            return self.async_abort(reason="device_added")
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                flow_schema(
+                    {
+                        vol.Required(CONF_NAME): TextSelector(),
+                        vol.Required(CONF_MODEL): _model_selector(),
+                        vol.Optional(CONF_REPORT_INTERVAL): NumberSelector(
+                            NumberSelectorConfig(
+                                min=1, max=1440, mode=NumberSelectorMode.BOX,
+                                unit_of_measurement="min",
+                            )
+                        ),
+                    }
+                ),
+                {CONF_NAME: "", CONF_MODEL: info.get("model")},
+            ),
+            description_placeholders={
+                "dev_eui": info["dev_eui"],
+                "gateway": info["gateway"],
+                "profile": info.get("profile") or "-",
+            },
+        )  # fmt: skip
 
     async def async_step_simulated(
         self, user_input: dict[str, Any] | None = None
@@ -137,15 +536,21 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Options of the gateway."""
-        return AngeOptionsFlow()
+        """Options of the gateway (or a building's default care-check times)."""
+        if config_entry.data.get(CONF_KIND) == KIND_BUILDING:
+            return BuildingOptionsFlow()
+        if config_entry.data.get(CONF_GATEWAY) == GATEWAY_SIMULATED:
+            return AngeOptionsFlow()
+        return GatewayOptionsFlow()
 
     @classmethod
     @callback
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Sensors are added, changed and removed as subentries of their gateway."""
+        """Sensors are subentries of their gateway; apartments of their building."""
+        if config_entry.data.get(CONF_KIND) == KIND_BUILDING:
+            return {SUBENTRY_APARTMENT: ApartmentSubentryFlow}
         return {SUBENTRY_DEVICE: DeviceSubentryFlow}
 
 
@@ -196,6 +601,135 @@ class AngeOptionsFlow(OptionsFlow):
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)
+
+
+class GatewayOptionsFlow(OptionsFlow):
+    """Options of a real gateway: when to warn that it went silent; its connection."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The one step (translated as ``gateway``; ``init`` is the simulated gateway's)."""
+        return await self.async_step_gateway(user_input)
+
+    async def async_step_gateway(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One form; the webhook URL and secret are shown again for copying."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    **self.config_entry.options,
+                    CONF_SILENCE_LIMIT: user_input[CONF_SILENCE_LIMIT],
+                }
+            )
+        entry = self.config_entry
+        return self.async_show_form(
+            step_id="gateway",
+            data_schema=flow_schema(
+                {
+                    vol.Required(
+                        CONF_SILENCE_LIMIT,
+                        default=entry.options.get(CONF_SILENCE_LIMIT, DEFAULT_SILENCE_LIMIT_MIN),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=5, max=10080, step=5, mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="min",
+                        )
+                    ),
+                }
+            ),
+            description_placeholders=connection_placeholders(self.hass, entry.data),
+        )  # fmt: skip
+
+
+def webhook_placeholders(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
+    """URL, header and secret a network server needs to post to this gateway."""
+    try:
+        url = webhook.async_generate_url(hass, data[CONF_WEBHOOK_ID])
+    except NoURLAvailableError:
+        url = webhook.async_generate_path(data[CONF_WEBHOOK_ID])
+    event = "?event=up" if data[CONF_GATEWAY] == GATEWAY_CHIRPSTACK_HTTP else ""
+    return {"url": url, "event": event, "header": SECRET_HEADER, "secret": data[CONF_SECRET]}
+
+
+def connection_placeholders(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
+    """What the options form shows about how the network server connects."""
+    kind = data[CONF_GATEWAY]
+    if kind in (GATEWAY_CHIRPSTACK_HTTP, GATEWAY_TTS_WEBHOOK):
+        placeholders = webhook_placeholders(hass, data)
+        return {
+            "connection": f"URL: {placeholders['url']}{placeholders['event']}\n"
+            f"{placeholders['header']}: {placeholders['secret']}"
+        }
+    if kind == GATEWAY_CHIRPSTACK_MQTT:
+        topic = chirpstack.subscription_topic(
+            data[CONF_TOPIC_TEMPLATE], data.get(CONF_APPLICATION_ID)
+        )
+        return {"connection": f"MQTT: {topic}"}
+    if kind == GATEWAY_TTS_MQTT:
+        return {
+            "connection": "MQTT: "
+            + tts.subscription_topic(data[CONF_APPLICATION_ID], data.get(CONF_TENANT))
+        }
+    return {"connection": "-"}
+
+
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_BACKFILL_FIELDS: dict[Any, Any] = {
+    vol.Required(CONF_BACKFILL, default=False): BooleanSelector(),
+    vol.Optional(CONF_HOST): TextSelector(),
+    vol.Optional(CONF_API_KEY): _PASSWORD,
+}
+
+
+def _valid_tts_id(value: str) -> bool:
+    """TTS ids: 3-36 lower-case letters a-z, digits and single dashes (``tts.check_id``)."""
+    try:
+        tts.check_id(value, "id")
+    except ValueError:
+        return False
+    return True
+
+
+def _backfill_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    if not user_input.get(CONF_BACKFILL):
+        return {CONF_BACKFILL: False, CONF_HOST: None, CONF_API_KEY: None}
+    return {
+        CONF_BACKFILL: True,
+        CONF_HOST: _clean_host(user_input[CONF_HOST]),
+        CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+    }
+
+
+def _clean_host(value: str) -> str:
+    host = value.strip().removeprefix("https://").removeprefix("http://")
+    return host.split("/", 1)[0]
+
+
+async def _async_check_backfill(
+    hass: HomeAssistant, user_input: Mapping[str, Any], application_id: str
+) -> dict[str, str]:
+    """Check a given application id and, with backfill on, the storage-integration settings."""
+    if application_id and not _valid_tts_id(application_id):
+        return {CONF_APPLICATION_ID: "invalid_application_id"}
+    if not user_input.get(CONF_BACKFILL):
+        return {}
+    if not user_input.get(CONF_HOST) or not _clean_host(user_input[CONF_HOST]):
+        return {CONF_HOST: "host_required"}
+    if not user_input.get(CONF_API_KEY):
+        return {CONF_API_KEY: "api_key_required"}
+    if not application_id or not _valid_tts_id(application_id):
+        return {CONF_APPLICATION_ID: "invalid_application_id"}
+    from .gateway_tts import StorageAuthError, async_check_storage  # noqa: PLC0415
+
+    try:
+        await async_check_storage(
+            hass, _clean_host(user_input[CONF_HOST]), application_id, user_input[CONF_API_KEY]
+        )
+    except StorageAuthError:
+        return {CONF_API_KEY: "invalid_api_key"}
+    except Exception:
+        return {CONF_HOST: "cannot_connect"}
+    return {}
 
 
 def _model_selector() -> SelectSelector:
@@ -333,3 +867,181 @@ def _check_model(user_input: dict[str, Any]) -> str | None:
     if user_input.get(CONF_MOUNTING_HEIGHT) and model.kind is not Kind.DISTANCE:
         return "mounting_height_not_distance"
     return None
+
+
+# -- buildings and apartments (care checks) -----------------------------------------
+
+_CARE_TIMES = ("morning_start", "morning_deadline", "active_start", "active_end")
+_NIGHT_TIMES = ("night_start", "night_end")
+_CARE_DURATIONS = ("inactivity_limit", "grace")
+
+
+def _care_default_fields() -> dict[Any, Any]:
+    """The building-wide care-check times (each apartment may override some)."""
+    fields: dict[Any, Any] = {}
+    for key in _CARE_TIMES:
+        fields[vol.Required(key)] = TimeSelector()
+    fields[vol.Required("inactivity_limit")] = DurationSelector()
+    fields[vol.Required("grace")] = DurationSelector()
+    fields[vol.Required("night_door", default=False)] = BooleanSelector()
+    for key in _NIGHT_TIMES:
+        fields[vol.Required(key)] = TimeSelector()
+    return fields
+
+
+def _duration(delta: timedelta) -> dict[str, int]:
+    seconds = int(delta.total_seconds())
+    return {"hours": seconds // 3600, "minutes": seconds % 3600 // 60, "seconds": seconds % 60}
+
+
+def _care_suggestions(settings: CareSettings | None = None) -> dict[str, Any]:
+    """Form values from settings (the engine's defaults when none)."""
+    settings = settings or CareSettings()
+    values: dict[str, Any] = {
+        key: getattr(settings, key).strftime("%H:%M:%S") for key in (*_CARE_TIMES, *_NIGHT_TIMES)
+    }
+    for key in _CARE_DURATIONS:
+        values[key] = _duration(getattr(settings, key))
+    values["night_door"] = settings.night_door
+    return values
+
+
+def _care_settings_error(
+    hass: HomeAssistant, values: Mapping[str, Any], base: CareSettings | None = None
+) -> str | None:
+    """The engine's own explanation of why these settings cannot work, or None."""
+    try:
+        CareSettings.from_dict(
+            {k: v for k, v in values.items() if v is not None},
+            base or CareSettings(timezone=str(hass.config.time_zone)),
+        )
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _building_defaults(hass: HomeAssistant, entry: ConfigEntry) -> CareSettings:
+    """A building's stored default times (also while it is not loaded)."""
+    return settings_from(entry.options, CareSettings(timezone=str(hass.config.time_zone)))
+
+
+class BuildingOptionsFlow(OptionsFlow):
+    """A building's default care-check times."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The defaults form; the building reloads with them (state is kept)."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            if error := _care_settings_error(self.hass, user_input):
+                errors["base"] = "invalid_care_settings"
+                placeholders["error"] = error
+            else:
+                return self.async_create_entry(data=user_input)
+        current = _building_defaults(self.hass, self.config_entry)
+        return self.async_show_form(
+            step_id="building",
+            data_schema=self.add_suggested_values_to_schema(
+                flow_schema(_care_default_fields()), user_input or _care_suggestions(current)
+            ),
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
+    async def async_step_building(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Same form (its step id keeps its translations apart from the gateways')."""
+        return await self.async_step_init(user_input)
+
+
+def _known_sensors(hass: HomeAssistant) -> list[tuple[str, str]]:
+    """Every sensor added to any gateway, as (DevEUI, "title (model)")."""
+    sensors: list[tuple[str, str]] = []
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type != SUBENTRY_DEVICE:
+                continue
+            model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
+            label = (
+                f"{subentry.title} ({model.manufacturer} {model.name})"
+                if model
+                else (subentry.title)
+            )
+            sensors.append((subentry.data[CONF_DEV_EUI], label))
+    return sorted(sensors, key=lambda item: item[1])
+
+
+def _apartment_schema(hass: HomeAssistant) -> Any:
+    known = _known_sensors(hass)
+    return flow_schema(
+        {
+            vol.Required(CONF_LABEL): TextSelector(),
+            vol.Required(CONF_SENSORS, default=[]): SelectSelector(
+                SelectSelectorConfig(
+                    options=[SelectOptionDict(value=v, label=label) for v, label in known],
+                    multiple=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required("enabled", default=True): BooleanSelector(),
+            vol.Required("morning_check", default=True): BooleanSelector(),
+            vol.Optional("morning_deadline"): TimeSelector(),
+            vol.Required("inactivity_check", default=True): BooleanSelector(),
+            vol.Optional("inactivity_limit"): DurationSelector(),
+            vol.Required("night_door", default=False): BooleanSelector(),
+            vol.Optional("grace"): DurationSelector(),
+        }
+    )
+
+
+class ApartmentSubentryFlow(ConfigSubentryFlow):
+    """Add or change an apartment: its label, sensors and care-check settings."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add an apartment (a label such as "Lgh 1101"; no resident names)."""
+        return await self._async_form("user", user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change an apartment's sensors or settings."""
+        return await self._async_form("reconfigure", user_input, self._get_reconfigure_subentry())
+
+    async def _async_form(
+        self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            label = user_input[CONF_LABEL].strip()
+            base = _building_defaults(self.hass, entry)
+            taken = {
+                s.data.get(CONF_LABEL, "").casefold()
+                for s in entry.subentries.values()
+                if subentry is None or s.subentry_id != subentry.subentry_id
+            }
+            if not label:
+                errors[CONF_LABEL] = "label_required"
+            elif label.casefold() in taken:
+                errors[CONF_LABEL] = "label_taken"
+            elif not user_input.get(CONF_SENSORS):
+                errors[CONF_SENSORS] = "sensors_required"
+            elif error := _care_settings_error(self.hass, user_input, base):
+                errors["base"] = "invalid_care_settings"
+                placeholders["error"] = error
+            else:
+                data = {**user_input, CONF_LABEL: label}
+                if subentry is None:
+                    return self.async_create_entry(title=label, data=data)
+                return self.async_update_and_abort(entry, subentry, title=label, data=data)
+        suggested = user_input or (dict(subentry.data) if subentry else {})
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _apartment_schema(self.hass), suggested
+            ),
+            description_placeholders=placeholders,
+            errors=errors,
+        )

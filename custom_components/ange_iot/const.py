@@ -10,6 +10,31 @@ LOGGER = logging.getLogger(__package__)
 
 CONF_GATEWAY: Final = "gateway"
 GATEWAY_SIMULATED: Final = "simulated"
+GATEWAY_CHIRPSTACK_MQTT: Final = "chirpstack_mqtt"
+GATEWAY_CHIRPSTACK_HTTP: Final = "chirpstack_http"
+GATEWAY_TTS_WEBHOOK: Final = "tts_webhook"
+GATEWAY_TTS_MQTT: Final = "tts_mqtt"
+GATEWAYS: Final = (
+    GATEWAY_SIMULATED,
+    GATEWAY_CHIRPSTACK_MQTT,
+    GATEWAY_CHIRPSTACK_HTTP,
+    GATEWAY_TTS_WEBHOOK,
+    GATEWAY_TTS_MQTT,
+)
+
+# Real gateways
+CONF_SILENCE_LIMIT: Final = "silence_limit"  # minutes without any message -> repair issue
+DEFAULT_SILENCE_LIMIT_MIN: Final = 60
+CONF_TOPIC_TEMPLATE: Final = "topic_template"  # ChirpStack MQTT event topic
+CONF_APPLICATION_ID: Final = "application_id"  # filter (ChirpStack) / app id (TTS)
+CONF_TENANT: Final = "tenant"  # TTS tenant ("ttn" on The Things Network; empty: open source)
+CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_SECRET: Final = "secret"  # shared secret a webhook call carries in SECRET_HEADER
+SECRET_HEADER: Final = "X-Ange-Secret"
+CONF_BACKFILL: Final = "backfill"  # TTS storage integration enabled
+CONF_HOST: Final = "host"  # TTS cluster host, e.g. eu1.cloud.thethings.network
+CONF_API_KEY: Final = "api_key"
+MAX_BODY_BYTES: Final = 64 * 1024
 
 # Simulated gateway
 CONF_SPEED: Final = "speed"
@@ -42,3 +67,24 @@ ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_SCENARIO: Final = "scenario"
 ATTR_TARGET: Final = "target"
 ATTR_ACTIVE: Final = "active"
+
+# Buildings (care checks); a building is its own entry, apartments its subentries
+CONF_KIND: Final = "kind"
+KIND_BUILDING: Final = "building"
+SUBENTRY_APARTMENT: Final = "apartment"
+CONF_LABEL: Final = "label"  # "Lgh 1101": no resident names
+CONF_SENSORS: Final = "sensors"  # DevEUIs the apartment's checks depend on
+ATTR_APARTMENT: Final = "apartment"
+ATTR_UNTIL: Final = "until"
+ATTR_ALERT_ID: Final = "alert_id"
+SERVICE_ACKNOWLEDGE: Final = "acknowledge_care_check"
+SERVICE_PAUSE: Final = "pause_care_checks"
+SERVICE_RESUME: Final = "resume_care_checks"
+SERVICE_ARM_ESCALATION: Final = "arm_escalation"
+ATTR_DELAY: Final = "delay"
+EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: acknowledgements and pauses
+
+
+def device_signal(dev_eui: str) -> str:
+    """Domain-wide dispatcher signal: one device's state changed (any gateway)."""
+    return f"{DOMAIN}_device_{dev_eui}"

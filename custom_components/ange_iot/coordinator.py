@@ -6,44 +6,89 @@ to ``AngeHub``; entities listen on a per-device dispatcher signal.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import discovery_flow, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
+from .angelib.catalog import guess_model
 from .angelib.device import DeviceConfig, DeviceState
 from .angelib.lns import chirpstack
+from .angelib.lns.chirpstack import JoinEvent, StatusEvent
 from .angelib.pipeline import Outcome, Pipeline, Result, TrackedDevice
 from .angelib.simulator import Scenario
 from .angelib.uplink import MessageError, Uplink
 from .const import (
     CONF_AREA,
     CONF_DEV_EUI,
+    CONF_GATEWAY,
     CONF_INVERT_DOOR,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
     CONF_MOUNTING_HEIGHT,
     CONF_REPORT_INTERVAL,
+    CONF_SILENCE_LIMIT,
+    DEFAULT_SILENCE_LIMIT_MIN,
     DOMAIN,
+    GATEWAY_SIMULATED,
     LOGGER,
     SAVE_DELAY_S,
     STORAGE_VERSION,
     SUBENTRY_DEVICE,
+    device_signal,
 )
 
 if TYPE_CHECKING:
-    from .gateway import SimulatedGateway
+    from .gateway import Gateway
 
 type AngeConfigEntry = ConfigEntry[AngeHub]
+type LnsEvent = Uplink | StatusEvent | JoinEvent
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+LOG_EVERY = timedelta(hours=1)  # each kind of bad input is logged at most hourly per key
+COUNTER_UPDATE_S = 1.0  # gateway counters are written to HA at most once a second
+
+
+class Reject:
+    """Kinds of bad input a gateway counts in its "rejected messages" sensor."""
+
+    MALFORMED = "malformed"  # not JSON, wrong shape, bad base64, missing DevEUI, ...
+    OVERSIZED = "oversized"
+    UNAUTHORIZED = "unauthorized"  # webhook call without or with a wrong secret
+    DECODE = "decode"  # the device's codec refused the payload
+
+
+@dataclass
+class Router:
+    """Which entry owns each DevEUI, across all gateways (one per Home Assistant).
+
+    A building may hold devices heard by any gateway, and the same uplink may arrive over
+    MQTT and HTTP at once: every gateway hands uplinks to the owning entry, whose device
+    state deduplicates them.
+    """
+
+    owners: dict[str, AngeHub] = field(default_factory=dict)
+    discovered: set[str] = field(default_factory=set)  # discovery raised during this run
+
+
+DATA_ROUTER: HassKey[Router] = HassKey(f"{DOMAIN}_router")
+
+
+def get_router(hass: HomeAssistant) -> Router:
+    """The domain-wide router (created on first use)."""
+    if (router := hass.data.get(DATA_ROUTER)) is None:
+        router = hass.data[DATA_ROUTER] = Router()
+    return router
 
 
 def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
@@ -65,8 +110,16 @@ def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
 class GatewayStats:
     """Counters shown on the gateway device and in diagnostics."""
 
-    messages: int = 0
+    messages: int = 0  # everything the transport delivered, good or bad
+    uplinks: int = 0  # parsed uplinks handed on (to this or another entry)
     malformed: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    last_message: datetime | None = None
+
+    @property
+    def rejected_total(self) -> int:
+        """All rejected messages, whatever the reason."""
+        return sum(self.rejected.values())
 
 
 @dataclass
@@ -78,15 +131,20 @@ class AngeHub:
     pipeline: Pipeline = field(default_factory=Pipeline)
     stats: GatewayStats = field(default_factory=GatewayStats)
     subentry_ids: dict[str, str] = field(default_factory=dict)  # dev_eui -> subentry id
-    gateway: SimulatedGateway | None = None
+    gateway: Gateway | None = None
     gateway_device_id: str = ""
     applied_subentries: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
     option_scenarios: set[tuple[Scenario, str]] = field(default_factory=set)
     _store: Store[dict[str, Any]] | None = None
     _timers: dict[str, CALLBACK_TYPE] = field(default_factory=dict)
     _available: dict[str, bool] = field(default_factory=dict)
-    _logged: set[tuple[str, str]] = field(default_factory=set)
+    _logged: dict[tuple[str, str], datetime] = field(default_factory=dict)
     _listeners: list[Callable[[], None]] = field(default_factory=list)
+    _notify_pending: CALLBACK_TYPE | None = None
+    _silence_timer: CALLBACK_TYPE | None = None
+    silent: bool = False  # the gateway's "no traffic" repair issue is raised
+    # The Things Stack backfill: newest uplink this gateway received (persisted).
+    backfill_position: datetime | None = None
 
     @property
     def gateway_id(self) -> str:
@@ -113,6 +171,26 @@ class AngeHub:
             if state.last_seen is not None:
                 self._available[config.dev_eui] = state.available(config, now)
             self._schedule_unavailable(config.dev_eui)
+        router = get_router(self.hass)
+        for dev_eui in self.pipeline.devices:
+            if (other := router.owners.get(dev_eui)) is not None and other is not self:
+                LOGGER.warning(
+                    "DevEUI %s is added to both %s and %s; uplinks go to %s",
+                    dev_eui,
+                    other.entry.title,
+                    self.entry.title,
+                    other.entry.title,
+                )
+                continue
+            router.owners[dev_eui] = self
+        gateway_state = stored.get("gateway") if isinstance(stored, dict) else None
+        if isinstance(gateway_state, dict) and isinstance(gateway_state.get("last_message"), str):
+            self.stats.last_message = dt_util.parse_datetime(gateway_state["last_message"])
+        backfill = stored.get("backfill") if isinstance(stored, dict) else None
+        if isinstance(backfill, dict) and isinstance(backfill.get("last_received_at"), str):
+            position = dt_util.parse_datetime(backfill["last_received_at"])
+            self.backfill_position = position if position and position.tzinfo else None
+        self._start_silence_watchdog()
 
     async def async_shutdown(self) -> None:
         """Cancel timers and write the device states before the entry finishes unloading.
@@ -122,6 +200,14 @@ class AngeHub:
         for unsub in self._timers.values():
             unsub()
         self._timers.clear()
+        for pending in (self._silence_timer, self._notify_pending):
+            if pending is not None:
+                pending()
+        self._silence_timer = self._notify_pending = None
+        router = get_router(self.hass)
+        for dev_eui in self.pipeline.devices:
+            if router.owners.get(dev_eui) is self:
+                del router.owners[dev_eui]
         if self._store is not None:
             await self._store.async_save(self._snapshot())
 
@@ -148,21 +234,109 @@ class AngeHub:
     @callback
     def async_handle_chirpstack(self, body: bytes | str, *, source: str) -> Result | None:
         """Handle one ChirpStack v4 ``up`` event body; bad input is logged and counted."""
-        self.stats.messages += 1
+        return self.async_handle_message(
+            lambda: chirpstack.parse_up(chirpstack.loads(body), source=source), source=source
+        )
+
+    @callback
+    def async_handle_message(
+        self, parse: Callable[[], LnsEvent | None], *, source: str, key: str | None = None
+    ) -> Result | None:
+        """Parse one transport message and hand it on; a ``MessageError`` is a rejection.
+
+        ``parse`` returns None for events that are ignored on purpose (ack, log, ...).
+        ``key`` groups log lines (e.g. the DevEUI from an MQTT topic); default: ``source``.
+        """
+        self._count_message()
         try:
-            uplink = chirpstack.parse_up(chirpstack.loads(body), source=source)
+            event = parse()
         except MessageError as err:
             self.stats.malformed += 1
-            self._log_once(
-                source, "malformed", "Ignored a malformed message from %s: %s", source, err
-            )
-            self._notify()
+            self.async_reject(Reject.MALFORMED, key or source, f"from {source}: {err}")
             return None
-        return self.async_handle_uplink(uplink)
+        if event is None:
+            return None
+        return self.async_receive(event)
+
+    @callback
+    def async_reject(self, kind: str, key: str, detail: str) -> None:
+        """Count a rejected message and log it (each kind at most hourly per key)."""
+        self.stats.rejected[kind] += 1
+        self._log_once(key, kind, "%s: rejected a message (%s) %s", self.entry.title, kind, detail)
+        self._schedule_notify()
+
+    @callback
+    def async_receive(self, event: LnsEvent) -> Result | None:
+        """Route a parsed event to the entry that owns its device (or raise discovery)."""
+        if isinstance(event, Uplink):
+            self.stats.uplinks += 1
+        owner = get_router(self.hass).owners.get(event.dev_eui)
+        self._schedule_notify()
+        if owner is None:
+            if isinstance(event, Uplink):
+                self.pipeline.counters[Outcome.UNKNOWN_DEVICE] += 1
+                self._async_unknown_device(event)
+            return None
+        if isinstance(event, StatusEvent):
+            owner.async_apply_status(event)
+            return None
+        if isinstance(event, JoinEvent):
+            owner.async_apply_join(event)
+            return None
+        return owner.async_handle_uplink(event)
+
+    @callback
+    def async_apply_status(self, event: StatusEvent) -> None:
+        """A ChirpStack status event: the battery level as the network server sees it."""
+        tracked = self.pipeline.devices[event.dev_eui]
+        if event.battery_level is not None:
+            tracked.state.values["lns_battery"] = round(event.battery_level)
+            self._save()
+            async_dispatcher_send(self.hass, self.signal(event.dev_eui))
+
+    @callback
+    def async_apply_join(self, event: JoinEvent) -> None:
+        """A (re)join: the frame counter restarts, so forget the dedup memory."""
+        tracked = self.pipeline.devices[event.dev_eui]
+        tracked.state.recent.clear()
+        self._log_once(
+            event.dev_eui, "join", "%s (%s) joined the network", tracked.config.name,
+            event.dev_eui, level="info",
+        )  # fmt: skip
+
+    @callback
+    def _async_unknown_device(self, uplink: Uplink) -> None:
+        """Offer to add a device this site has not added (once per DevEUI and run)."""
+        self._log_once(
+            uplink.dev_eui,
+            "unknown",
+            "Uplink from DevEUI %s, which is not added to any Ånge IoT gateway; ignored",
+            uplink.dev_eui,
+            level="debug",
+        )
+        if self.entry.data.get(CONF_GATEWAY) == GATEWAY_SIMULATED:
+            return  # a demo device the user removed: not worth a notice each restart
+        router = get_router(self.hass)
+        if uplink.dev_eui in router.discovered:
+            return
+        router.discovered.add(uplink.dev_eui)
+        model = guess_model(uplink.profile_hint)
+        discovery_flow.async_create_flow(
+            self.hass,
+            DOMAIN,
+            context={"source": SOURCE_INTEGRATION_DISCOVERY},
+            data={
+                "dev_eui": uplink.dev_eui,
+                "gateway_entry_id": self.entry.entry_id,
+                "gateway": self.entry.title,
+                "profile": uplink.profile_hint or "",
+                "model": model.id if model else None,
+            },
+        )
 
     @callback
     def async_handle_uplink(self, uplink: Uplink) -> Result:
-        """Run one uplink through the pipeline and tell the device's entities."""
+        """Run one uplink of an owned device through the pipeline; tell its entities."""
         now = dt_util.utcnow()
         if uplink.received_at > now + MAX_CLOCK_SKEW:
             # A network server with a wrong clock must not keep a device "seen" for hours.
@@ -190,15 +364,19 @@ class AngeHub:
                 )
             elif not tracked.state.volume_decreased:
                 # Resolved by a normal reading: a later decrease is news again.
-                self._logged.discard((dev_eui, "volume_decreased"))
+                self._logged.pop((dev_eui, "volume_decreased"), None)
             self._set_available(dev_eui, tracked.state.available(tracked.config, dt_util.utcnow()))
             self._schedule_unavailable(dev_eui)
             self._save()
             async_dispatcher_send(self.hass, self.signal(dev_eui))
+            async_dispatcher_send(
+                self.hass, device_signal(dev_eui), result.applied, uplink.received_at
+            )
         elif result.outcome is Outcome.DECODE_ERROR:
+            self.stats.rejected[Reject.DECODE] += 1
             self._log_once(
                 uplink.dev_eui,
-                "decode",
+                Reject.DECODE,
                 "Rejected a frame from %s (fPort %s): %s",
                 self.pipeline.devices[uplink.dev_eui].config.name,
                 uplink.fport,
@@ -206,16 +384,7 @@ class AngeHub:
             )
             self._save()
             async_dispatcher_send(self.hass, self.signal(uplink.dev_eui))
-        elif result.outcome is Outcome.UNKNOWN_DEVICE:
-            self._log_once(
-                uplink.dev_eui,
-                "unknown",
-                "Uplink from DevEUI %s, which is not added to %s; ignored",
-                uplink.dev_eui,
-                self.entry.title,
-                level="debug",
-            )
-        self._notify()
+        self._schedule_notify()
         return result
 
     @callback
@@ -226,7 +395,7 @@ class AngeHub:
             return
         tracked.state.accept_volume()
         # A later decrease (the next swap) is news again.
-        self._logged.discard((dev_eui, "volume_decreased"))
+        self._logged.pop((dev_eui, "volume_decreased"), None)
         LOGGER.info(
             "Meter %s: accepted %s m³ as its new reading",
             tracked.config.name,
@@ -234,6 +403,13 @@ class AngeHub:
         )
         self._save()
         async_dispatcher_send(self.hass, self.signal(dev_eui))
+
+    @callback
+    def async_set_backfill_position(self, received_at: datetime) -> None:
+        """Remember the newest uplink received so far (never moves back); saved with states."""
+        if self.backfill_position is None or received_at > self.backfill_position:
+            self.backfill_position = received_at
+            self._save()
 
     # -- availability ---------------------------------------------------------------
 
@@ -253,6 +429,7 @@ class AngeHub:
                 return
             self._set_available(dev_eui, current.state.available(current.config, now))
             async_dispatcher_send(self.hass, self.signal(dev_eui))
+            async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
 
         self._timers[dev_eui] = async_track_point_in_utc_time(self.hass, _went_silent, when)
 
@@ -279,25 +456,118 @@ class AngeHub:
         """Dispatcher signal for one device of this entry."""
         return f"{DOMAIN}_{self.entry.entry_id}_{dev_eui}"
 
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+    def _schedule_notify(self) -> None:
+        """Tell hub listeners (gateway counters) at most once a second."""
+        if self._notify_pending is not None:
+            return
+
+        @callback
+        def _run(_now: datetime) -> None:
+            self._notify_pending = None
+            for listener in list(self._listeners):
+                listener()
+
+        self._notify_pending = async_call_later(self.hass, COUNTER_UPDATE_S, _run)
+
+    def _count_message(self) -> None:
+        """Book one message from the transport; traffic clears a silence issue."""
+        self.stats.messages += 1
+        self.stats.last_message = dt_util.utcnow()
+        if self.silent:
+            self.silent = False
+            ir.async_delete_issue(self.hass, DOMAIN, self.silence_issue_id)
+            LOGGER.info("%s: messages arrive again", self.entry.title)
+            if self.gateway is not None:
+                self.gateway.async_traffic_resumed()
+            self._signal_all_devices()
+        if self._silence_timer is None:
+            self._start_silence_watchdog()
+
+    def _signal_all_devices(self) -> None:
+        for dev_eui in self.pipeline.devices:
+            async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+
+    @property
+    def silence_issue_id(self) -> str:
+        """Repair issue id for this gateway going silent."""
+        return f"gateway_silent_{self.entry.entry_id}"
+
+    @property
+    def silence_limit(self) -> timedelta:
+        """How long the gateway may be quiet before a repair issue is raised."""
+        minutes = self.entry.options.get(CONF_SILENCE_LIMIT, DEFAULT_SILENCE_LIMIT_MIN)
+        return timedelta(minutes=float(minutes))
+
+    @callback
+    def async_silence_limit_changed(self) -> None:
+        """Re-arm a running silence watchdog for a changed ``silence_limit`` option."""
+        if self._silence_timer is not None:
+            self._silence_timer()
+            self._silence_timer = None
+            self._start_silence_watchdog()
+
+    def _start_silence_watchdog(self) -> None:
+        """One timer per silence period (not per message): cheap at any message rate."""
+        if self.stats.last_message is None or self.entry.data.get(CONF_GATEWAY) == (
+            GATEWAY_SIMULATED
+        ):
+            return  # never delivered yet: nothing went silent
+        due = max(self.stats.last_message + self.silence_limit, dt_util.utcnow())
+
+        @callback
+        def _check(_scheduled: datetime) -> None:
+            self._silence_timer = None
+            last = self.stats.last_message
+            now = dt_util.utcnow()
+            if last is not None and now - last < self.silence_limit:
+                self._start_silence_watchdog()
+                return
+            self.silent = True
+            self._signal_all_devices()  # care checks: a silent gateway means "cannot tell"
+            LOGGER.warning(
+                "%s: no messages since %s (limit %s)", self.entry.title, last, self.silence_limit
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self.silence_issue_id,
+                is_fixable=False,
+                is_persistent=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="gateway_silent",
+                translation_placeholders={
+                    "gateway": self.entry.title,
+                    "since": last.isoformat(timespec="minutes") if last else "-",
+                    "minutes": str(round(self.silence_limit.total_seconds() / 60)),
+                },
+            )
+
+        self._silence_timer = async_track_point_in_utc_time(self.hass, _check, due)
 
     def _save(self) -> None:
         if self._store is not None:
             self._store.async_delay_save(self._snapshot, SAVE_DELAY_S)
 
     def _snapshot(self) -> dict[str, Any]:
+        last = self.stats.last_message
         return {
             "devices": {
                 eui: tracked.state.as_dict() for eui, tracked in self.pipeline.devices.items()
-            }
+            },
+            "gateway": {"last_message": last.isoformat() if last else None},
+            "backfill": {
+                "last_received_at": (
+                    self.backfill_position.isoformat() if self.backfill_position else None
+                )
+            },
         }
 
     def _log_once(self, key: str, kind: str, msg: str, *args: Any, level: str = "warning") -> None:
-        """Log the first occurrence per (key, kind) at ``level``, later ones at debug."""
-        if (key, kind) in self._logged:
+        """Log at ``level`` at most once an hour per (key, kind); in between at debug."""
+        now = dt_util.utcnow()
+        last = self._logged.get((key, kind))
+        if last is not None and now - last < LOG_EVERY:
             LOGGER.debug(msg, *args)
             return
-        self._logged.add((key, kind))
+        self._logged[(key, kind)] = now
         getattr(LOGGER, level)(msg, *args)

@@ -22,6 +22,8 @@ TO_REDACT = {
     "area",
     "serial_number",
     "meter_id",  # a meter's own identification number (decoded from its frames)
+    "application_id",
+    "host",
 }
 # Simulation options whose value is a DevEUI or an apartment label.
 TARGET_OPTIONS = frozenset({CONF_RESIDENT_NOT_UP, CONF_SILENT_DEVICE, CONF_LEAKING_METER})
@@ -97,9 +99,19 @@ async def async_get_config_entry_diagnostics(
             "subentries": len(entry.subentries),
         },
         "gateway": {
+            "type": entry.data.get("gateway"),
             "messages": hub.stats.messages,
+            "uplinks": hub.stats.uplinks,
             "malformed": hub.stats.malformed,
+            "rejected": dict(sorted(hub.stats.rejected.items())),
             "outcomes": dict(sorted(hub.pipeline.counters.items())),
+            "seconds_since_last_message": (
+                round((now - hub.stats.last_message).total_seconds())
+                if hub.stats.last_message
+                else None
+            ),
+            "silent": hub.silent,
+            "transport": hub.gateway.diagnostics() if hub.gateway else {},
         },
         "devices": devices,
     }

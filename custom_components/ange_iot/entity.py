@@ -8,6 +8,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .angelib.pipeline import TrackedDevice
+from .care_runtime import ApartmentRuntime, BuildingRuntime
 from .const import DOMAIN
 from .coordinator import AngeHub
 
@@ -72,3 +73,65 @@ class AngeDeviceEntity(Entity):
     @callback
     def _handle_update(self) -> None:
         self.async_write_ha_state()
+
+
+class AngeBuildingEntity(Entity):
+    """An entity of a building (care alerts, attention count)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, runtime: BuildingRuntime, description: EntityDescription) -> None:
+        """Bind to the building's runtime."""
+        self.runtime = runtime
+        self.entity_description = description
+        self._attr_unique_id = f"{runtime.entry.entry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, building_id(runtime))})
+
+
+class AngeApartmentEntity(Entity):
+    """An entity of one apartment (a device under its building)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self, runtime: BuildingRuntime, subentry_id: str, description: EntityDescription
+    ) -> None:
+        """Bind to one apartment of the building."""
+        self.runtime = runtime
+        self.subentry_id = subentry_id
+        self.entity_description = description
+        apartment = runtime.apartments[subentry_id]
+        self._attr_unique_id = f"{runtime.entry.entry_id}_{subentry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"apartment_{subentry_id}")},
+            name=apartment.label,
+            manufacturer="Ånge IoT",
+            model="Apartment",
+            via_device_id=runtime.building_device_id,
+            suggested_area=apartment.label,
+        )
+
+    @property
+    def apartment(self) -> ApartmentRuntime:
+        """The apartment's runtime (settings, state, last evaluation)."""
+        return self.runtime.apartments[self.subentry_id]
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the apartment's evaluations."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, self.runtime.apartment_signal(self.subentry_id), self._refresh
+            )
+        )
+
+    @callback
+    def _refresh(self) -> None:
+        self.async_write_ha_state()
+
+
+def building_id(runtime: BuildingRuntime) -> str:
+    """Identifier of a building's device in the device registry."""
+    return f"building_{runtime.entry.entry_id}"

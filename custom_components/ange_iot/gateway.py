@@ -1,5 +1,10 @@
-"""The simulated gateway: a demo site feeding real ChirpStack events into the hub.
+"""Gateways: where uplinks come from. The base class and the simulated gateway.
 
+Each gateway entry runs one ``Gateway``; real network servers live in
+``gateway_chirpstack.py`` and ``gateway_tts.py``. Every gateway hands messages to its
+``AngeHub`` (``async_handle_message``), which routes them to the device's owner.
+
+The simulated gateway is a demo site feeding real ChirpStack events into the hub.
 The simulator runs on its own clock, mapped onto Home Assistant's: simulator time =
 anchor + elapsed real time × speed. Each event's ``time`` is set to the real moment it
 is delivered, so at any speed Home Assistant sees uplinks arriving "now".
@@ -21,15 +26,43 @@ from .coordinator import AngeHub
 SOURCE = "simulated"
 
 
-class SimulatedGateway:
+class Gateway:
+    """One source of uplinks, started with its entry and stopped with it."""
+
+    def __init__(self, hass: HomeAssistant, hub: AngeHub) -> None:
+        """Bind to the entry's hub."""
+        self.hass = hass
+        self.hub = hub
+
+    async def async_start(self) -> None:
+        """Start receiving (subscribe, register a webhook, ...)."""
+        raise NotImplementedError
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop receiving; called when the entry unloads."""
+
+    @callback
+    def async_traffic_resumed(self) -> None:
+        """Messages arrive again after a silence (a gateway may backfill what it missed)."""
+
+    def connection_info(self) -> dict[str, str]:
+        """What a user needs to connect the network server (shown in the options flow)."""
+        return {}
+
+    def diagnostics(self) -> dict[str, object]:
+        """Transport details for diagnostics (no secrets)."""
+        return {}
+
+
+class SimulatedGateway(Gateway):
     """Runs the demo site's simulator on HA's event loop, one timer at a time."""
 
     def __init__(
         self, hass: HomeAssistant, hub: AngeHub, *, seed: int, speed: float, epoch: datetime
     ) -> None:
         """Prepare; ``async_start`` begins emitting. ``epoch``: when the site began."""
-        self.hass = hass
-        self.hub = hub
+        super().__init__(hass, hub)
         self.seed = seed
         self.epoch = epoch
         self.speed = speed
@@ -38,8 +71,7 @@ class SimulatedGateway:
         self._sim_anchor = self._real_anchor
         self._unsub: CALLBACK_TYPE | None = None
 
-    @callback
-    def async_start(self) -> None:
+    async def async_start(self) -> None:
         """Start the demo site now."""
         self._real_anchor = dt_util.utcnow()
         self._sim_anchor = self._real_anchor

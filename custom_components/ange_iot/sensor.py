@@ -28,14 +28,19 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
+from .angelib.care import Evaluation, Status
 from .angelib.catalog import Kind
 from .angelib.device import DeviceConfig, snow_depth_cm
 from .angelib.pipeline import TrackedDevice
+from .care_runtime import BuildingRuntime
+from .const import DOMAIN
 from .coordinator import AngeConfigEntry, AngeHub
-from .entity import AngeDeviceEntity
+from .entity import AngeApartmentEntity, AngeBuildingEntity, AngeDeviceEntity
 
 PARALLEL_UPDATES = 0
 
@@ -131,6 +136,11 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC, suggested_display_precision=2,
     ),
     _measurement(
+        "lns_battery", SensorDeviceClass.BATTERY, PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC, exists_fn=lambda c: True,
+        entity_registry_enabled_default=False,
+    ),
+    _measurement(
         "valid_samples", None, None, entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
     ),
@@ -157,13 +167,50 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True, kw_only=True)
+class AngeGatewaySensorEntityDescription(SensorEntityDescription):
+    """Describes one counter of a gateway."""
+
+    value_fn: Callable[[AngeHub], StateType | datetime]
+
+
+GATEWAY_SENSORS: tuple[AngeGatewaySensorEntityDescription, ...] = (
+    AngeGatewaySensorEntityDescription(
+        key="uplinks",
+        translation_key="uplinks",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: hub.stats.uplinks,
+    ),
+    AngeGatewaySensorEntityDescription(
+        key="rejected_messages",
+        translation_key="rejected_messages",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: hub.stats.rejected_total,
+    ),
+    AngeGatewaySensorEntityDescription(
+        key="last_message",
+        translation_key="last_message",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: hub.stats.last_message,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AngeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every configured device."""
-    hub = entry.runtime_data
+    """Add the sensors of every configured device (or of a building's apartments)."""
+    runtime: Any = entry.runtime_data
+    if isinstance(runtime, BuildingRuntime):
+        _add_care_sensors(runtime, async_add_entities)
+        return
+    hub: AngeHub = runtime
+    async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
     for dev_eui, subentry_id in hub.subentry_ids.items():
         config = hub.device(dev_eui).config
         async_add_entities(
@@ -195,3 +242,123 @@ class AngeSensorEntity(AngeDeviceEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The latest value from the device."""
         return self.entity_description.value_fn(self.device)
+
+
+class AngeGatewaySensorEntity(SensorEntity):
+    """A counter of the gateway itself (on the gateway's device)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: AngeGatewaySensorEntityDescription
+
+    def __init__(self, hub: AngeHub, description: AngeGatewaySensorEntityDescription) -> None:
+        """Bind to the hub's counters."""
+        self.hub = hub
+        self.entity_description = description
+        self._attr_unique_id = f"{hub.entry.entry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, hub.gateway_id)})
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The counter's current value."""
+        return self.entity_description.value_fn(self.hub)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the hub's counters (written at most once a second)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_listener(self.async_write_ha_state))
+
+
+# -- buildings: care checks ----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AngeCareSensorEntityDescription(SensorEntityDescription):
+    """Describes one care-check sensor of an apartment."""
+
+    value_fn: Callable[[Evaluation], StateType | datetime]
+
+
+CARE_SENSORS: tuple[AngeCareSensorEntityDescription, ...] = (
+    AngeCareSensorEntityDescription(
+        key="care_status",
+        translation_key="care_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[str(status) for status in Status],
+        value_fn=lambda e: str(e.status),
+    ),
+    AngeCareSensorEntityDescription(
+        key="apartment_last_activity",
+        translation_key="apartment_last_activity",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda e: e.last_activity,
+    ),
+    AngeCareSensorEntityDescription(
+        key="next_check",
+        translation_key="next_check",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda e: e.next_check,
+    ),
+)
+
+ATTENTION = SensorEntityDescription(
+    key="apartments_needing_attention",
+    translation_key="apartments_needing_attention",
+    state_class=SensorStateClass.MEASUREMENT,
+)
+
+
+def _add_care_sensors(
+    runtime: BuildingRuntime, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    async_add_entities([AngeAttentionSensor(runtime, ATTENTION)])
+    for subentry_id in runtime.apartments:
+        async_add_entities(
+            (AngeCareSensor(runtime, subentry_id, description) for description in CARE_SENSORS),
+            config_subentry_id=subentry_id,
+        )
+
+
+class AngeCareSensor(AngeApartmentEntity, SensorEntity):
+    """Care status, last activity or next check of an apartment."""
+
+    entity_description: AngeCareSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """From the apartment's latest evaluation."""
+        evaluation = self.apartment.evaluation
+        return None if evaluation is None else self.entity_description.value_fn(evaluation)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Why, since when, who is on it: no resident data."""
+        evaluation = self.apartment.evaluation
+        if self.entity_description.key != "care_status" or evaluation is None:
+            return None
+        return {
+            "reason": evaluation.reason,
+            "since": evaluation.since.isoformat(),
+            "rechecking": evaluation.rechecking,
+            "alert_id": evaluation.alert_id,
+            "acknowledged_by": evaluation.acknowledged_by,
+            "offline_sensors": list(evaluation.offline_sensors),
+        }
+
+
+class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
+    """How many apartments need a person now (a check needed, or we cannot tell)."""
+
+    @property
+    def native_value(self) -> int:
+        """Apartments with status check_needed or sensor_offline."""
+        return self.runtime.attention_count()
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the building's evaluations."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, self.runtime.building_signal, self.async_write_ha_state
+            )
+        )

@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .angelib.simulator import Scenario
 from .angelib.uplink import MessageError, normalise_dev_eui
+from .care_runtime import BuildingRuntime
 from .const import (
     ATTR_ACTIVE,
+    ATTR_ALERT_ID,
+    ATTR_APARTMENT,
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_DELAY,
     ATTR_SCENARIO,
     ATTR_TARGET,
+    ATTR_UNTIL,
     DOMAIN,
+    EVENT_CARE_LOG,
+    SERVICE_ACKNOWLEDGE,
+    SERVICE_ARM_ESCALATION,
+    SERVICE_PAUSE,
+    SERVICE_RESUME,
     SERVICE_SET_SCENARIO,
 )
 from .coordinator import AngeConfigEntry
+from .gateway import SimulatedGateway
 
 # Voluptuous, as everywhere in this project; typed Any because HA 2026.10 annotates
 # service schemas as probatio's while accepting voluptuous (see config_flow.flow_schema).
@@ -55,7 +68,7 @@ def _get_entry(hass: HomeAssistant, entry_id: str) -> AngeConfigEntry:
 async def _async_set_scenario(call: ServiceCall) -> None:
     entry = _get_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
     gateway = entry.runtime_data.gateway
-    if gateway is None:
+    if not isinstance(gateway, SimulatedGateway):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="not_simulated",
@@ -81,9 +94,110 @@ async def _async_set_scenario(call: ServiceCall) -> None:
         ) from err
 
 
+APARTMENT_SCHEMA: Any = vol.Schema({vol.Required(ATTR_APARTMENT): cv.string})
+ACKNOWLEDGE_SCHEMA: Any = APARTMENT_SCHEMA.extend({vol.Optional(ATTR_ALERT_ID): cv.string})
+PAUSE_SCHEMA: Any = APARTMENT_SCHEMA.extend({vol.Optional(ATTR_UNTIL): cv.datetime})
+ESCALATION_SCHEMA: Any = APARTMENT_SCHEMA.extend(
+    {
+        vol.Required(ATTR_ALERT_ID): cv.string,
+        vol.Required(ATTR_DELAY): vol.All(
+            cv.time_period, vol.Range(min=timedelta(minutes=1), max=timedelta(hours=24))
+        ),
+    }
+)
+
+
+def _apartment(hass: HomeAssistant, device_id: str) -> tuple[BuildingRuntime, str]:
+    """The building runtime and apartment subentry of an apartment device id."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is not None:
+        for domain, identifier in device.identifiers:
+            if domain != DOMAIN or not identifier.startswith("apartment_"):
+                continue
+            subentry_id = identifier.removeprefix("apartment_")
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+                runtime = entry.runtime_data
+                if isinstance(runtime, BuildingRuntime) and subentry_id in runtime.apartments:
+                    return runtime, subentry_id
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="apartment_not_found",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+async def _user_name(call: ServiceCall) -> str:
+    """Who called: the Home Assistant user's name (staff, never a resident)."""
+    if call.context.user_id and (user := await call.hass.auth.async_get_user(call.context.user_id)):
+        return user.name or user.id
+    return "automation"
+
+
+def _log(
+    call: ServiceCall, runtime: BuildingRuntime, subentry_id: str, action: str, **extra: Any
+) -> None:
+    """An acknowledgement or pause in the logbook, with who did it (the call's context)."""
+    call.hass.bus.async_fire(
+        EVENT_CARE_LOG,
+        {
+            "apartment": runtime.apartments[subentry_id].label,
+            "building": runtime.entry.title,
+            "action": action,
+            **extra,
+        },
+        context=call.context,
+    )
+
+
+async def _async_acknowledge(call: ServiceCall) -> None:
+    runtime, subentry_id = _apartment(call.hass, call.data[ATTR_APARTMENT])
+    user = await _user_name(call)
+    if runtime.async_acknowledge(subentry_id, user, call.data.get(ATTR_ALERT_ID)):
+        _log(call, runtime, subentry_id, "acknowledged", user=user)
+
+
+async def _async_pause(call: ServiceCall) -> None:
+    runtime, subentry_id = _apartment(call.hass, call.data[ATTR_APARTMENT])
+    until = call.data.get(ATTR_UNTIL)
+    if until is not None:
+        until = dt_util.as_utc(
+            until if until.tzinfo else until.replace(tzinfo=dt_util.get_default_time_zone())
+        )
+        if until <= dt_util.utcnow():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="pause_in_past",
+                translation_placeholders={"until": until.isoformat(timespec="minutes")},
+            )
+    runtime.async_pause(subentry_id, until)
+    _log(
+        call, runtime, subentry_id, "paused",
+        user=await _user_name(call), until=until.isoformat() if until else None,
+    )  # fmt: skip
+
+
+async def _async_resume(call: ServiceCall) -> None:
+    runtime, subentry_id = _apartment(call.hass, call.data[ATTR_APARTMENT])
+    if runtime.async_resume(subentry_id):
+        _log(call, runtime, subentry_id, "resumed", user=await _user_name(call))
+
+
+async def _async_arm_escalation(call: ServiceCall) -> None:
+    runtime, subentry_id = _apartment(call.hass, call.data[ATTR_APARTMENT])
+    runtime.async_arm_escalation(subentry_id, call.data[ATTR_ALERT_ID], call.data[ATTR_DELAY])
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services (once, in ``async_setup``)."""
     hass.services.async_register(
         DOMAIN, SERVICE_SET_SCENARIO, _async_set_scenario, schema=SET_SCENARIO_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_ACKNOWLEDGE, _async_acknowledge, schema=ACKNOWLEDGE_SCHEMA
+    )
+    hass.services.async_register(DOMAIN, SERVICE_PAUSE, _async_pause, schema=PAUSE_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_RESUME, _async_resume, schema=APARTMENT_SCHEMA)
+    hass.services.async_register(
+        DOMAIN, SERVICE_ARM_ESCALATION, _async_arm_escalation, schema=ESCALATION_SCHEMA
     )

@@ -1,0 +1,355 @@
+"""Runtime of a building entry: care checks for its apartments, on HA's clock.
+
+A building is its own config entry (apartments are its subentries), so a building may hold
+sensors heard by any gateway: sensor state comes from whichever gateway entry owns the
+DevEUI (the domain-wide router). The rules are the pure ``angelib.care`` engine; this
+layer feeds it activity from uplinks, calls it again at the exact ``next_wakeup`` with
+``async_track_point_in_utc_time`` (no polling), persists each apartment's state with
+``Store`` after every change, and turns its events into the building's event entity.
+After a restart the stored state is evaluated at once: a deadline that passed while Home
+Assistant was down fires once, marked late; nothing fires twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .angelib import care
+from .angelib.care import ApartmentState, CareEvent, CareSettings, Evaluation, SensorHealth
+from .angelib.device import ApplyResult
+from .const import (
+    CONF_LABEL,
+    CONF_SENSORS,
+    DOMAIN,
+    LOGGER,
+    STORAGE_VERSION,
+    SUBENTRY_APARTMENT,
+    device_signal,
+)
+from .coordinator import get_router
+
+CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
+ESCALATED = "escalated"  # event type: an armed escalation came due unacknowledged
+
+
+@dataclass
+class ApartmentRuntime:
+    """One apartment: its settings, sensors (DevEUIs), engine state and last evaluation."""
+
+    subentry_id: str
+    label: str
+    settings: CareSettings
+    sensors: tuple[str, ...]
+    state: ApartmentState
+    evaluation: Evaluation | None = None
+    timer: CALLBACK_TYPE | None = None
+    # Escalations armed by a notification automation: alert id -> when to escalate.
+    escalations: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class BuildingRuntime:
+    """Everything a building entry runs."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry[BuildingRuntime]
+    apartments: dict[str, ApartmentRuntime] = field(default_factory=dict)
+    building_device_id: str = ""
+    _store: Store[dict[str, Any]] | None = None
+    _unsubs: list[Callable[[], None]] = field(default_factory=list)
+    _started: bool = False
+
+    @property
+    def event_signal(self) -> str:
+        """Dispatcher signal carrying care events to the building's event entity."""
+        return f"{DOMAIN}_{self.entry.entry_id}_care_event"
+
+    def apartment_signal(self, subentry_id: str) -> str:
+        """Dispatcher signal telling an apartment's entities to refresh."""
+        return f"{DOMAIN}_{self.entry.entry_id}_{subentry_id}_care"
+
+    @property
+    def defaults(self) -> CareSettings:
+        """The building's default settings (its options), in Home Assistant's time zone."""
+        return settings_from(
+            self.entry.options, CareSettings(timezone=str(self.hass.config.time_zone))
+        )
+
+    async def async_setup(self) -> None:
+        """Load stored states and build the apartments (evaluation starts later)."""
+        self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.entry.entry_id}.care")
+        stored = await self._store.async_load()
+        states = stored.get("apartments") if isinstance(stored, dict) else None
+        if not isinstance(states, dict):
+            states = {}
+        escalations = stored.get("escalations") if isinstance(stored, dict) else None
+        if not isinstance(escalations, dict):
+            escalations = {}
+        defaults = self.defaults
+        for subentry in self.entry.subentries.values():
+            if subentry.subentry_type != SUBENTRY_APARTMENT:
+                continue
+            self.apartments[subentry.subentry_id] = ApartmentRuntime(
+                subentry_id=subentry.subentry_id,
+                label=subentry.data.get(CONF_LABEL) or subentry.title,
+                settings=settings_from(subentry.data, defaults),
+                sensors=tuple(subentry.data.get(CONF_SENSORS) or ()),
+                state=ApartmentState.from_dict(states.get(subentry.subentry_id)),
+                escalations=_parse_escalations(escalations.get(subentry.subentry_id)),
+            )
+
+    @callback
+    def async_start(self) -> None:
+        """Follow the sensors and evaluate every apartment now (entities exist by now)."""
+        self._started = True
+        for apartment in self.apartments.values():
+            for dev_eui in apartment.sensors:
+                self._unsubs.append(
+                    async_dispatcher_connect(
+                        self.hass,
+                        device_signal(dev_eui),
+                        self._device_callback(apartment.subentry_id),
+                    )
+                )
+            self.async_evaluate(apartment.subentry_id)
+
+    async def async_shutdown(self) -> None:
+        """Cancel timers and write the states before the entry finishes unloading."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        for apartment in self.apartments.values():
+            if apartment.timer is not None:
+                apartment.timer()
+                apartment.timer = None
+        if self._store is not None:
+            await self._store.async_save(self._snapshot())
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def _device_callback(
+        self, subentry_id: str
+    ) -> Callable[[ApplyResult | None, datetime | None], None]:
+        @callback
+        def _on_device(applied: ApplyResult | None, received_at: datetime | None) -> None:
+            apartment = self.apartments.get(subentry_id)
+            if apartment is None:
+                return
+            if applied is not None and applied.activity and received_at is not None:
+                care.record_activity(
+                    apartment.state, received_at, care.activity_kind(applied.fields)
+                )
+            self.async_evaluate(subentry_id)
+
+        return _on_device
+
+    @callback
+    def async_acknowledge(self, subentry_id: str, user: str, alert_id: str | None = None) -> bool:
+        """Someone is on it; returns False when there was nothing to acknowledge."""
+        apartment = self.apartments[subentry_id]
+        done = care.acknowledge(apartment.state, user, dt_util.utcnow(), alert_id=alert_id)
+        self.async_evaluate(subentry_id)
+        return done
+
+    @callback
+    def async_pause(self, subentry_id: str, until: datetime | None) -> None:
+        """Pause the checks (resident away or visited) until ``until`` or a resume."""
+        apartment = self.apartments[subentry_id]
+        care.pause(apartment.state, until, dt_util.utcnow())
+        self.async_evaluate(subentry_id)
+
+    @callback
+    def async_resume(self, subentry_id: str) -> bool:
+        """Resume paused checks; False if they were not paused."""
+        apartment = self.apartments[subentry_id]
+        done = care.resume(apartment.state, dt_util.utcnow())
+        self.async_evaluate(subentry_id)
+        return done
+
+    @callback
+    def async_arm_escalation(self, subentry_id: str, alert_id: str, delay: timedelta) -> bool:
+        """Escalate ``alert_id`` after ``delay`` unless acknowledged or resolved first.
+
+        Kept in the integration (and stored), not in a waiting automation run, so the
+        escalation still happens if Home Assistant restarts meanwhile. Returns False when
+        the alert is not open (already acknowledged, resolved, or unknown).
+        """
+        apartment = self.apartments[subentry_id]
+        if not self._open_unacknowledged(apartment, alert_id):
+            return False
+        due = dt_util.utcnow() + delay
+        current = apartment.escalations.get(alert_id)
+        apartment.escalations[alert_id] = min(current, due) if current else due
+        self.async_evaluate(subentry_id)
+        return True
+
+    @staticmethod
+    def _open_unacknowledged(apartment: ApartmentRuntime, alert_id: str) -> bool:
+        evaluation = apartment.evaluation
+        return (
+            evaluation is not None
+            and evaluation.alert_id == alert_id
+            and evaluation.status in (care.Status.CHECK_NEEDED, care.Status.SENSOR_OFFLINE)
+            and evaluation.acknowledged_by is None
+        )
+
+    def _escalate_due(self, apartment: ApartmentRuntime, now: datetime) -> datetime | None:
+        """Fire due escalations of the open alert; drop those of closed alerts."""
+        evaluation = apartment.evaluation
+        next_due: datetime | None = None
+        for alert_id, due in list(apartment.escalations.items()):
+            if not self._open_unacknowledged(apartment, alert_id):
+                del apartment.escalations[alert_id]
+                continue
+            if due > now:
+                next_due = due if next_due is None else min(next_due, due)
+                continue
+            del apartment.escalations[alert_id]
+            assert evaluation is not None
+            late = now - due > care.LATE_AFTER
+            async_dispatcher_send(
+                self.hass,
+                self.event_signal,
+                CareEvent(
+                    type=care.EventType.CHECK_NEEDED,  # replaced below: see ESCALATED
+                    apartment=apartment.label,
+                    reason=evaluation.reason or "",
+                    since=evaluation.since,
+                    late=late,
+                    id=f"{alert_id}:escalated",
+                    alert_id=alert_id,
+                ),
+                ESCALATED,
+            )
+        return next_due
+
+    # -- evaluation --------------------------------------------------------------------
+
+    @callback
+    def async_evaluate(self, subentry_id: str) -> Evaluation | None:
+        """Run the engine for one apartment now; fire its events; re-arm its timer."""
+        apartment = self.apartments.get(subentry_id)
+        if apartment is None or not self._started:
+            return None
+        now = dt_util.utcnow()
+        evaluation = care.evaluate(
+            apartment.label, apartment.settings, apartment.state, self._health(apartment), now
+        )
+        apartment.evaluation = evaluation
+        for event in evaluation.events:
+            self._fire(event)
+        escalation = self._escalate_due(apartment, now)
+        wakeups = [t for t in (evaluation.next_wakeup, escalation) if t is not None]
+        self._arm(apartment, min(wakeups) if wakeups else None)
+        self._save()
+        async_dispatcher_send(self.hass, self.apartment_signal(subentry_id))
+        async_dispatcher_send(self.hass, self.building_signal)
+        return evaluation
+
+    @property
+    def building_signal(self) -> str:
+        """Dispatcher signal for building-wide entities (the attention counter)."""
+        return f"{DOMAIN}_{self.entry.entry_id}_building"
+
+    def _health(self, apartment: ApartmentRuntime) -> list[SensorHealth]:
+        router = get_router(self.hass)
+        health: list[SensorHealth] = []
+        for dev_eui in apartment.sensors:
+            owner = router.owners.get(dev_eui)
+            if owner is None or dev_eui not in owner.pipeline.devices:
+                # Removed, or its gateway is not loaded: we cannot tell, never "all well".
+                health.append(SensorHealth(key=dev_eui, last_seen=None, silence_limit=timedelta(0)))
+                continue
+            tracked = owner.pipeline.devices[dev_eui]
+            health.append(
+                care.sensor_health(tracked.config, tracked.state, gateway_down=owner.silent)
+            )
+        return health
+
+    def _arm(self, apartment: ApartmentRuntime, when: datetime | None) -> None:
+        if apartment.timer is not None:
+            apartment.timer()
+            apartment.timer = None
+        if when is None:
+            return
+        subentry_id = apartment.subentry_id
+
+        @callback
+        def _due(_scheduled: datetime) -> None:
+            current = self.apartments.get(subentry_id)
+            if current is not None:
+                current.timer = None
+                self.async_evaluate(subentry_id)
+
+        apartment.timer = async_track_point_in_utc_time(self.hass, _due, when)
+
+    def _fire(self, event: CareEvent) -> None:
+        if event.late:
+            LOGGER.warning(
+                "%s: %s for %s came due while Home Assistant was not running (since %s)",
+                self.entry.title,
+                event.type,
+                event.apartment,
+                event.since.isoformat(timespec="minutes"),
+            )
+        async_dispatcher_send(self.hass, self.event_signal, event, None)
+
+    def attention_count(self) -> int:
+        """Apartments that need a person: a check needed, or we cannot tell."""
+        return sum(
+            1
+            for apartment in self.apartments.values()
+            if apartment.evaluation is not None
+            and apartment.evaluation.status
+            in (care.Status.CHECK_NEEDED, care.Status.SENSOR_OFFLINE)
+        )
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.async_delay_save(self._snapshot, CARE_SAVE_DELAY_S)
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "apartments": {
+                sid: apartment.state.as_dict() for sid, apartment in self.apartments.items()
+            },
+            "escalations": {
+                sid: {alert: due.isoformat() for alert, due in apartment.escalations.items()}
+                for sid, apartment in self.apartments.items()
+                if apartment.escalations
+            },
+        }
+
+
+def settings_from(data: Any, base: CareSettings | None) -> CareSettings:
+    """Care settings from entry options / subentry data on top of ``base``.
+
+    Invalid stored values fall back to ``base`` (logged), never to no checks at all.
+    """
+    keys = {f for f in CareSettings.__dataclass_fields__ if f != "timezone"}
+    values = {k: data[k] for k in keys if k in data and data[k] is not None}
+    try:
+        return CareSettings.from_dict(values, base)
+    except ValueError as err:
+        LOGGER.error("Invalid care-check settings (%s); using the building's defaults", err)
+        return base or CareSettings()
+
+
+def _parse_escalations(data: object) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    if isinstance(data, dict):
+        for alert_id, due in data.items():
+            parsed = dt_util.parse_datetime(due) if isinstance(due, str) else None
+            if isinstance(alert_id, str) and parsed is not None and parsed.tzinfo is not None:
+                out[alert_id] = parsed
+    return out

@@ -1,0 +1,805 @@
+"""Care checks ("tillsyn") of a building: flows, entities, services, restarts, escalation.
+
+The building "Solbacken" watches the demo site of the simulated gateway: one apartment per
+demo apartment, each with its motion sensor (Lgh 1101 also with its door sensor). It starts
+watching at 07:31 on Monday 2026-11-23, after every sensor's first report, so what a
+resident did before is unknown to it. The simulator's "resident not up" scenario, switched
+on before the first reports, keeps an apartment still all morning: the morning check
+(deadline 09:00, re-check grace 15 min) then needs a check at 09:15 local time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentryDataWithId,
+)
+from homeassistant.const import (
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    CONF_NAME,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+)
+from homeassistant.core import Context, Event, HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.ange_iot import logbook as care_logbook
+from custom_components.ange_iot.angelib.simulator import APARTMENTS, DEMO_DEVICES, Role
+from custom_components.ange_iot.const import (
+    DOMAIN,
+    EVENT_CARE_LOG,
+    SERVICE_ACKNOWLEDGE,
+    SERVICE_ARM_ESCALATION,
+    SERVICE_PAUSE,
+    SERVICE_RESUME,
+    SERVICE_SET_SCENARIO,
+)
+
+from .common import DOOR_1101, async_run_until
+
+LOCAL = ZoneInfo("Europe/Stockholm")
+BUILDING_ID = "solbacken"  # a fixed entry id: stable unique ids in the snapshot
+STORE_KEY = f"{DOMAIN}.{BUILDING_ID}.care"
+ALERTS = "event.solbacken_care_alerts"
+ATTENTION = "sensor.solbacken_apartments_needing_attention"
+APT = "Lgh 1102"  # the apartment whose resident does not get up in most tests
+MOTION = {d.area: d.dev_eui for d in DEMO_DEVICES if d.role is Role.MOTION}
+STEP = timedelta(seconds=30)
+
+OPTIONS = {  # as the building form stores them
+    "morning_start": "06:00:00",
+    "morning_deadline": "09:00:00",
+    "active_start": "07:00:00",
+    "active_end": "22:00:00",
+    "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
+    "grace": {"hours": 0, "minutes": 15, "seconds": 0},
+    "night_door": False,
+    "night_start": "23:00:00",
+    "night_end": "05:00:00",
+}
+
+
+def local(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
+    """A wall-clock time in Ånge on the test's Monday (or another November day)."""
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=LOCAL)
+
+
+WATCHING = local(7, 31)  # the building starts watching
+MORNING_DUE = local(9, 15)  # morning deadline 09:00 + grace 15 min
+ALERT_ID = f"{APT}|no_morning_activity|{MORNING_DUE.astimezone(dt_util.UTC).isoformat()}"
+
+
+def sub_id(label: str) -> str:
+    """The fixed subentry id of an apartment ("Lgh 1102" -> "apt_1102")."""
+    return f"apt_{label.removeprefix('Lgh ')}"
+
+
+def apartment_data(label: str) -> dict[str, Any]:
+    """Subentry data as the apartment form stores it (building defaults for the times)."""
+    sensors = [MOTION[label]] + ([DOOR_1101] if label == "Lgh 1101" else [])
+    return {
+        "label": label,
+        "sensors": sensors,
+        "enabled": True,
+        "morning_check": True,
+        "inactivity_check": True,
+        "night_door": False,
+    }
+
+
+def building_entry() -> MockConfigEntry:
+    """The building with one apartment per demo apartment."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=BUILDING_ID,
+        title="Solbacken",
+        data={"kind": "building"},
+        options=OPTIONS,
+        subentries_data=[
+            ConfigSubentryDataWithId(
+                subentry_id=sub_id(label),
+                subentry_type="apartment",
+                title=label,
+                unique_id=None,
+                data=apartment_data(label),
+            )
+            for label in APARTMENTS
+        ],
+    )
+
+
+def utc_iso(when: datetime) -> str:
+    """How the care events and attributes write a time."""
+    return when.astimezone(dt_util.UTC).isoformat()
+
+
+@dataclass
+class Alerts:
+    """The care events the building's event entity showed, in order."""
+
+    fired: list[dict[str, Any]] = field(default_factory=list)
+
+    def of(self, event_type: str, apartment: str | None = None) -> list[dict[str, Any]]:
+        """The events of one type (for one apartment)."""
+        return [
+            e
+            for e in self.fired
+            if e["event_type"] == event_type and apartment in (None, e["apartment"])
+        ]
+
+    def types(self, apartment: str | None = None) -> list[str]:
+        """The event types in order (for one apartment)."""
+        return [e["event_type"] for e in self.fired if apartment in (None, e["apartment"])]
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The gateway without entity platforms: the building's entities are under test."""
+    return []
+
+
+@pytest.fixture
+def not_up() -> tuple[str, ...]:
+    """Apartments whose resident stays in bed (a test parametrizes this)."""
+    return ()
+
+
+NOT_UP = pytest.mark.parametrize("not_up", [(APT,)])
+
+
+async def set_scenario(
+    hass: HomeAssistant, gateway: MockConfigEntry, scenario: str, target: str, active: bool = True
+) -> None:
+    """Switch a scenario of the simulated gateway with the integration's service."""
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_SET_SCENARIO,
+        {
+            "config_entry_id": gateway.entry_id,
+            "scenario": scenario,
+            "target": target,
+            "active": active,
+        },
+        blocking=True,
+    )
+
+
+@pytest.fixture
+def alerts(hass: HomeAssistant) -> Alerts:
+    """Collect every event the care-alerts entity fires (not its restored states)."""
+    log = Alerts()
+
+    def _on_state(event: Event) -> None:
+        new: State | None = event.data["new_state"]
+        if event.data["entity_id"] != ALERTS or new is None:
+            return
+        if new.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            return
+        # A fired event is stamped now (a millisecond later for a second one in the same
+        # instant); a state restored after a reload is older.
+        stamp = dt_util.parse_datetime(new.state)
+        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
+            return
+        log.fired.append(
+            {k: v for k, v in new.attributes.items() if k not in ("event_types", "friendly_name")}
+        )
+
+    hass.bus.async_listen("state_changed", _on_state)
+    return log
+
+
+@pytest.fixture
+def building_platforms() -> list[Platform]:
+    """The building's platforms (the snapshot test takes one at a time)."""
+    return [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
+
+
+@pytest.fixture
+async def building(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    not_up: tuple[str, ...],
+    alerts: Alerts,
+    building_platforms: list[Platform],
+) -> AsyncGenerator[MockConfigEntry]:
+    """The demo site with the building watching from 07:31."""
+    for label in not_up:
+        await set_scenario(hass, init_integration, "resident_not_up", label)
+    await async_run_until(hass, freezer, WATCHING, STEP)
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", building_platforms):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        yield entry
+
+
+def care_entity(hass: HomeAssistant, platform: str, label: str, key: str) -> str:
+    """The entity id of one apartment's care entity."""
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, f"{BUILDING_ID}_{sub_id(label)}_{key}"
+    )
+    assert found is not None, f"no {platform} {key} for {label}"
+    return found
+
+
+def state(hass: HomeAssistant, platform: str, label: str, key: str) -> State:
+    """The state of one apartment's care entity."""
+    found = hass.states.get(care_entity(hass, platform, label, key))
+    assert found is not None
+    return found
+
+
+def status(hass: HomeAssistant, label: str = APT) -> str:
+    """The care status of an apartment."""
+    return state(hass, "sensor", label, "care_status").state
+
+
+def attention(hass: HomeAssistant) -> int:
+    """Apartments needing attention, from the building's sensor."""
+    found = hass.states.get(ATTENTION)
+    assert found is not None
+    return int(found.state)
+
+
+def apartment_device(hass: HomeAssistant, label: str = APT) -> str:
+    """The device id of an apartment (what the services take)."""
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"apartment_{sub_id(label)}"), BUILDING_ID
+    )
+    assert device is not None
+    return device.id
+
+
+async def call(
+    hass: HomeAssistant, service: str, user: MockUser | None = None, **data: Any
+) -> None:
+    """Call one of the care services (as ``user`` if given) and let it settle."""
+    await hass.services.async_call(
+        DOMAIN,
+        service,
+        data,
+        blocking=True,
+        context=Context(user_id=user.id) if user else None,
+    )
+    await hass.async_block_till_done()
+
+
+def status_recorder(hass: HomeAssistant, label: str = APT) -> list[str]:
+    """Every care status an apartment shows from now on."""
+    entity = care_entity(hass, "sensor", label, "care_status")
+    seen: list[str] = []
+
+    def _on_state(event: Event) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] == entity and new is not None:
+            if not seen or seen[-1] != new.state:
+                seen.append(new.state)
+
+    hass.bus.async_listen("state_changed", _on_state)
+    return seen
+
+
+async def until_morning_alert(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, alerts: Alerts
+) -> dict[str, Any]:
+    """Run to 09:15 and return the check_needed event of the apartment not up."""
+    await async_run_until(hass, freezer, MORNING_DUE, STEP)
+    [alert] = alerts.of("check_needed", APT)
+    return alert
+
+
+def describe_log(hass: HomeAssistant, event: Event) -> dict[str, str]:
+    """The logbook entry of a care-log event, through the integration's logbook platform."""
+    described: dict[str, Callable[[Event], dict[str, str]]] = {}
+
+    def _register(domain: str, event_type: str, describe: Callable[[Event], Any]) -> None:
+        assert domain == DOMAIN
+        described[event_type] = describe
+
+    care_logbook.async_describe_events(hass, _register)
+    return described[EVENT_CARE_LOG](event)
+
+
+def care_log(hass: HomeAssistant) -> list[Event]:
+    """Collect the care-log events (acknowledgements, pauses) from now on."""
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_CARE_LOG, events.append)
+    return events
+
+
+def form_values(result: dict[str, Any]) -> dict[str, Any]:
+    """What a form shows: defaults, then suggested values over them."""
+    values: dict[str, Any] = {}
+    for marker in result["data_schema"].schema:
+        if (suggested := (marker.description or {}).get("suggested_value")) is not None:
+            values[str(marker)] = suggested
+        elif callable(marker.default):
+            values[str(marker)] = marker.default()
+    return values
+
+
+# -- the building: config flow and options ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (
+            {"morning_deadline": "05:30:00"},
+            "morning deadline 05:30 must be after the morning window start 06:00 (same day)",
+        ),
+        (
+            {"inactivity_limit": {"hours": 15, "minutes": 0, "seconds": 0}},
+            "the inactivity limit (15 h 00 min) must be shorter than the active hours "
+            "(07:00-22:00)",
+        ),
+        (
+            {"night_start": "05:00:00"},
+            "the night window must not be empty (start equals end)",
+        ),
+    ],
+)
+async def test_building_flow(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    device_registry: dr.DeviceRegistry,
+    bad: dict[str, Any],
+    message: str,
+) -> None:
+    """The building form shows the engine's defaults, explains bad times, then creates."""
+    freezer.move_to(WATCHING)
+    await hass.config.async_set_time_zone("Europe/Stockholm")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert "building" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "building"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "building"
+    assert result["errors"] == {}
+    assert result["description_placeholders"] == {"error": ""}
+    assert form_values(result) == OPTIONS
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Solbacken", **OPTIONS, **bad}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_care_settings"}
+    assert result["description_placeholders"]["error"] == message
+    assert form_values(result) == {CONF_NAME: "Solbacken", **OPTIONS, **bad}  # kept
+
+    changed = {**OPTIONS, "morning_deadline": "08:30:00", "night_door": True}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: " Solbacken ", **changed}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Solbacken"
+    assert result["data"] == {"kind": "building"}
+    assert result["options"] == changed
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.defaults.morning_deadline.isoformat() == "08:30:00"
+    assert entry.runtime_data.defaults.night_door is True
+    assert entry.runtime_data.apartments == {}
+    building_device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, f"building_{entry.entry_id}"), entry.entry_id
+    )
+    assert building_device is not None
+    assert building_device.name == "Solbacken"
+    assert hass.states.get(ALERTS) is not None
+    assert hass.states.get(ATTENTION).state == "0"
+
+
+async def test_building_options_flow(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry
+) -> None:
+    """The options show the building's times; bad ones are explained; good ones apply."""
+    assert state(hass, "sensor", APT, "next_check").state == utc_iso(MORNING_DUE)
+
+    result = await hass.config_entries.options.async_init(building.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "building"
+    assert form_values(result) == OPTIONS
+
+    bad = {**OPTIONS, "active_start": "22:00:00"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_care_settings"}
+    assert result["description_placeholders"]["error"] == (
+        "active hours must start before they end (22:00-22:00)"
+    )
+
+    good = {**OPTIONS, "morning_deadline": "08:30:00", "grace": {"minutes": 20}}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], good)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert building.options == good
+    # The building reloaded with the new defaults: every apartment's next check moved.
+    assert building.state is ConfigEntryState.LOADED
+    for label in APARTMENTS:
+        assert state(hass, "sensor", label, "next_check").state == utc_iso(local(8, 50))
+
+
+async def test_building_options_flow_while_not_loaded(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry
+) -> None:
+    """The form shows the stored times also while the building is not running."""
+    changed = {**OPTIONS, "morning_deadline": "10:00:00"}
+    hass.config_entries.async_update_entry(building, options=changed)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.options.async_init(building.entry_id)
+    assert form_values(result) == changed
+
+
+# -- apartments: subentry flow ----------------------------------------------------------
+
+
+async def test_add_apartment(
+    hass: HomeAssistant,
+    building: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Every error of the apartment form, each followed by a fix; then it is added."""
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert form_values(result) == {
+        "sensors": [],
+        "enabled": True,
+        "morning_check": True,
+        "inactivity_check": True,
+        "night_door": False,
+    }
+    # The sensors to choose from: every device of the demo gateway, by name and model.
+    sensors = next(m for m in result["data_schema"].schema if str(m) == "sensors")
+    options = result["data_schema"].schema[sensors].config["options"]
+    assert {o["value"] for o in options} == {d.dev_eui for d in DEMO_DEVICES}
+    assert {"value": MOTION[APT], "label": "Lgh 1102 rörelsesensor (Elsys ERS)"} in options
+
+    new = {
+        "label": "Lgh 1301",
+        "sensors": [MOTION["Lgh 1203"]],
+        "enabled": True,
+        "morning_check": True,
+        "inactivity_check": False,
+        "night_door": True,
+        "morning_deadline": "10:00:00",
+    }
+    for user_input, errors in (
+        ({**new, "label": "  "}, {"label": "label_required"}),
+        ({**new, "label": "lgh 1101 "}, {"label": "label_taken"}),
+        ({**new, "sensors": []}, {"sensors": "sensors_required"}),
+        ({**new, "morning_deadline": "05:00:00"}, {"base": "invalid_care_settings"}),
+    ):
+        result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+        assert form_values(result) == user_input  # what was entered stays
+    assert result["description_placeholders"]["error"] == (
+        "morning deadline 05:00 must be after the morning window start 06:00 (same day)"
+    )
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**new, "label": " Lgh 1301 "}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Lgh 1301"
+    [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
+    assert dict(subentry.data) == new
+    # The building reloaded with the new apartment, its own morning deadline applied.
+    assert building.state is ConfigEntryState.LOADED
+    runtime = building.runtime_data
+    apartment = runtime.apartments[subentry.subentry_id]
+    assert apartment.settings.morning_deadline.isoformat() == "10:00:00"
+    assert apartment.settings.inactivity_check is False
+    assert apartment.settings.night_door is True
+    assert apartment.sensors == (MOTION["Lgh 1203"],)
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, f"apartment_{subentry.subentry_id}"), building.entry_id
+    )
+    assert device is not None
+    assert device.name == "Lgh 1301"
+    next_check = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{BUILDING_ID}_{subentry.subentry_id}_next_check"
+    )
+    assert hass.states.get(next_check).state == utc_iso(local(10, 15))
+
+
+async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEntry) -> None:
+    """Changing an apartment: prefilled, every error with a fix, then applied."""
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(APT)},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert form_values(result) == apartment_data(APT)
+
+    changed = {**apartment_data(APT), "morning_deadline": "08:00:00", "grace": {"minutes": 5}}
+    for user_input, errors in (
+        ({**changed, "label": ""}, {"label": "label_required"}),
+        ({**changed, "label": "LGH 1101"}, {"label": "label_taken"}),
+        ({**changed, "sensors": []}, {"sensors": "sensors_required"}),
+        (
+            {**changed, "inactivity_limit": {"hours": 20}},
+            {"base": "invalid_care_settings"},
+        ),
+    ):
+        result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+    assert result["description_placeholders"]["error"] == (
+        "the inactivity limit (20 h 00 min) must be shorter than the active hours (07:00-22:00)"
+    )
+
+    # Its own label is not "taken".
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], changed)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(building.subentries[sub_id(APT)].data) == changed
+    assert building.state is ConfigEntryState.LOADED
+    assert state(hass, "sensor", APT, "next_check").state == utc_iso(local(8, 5))
+    # The other apartments keep the building's times.
+    assert state(hass, "sensor", "Lgh 1101", "next_check").state == utc_iso(MORNING_DUE)
+
+
+async def test_remove_apartment(
+    hass: HomeAssistant,
+    building: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Removing an apartment (its subentry, or its device in the UI) removes its entities."""
+
+    def _entities(label: str) -> list[er.RegistryEntry]:
+        return [
+            e
+            for e in er.async_entries_for_config_entry(entity_registry, BUILDING_ID)
+            if e.config_subentry_id == sub_id(label)
+        ]
+
+    removed = [e.entity_id for e in _entities("Lgh 1103")]
+    assert len(removed) == 4
+    assert all(hass.states.get(entity) for entity in removed)
+    assert hass.config_entries.async_remove_subentry(building, sub_id("Lgh 1103"))
+    await hass.async_block_till_done()
+    assert building.state is ConfigEntryState.LOADED
+    assert sub_id("Lgh 1103") not in building.runtime_data.apartments
+    assert _entities("Lgh 1103") == []
+    assert (
+        device_registry.async_get_device_by_identifier(
+            (DOMAIN, f"apartment_{sub_id('Lgh 1103')}"), BUILDING_ID
+        )
+        is None
+    )
+    assert all(hass.states.get(entity) is None for entity in removed)
+
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    device = apartment_device(hass, "Lgh 1201")
+    response = await client.remove_device(device)
+    await hass.async_block_till_done()
+    assert response["success"]
+    assert sub_id("Lgh 1201") not in building.subentries
+    assert device_registry.async_get(device) is None
+    assert _entities("Lgh 1201") == []
+    assert len(building.runtime_data.apartments) == 4
+    assert len(_entities(APT)) == 4  # the others stay
+
+    # The building's own device goes with the building, never on its own.
+    response = await client.remove_device(building.runtime_data.building_device_id)
+    await hass.async_block_till_done()
+    assert not response["success"]
+
+
+# -- entities ---------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.parametrize(
+    "building_platforms", [[Platform.EVENT], [Platform.SENSOR], [Platform.SWITCH]]
+)
+async def test_entities(
+    hass: HomeAssistant,
+    building: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The building's event, sensor and switch entities as it starts watching."""
+    await snapshot_platform(hass, entity_registry, snapshot, building.entry_id)
+
+
+async def test_morning_activity_is_ok(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """Residents up and about: all well, with their last activity and next check."""
+    for label in APARTMENTS:
+        assert status(hass, label) == "ok"
+        assert state(hass, "sensor", label, "apartment_last_activity").state == STATE_UNKNOWN
+    seen = {label: status_recorder(hass, label) for label in APARTMENTS}
+
+    await async_run_until(hass, freezer, local(9, 30), STEP)
+
+    assert alerts.fired == []
+    assert attention(hass) == 0
+    for label in APARTMENTS:
+        assert seen[label] == []  # ok all along
+        care_status = state(hass, "sensor", label, "care_status")
+        assert care_status.state == "ok"
+        assert care_status.attributes["reason"] is None
+        assert care_status.attributes["since"] == utc_iso(WATCHING)
+        last = dt_util.parse_datetime(state(hass, "sensor", label, "apartment_last_activity").state)
+        assert last is not None
+        assert WATCHING < last <= local(9, 30)
+        # The morning is met: the next check is the daytime inactivity check.
+        next_check = state(hass, "sensor", label, "next_check").state
+        assert next_check == utc_iso(last + timedelta(hours=4, minutes=15))
+        # The apartment's last activity is one of its sensors' reports.
+        tracked = building.runtime_data.apartments[sub_id(label)]
+        assert tracked.evaluation.last_activity == last
+
+
+@NOT_UP
+async def test_resident_not_up(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """No activity in the morning window: a check is needed at exactly 09:15."""
+    await async_run_until(hass, freezer, MORNING_DUE - timedelta(seconds=1), STEP)
+    care_status = state(hass, "sensor", APT, "care_status")
+    assert care_status.state == "ok"
+    assert care_status.attributes["rechecking"] == "no_morning_activity"  # in the grace
+    assert state(hass, "sensor", APT, "next_check").state == utc_iso(MORNING_DUE)
+    assert alerts.fired == []
+    assert attention(hass) == 0
+
+    await async_run_until(hass, freezer, MORNING_DUE)
+
+    assert alerts.fired == [
+        {
+            "event_type": "check_needed",
+            "apartment": APT,
+            "reason": "no_morning_activity",
+            "since": utc_iso(MORNING_DUE),
+            "late": False,
+            "id": f"{ALERT_ID}|check_needed",
+            "alert_id": ALERT_ID,
+            "device_id": apartment_device(hass),
+        }
+    ]
+    event = hass.states.get(ALERTS)
+    assert dt_util.parse_datetime(event.state) == MORNING_DUE
+    care_status = state(hass, "sensor", APT, "care_status")
+    assert care_status.state == "check_needed"
+    assert care_status.attributes == care_status.attributes | {
+        "reason": "no_morning_activity",
+        "since": utc_iso(MORNING_DUE),
+        "alert_id": ALERT_ID,
+        "acknowledged_by": None,
+    }
+    assert state(hass, "sensor", APT, "next_check").state == STATE_UNKNOWN
+    assert attention(hass) == 1
+    assert [label for label in APARTMENTS if status(hass, label) != "ok"] == [APT]
+
+    # Nothing more while nobody comes: one open alert, no repeats.
+    await async_run_until(hass, freezer, local(10, 0), STEP)
+    assert alerts.types() == ["check_needed"]
+    assert status(hass) == "check_needed"
+
+
+@NOT_UP
+async def test_acknowledge_then_activity(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    building: MockConfigEntry,
+    alerts: Alerts,
+    hass_admin_user: MockUser,
+) -> None:
+    """Someone is on it (who and when in the logbook); the resident's activity resolves it."""
+    await until_morning_alert(hass, freezer, alerts)
+    log = care_log(hass)
+    await async_run_until(hass, freezer, local(9, 17))
+
+    await call(hass, SERVICE_ACKNOWLEDGE, hass_admin_user, apartment=apartment_device(hass))
+
+    care_status = state(hass, "sensor", APT, "care_status")
+    assert care_status.state == "acknowledged"
+    assert care_status.attributes["acknowledged_by"] == hass_admin_user.name
+    assert care_status.attributes["since"] == utc_iso(local(9, 17))
+    assert attention(hass) == 0  # someone is on it
+    assert alerts.fired[-1] == {
+        "event_type": "acknowledged",
+        "apartment": APT,
+        "reason": "no_morning_activity",
+        "since": utc_iso(local(9, 17)),
+        "late": False,
+        "id": f"{ALERT_ID}|acknowledged",
+        "alert_id": ALERT_ID,
+        "user": hass_admin_user.name,
+        "device_id": apartment_device(hass),
+    }
+    [entry] = log
+    assert entry.data == {
+        "apartment": APT,
+        "building": "Solbacken",
+        "action": "acknowledged",
+        "user": hass_admin_user.name,
+    }
+    assert entry.context.user_id == hass_admin_user.id
+    assert describe_log(hass, entry) == {
+        "name": APT,
+        "message": f"care check acknowledged by {hass_admin_user.name}",
+    }
+
+    # A second acknowledgement has nothing left to acknowledge: no event, no log.
+    await call(hass, SERVICE_ACKNOWLEDGE, hass_admin_user, apartment=apartment_device(hass))
+    assert alerts.types() == ["check_needed", "acknowledged"]
+    assert len(log) == 1
+
+    # The resident gets up: the next report with motion resolves the alert.
+    await set_scenario(hass, init_integration, "resident_not_up", APT, active=False)
+    await async_run_until(hass, freezer, local(10, 0), STEP)
+    assert alerts.types(APT) == ["check_needed", "acknowledged", "resolved"]
+    resolved = alerts.of("resolved")[0]
+    assert resolved["resolution"] == "activity"
+    assert resolved["alert_id"] == ALERT_ID
+    # Resolved by the first report with motion (the resolution of "last activity").
+    last = dt_util.parse_datetime(state(hass, "sensor", APT, "apartment_last_activity").state)
+    assert local(9, 17) < dt_util.parse_datetime(resolved["since"]) <= last
+    assert status(hass) == "ok"
+    assert attention(hass) == 0
+
+
+@NOT_UP
+async def test_acknowledge_by_automation(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """Without a user (an automation's notification action) the log says so."""
+    await until_morning_alert(hass, freezer, alerts)
+    log = care_log(hass)
+    await call(hass, SERVICE_ACKNOWLEDGE, apartment=apartment_device(hass), alert_id="old")
+    assert status(hass) == "check_needed"  # another alert's id acknowledges nothing
+    assert log == []
+
+    await call(hass, SERVICE_ACKNOWLEDGE, apartment=apartment_device(hass), alert_id=ALERT_ID)
+    assert status(hass) == "acknowledged"
+    assert alerts.of("acknowledged")[0]["user"] == "automation"
+    assert describe_log(hass, log[0])["message"] == "care check acknowledged by automation"
