@@ -803,3 +803,385 @@ async def test_acknowledge_by_automation(
     assert status(hass) == "acknowledged"
     assert alerts.of("acknowledged")[0]["user"] == "automation"
     assert describe_log(hass, log[0])["message"] == "care check acknowledged by automation"
+
+
+async def test_sensor_silent(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    building: MockConfigEntry,
+    alerts: Alerts,
+) -> None:
+    """A silent sensor: "cannot tell" after 3 missed reports, never "all well" meanwhile."""
+    hub = init_integration.runtime_data
+    last_seen = hub.device(MOTION[APT]).state.last_seen
+    assert last_seen is not None
+    offline_at = last_seen + timedelta(minutes=30)  # 3 × the 10-minute report interval
+    await set_scenario(hass, init_integration, "sensor_silent", MOTION[APT])
+    seen = status_recorder(hass)
+
+    await async_run_until(hass, freezer, offline_at - timedelta(seconds=1), STEP)
+    assert status(hass) == "ok"
+    assert alerts.fired == []
+    await async_run_until(hass, freezer, offline_at)
+
+    assert alerts.fired == [
+        {
+            "event_type": "sensor_offline",
+            "apartment": APT,
+            "reason": "sensor_silent",
+            "since": utc_iso(offline_at),
+            "late": False,
+            "id": f"{APT}|sensor_offline|{utc_iso(offline_at)}|sensor_offline",
+            "alert_id": f"{APT}|sensor_offline|{utc_iso(offline_at)}",
+            "device_id": apartment_device(hass),
+        }
+    ]
+    care_status = state(hass, "sensor", APT, "care_status")
+    assert care_status.state == "sensor_offline"
+    assert care_status.attributes["offline_sensors"] == [MOTION[APT]]
+    assert attention(hass) == 1
+
+    # Past the morning deadline: still "cannot tell", neither "all well" nor a check alert.
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    assert seen == ["sensor_offline"]
+    assert alerts.types() == ["sensor_offline"]
+    assert [label for label in APARTMENTS if status(hass, label) != "ok"] == [APT]
+
+    # Reporting again closes the offline alert.
+    await set_scenario(hass, init_integration, "sensor_silent", MOTION[APT], active=False)
+    await async_run_until(hass, freezer, local(9, 55), STEP)
+    assert alerts.types()[:2] == ["sensor_offline", "resolved"]
+    assert alerts.of("resolved")[0]["resolution"] == "sensors_back"
+    assert status(hass) != "sensor_offline"
+
+
+@NOT_UP
+async def test_pause_switch(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """The pause switch: no checks while on (the deadline is dropped), back when off."""
+    switch = care_entity(hass, "switch", APT, "care_checks_paused")
+    await async_run_until(hass, freezer, local(8, 0))
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(switch).state == STATE_ON
+    assert hass.states.get(switch).attributes["until"] is None
+    care_status = state(hass, "sensor", APT, "care_status")
+    assert care_status.state == "paused"
+    assert care_status.attributes["since"] == utc_iso(local(8, 0))
+    assert state(hass, "sensor", APT, "next_check").state == STATE_UNKNOWN
+
+    await async_run_until(hass, freezer, local(9, 30), STEP)
+    assert alerts.fired == []
+    assert status(hass) == "paused"
+    assert attention(hass) == 0
+
+    await hass.services.async_call(
+        "switch", "turn_off", {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(switch).state == STATE_OFF
+    assert status(hass) == "ok"
+    # The morning passed while paused: not judged. Inactivity counts from the resume.
+    assert state(hass, "sensor", APT, "next_check").state == utc_iso(
+        local(9, 30) + timedelta(hours=4, minutes=15)
+    )
+    await async_run_until(hass, freezer, local(10, 0), STEP)
+    assert alerts.fired == []
+
+
+@NOT_UP
+async def test_pause_until(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    alerts: Alerts,
+    hass_admin_user: MockUser,
+) -> None:
+    """Paused until a time (logged with who and until when), the checks resume by themselves."""
+    switch = care_entity(hass, "switch", APT, "care_checks_paused")
+    log = care_log(hass)
+    await async_run_until(hass, freezer, local(9, 14))
+    until = local(9, 45)
+    # A local time without a zone is Home Assistant's time zone.
+    await call(
+        hass,
+        SERVICE_PAUSE,
+        hass_admin_user,
+        apartment=apartment_device(hass),
+        until=until.replace(tzinfo=None).isoformat(),
+    )
+    assert status(hass) == "paused"
+    assert hass.states.get(switch).state == STATE_ON
+    assert hass.states.get(switch).attributes["until"] == utc_iso(until)
+    [entry] = log
+    assert entry.data == {
+        "apartment": APT,
+        "building": "Solbacken",
+        "action": "paused",
+        "user": hass_admin_user.name,
+        "until": utc_iso(until),
+    }
+    assert entry.context.user_id == hass_admin_user.id
+    assert describe_log(hass, entry) == {
+        "name": APT,
+        "message": f"care checks paused by {hass_admin_user.name} until 2026-11-23 09:45",
+    }
+
+    await async_run_until(hass, freezer, until - timedelta(seconds=1), STEP)
+    assert status(hass) == "paused"
+    assert alerts.fired == []  # 09:15 passed while paused
+
+    await async_run_until(hass, freezer, until)
+    assert status(hass) == "ok"
+    assert hass.states.get(switch).state == STATE_OFF
+    assert hass.states.get(switch).attributes["until"] is None
+    assert alerts.fired == []
+
+    # Resuming when not paused does nothing and logs nothing.
+    await call(hass, SERVICE_RESUME, hass_admin_user, apartment=apartment_device(hass))
+    assert len(log) == 1
+
+
+async def test_pause_and_resume_services(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """Paused until resumed; the resume is logged too (in Swedish for a Swedish UI)."""
+    log = care_log(hass)
+    await call(hass, SERVICE_PAUSE, hass_admin_user, apartment=apartment_device(hass))
+    assert status(hass) == "paused"
+    await async_run_until(hass, freezer, local(12, 0), timedelta(minutes=5))
+    assert status(hass) == "paused"
+    await call(hass, SERVICE_RESUME, hass_admin_user, apartment=apartment_device(hass))
+    assert status(hass) == "ok"
+    assert [e.data["action"] for e in log] == ["paused", "resumed"]
+    assert describe_log(hass, log[0])["message"] == (
+        f"care checks paused by {hass_admin_user.name}"
+    )
+    hass.config.language = "sv"
+    assert describe_log(hass, log[1]) == {
+        "name": APT,
+        "message": f"tillsyn återupptagen av {hass_admin_user.name}",
+    }
+
+
+async def test_pause_in_the_past(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry
+) -> None:
+    """A pause must end in the future."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(
+            hass,
+            SERVICE_PAUSE,
+            apartment=apartment_device(hass),
+            until=utc_iso(WATCHING - timedelta(minutes=1)),
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "pause_in_past"
+    assert err.value.translation_placeholders == {"until": "2026-11-23T06:30+00:00"}
+    with pytest.raises(ServiceValidationError):  # now is not the future either
+        await call(hass, SERVICE_PAUSE, apartment=apartment_device(hass), until=utc_iso(WATCHING))
+    assert status(hass) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        (SERVICE_ACKNOWLEDGE, {}),
+        (SERVICE_PAUSE, {}),
+        (SERVICE_RESUME, {}),
+        (SERVICE_ARM_ESCALATION, {"alert_id": ALERT_ID, "delay": {"minutes": 10}}),
+    ],
+)
+async def test_unknown_apartment(
+    hass: HomeAssistant,
+    building: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """Each care service refuses a device that is not an apartment of a loaded building."""
+    building_device = building.runtime_data.building_device_id
+    for device_id in ("no-such-device", building_device):
+        with pytest.raises(ServiceValidationError) as err:
+            await call(hass, service, apartment=device_id, **data)
+        assert err.value.translation_key == "apartment_not_found"
+        assert err.value.translation_placeholders == {"device_id": device_id}
+    # Nor one of an unloaded building.
+    device_id = apartment_device(hass)
+    assert await hass.config_entries.async_unload(building.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, service, apartment=device_id, **data)
+    assert err.value.translation_key == "apartment_not_found"
+
+
+# -- restarts ---------------------------------------------------------------------------
+
+
+async def reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Reload an entry (as Home Assistant does after a change, or a restart would)."""
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@NOT_UP
+async def test_deadline_missed_while_stopped(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    alerts: Alerts,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A deadline that passed while the building was not running fires once, late.
+
+    The building stops at 09:00, when the other residents have been up for a while: what
+    they do while it is not running, it does not see.
+    """
+    await async_run_until(hass, freezer, local(9, 0), STEP)
+    assert [label for label in APARTMENTS if status(hass, label) != "ok"] == []
+    assert [
+        label
+        for label in APARTMENTS
+        if building.runtime_data.apartments[sub_id(label)].state.last_activity is None
+    ] == [APT]
+    apartment = building.runtime_data.apartments[sub_id(APT)]
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[STORE_KEY]["data"]["apartments"][sub_id(APT)]
+    assert stored == apartment.state.as_dict()  # written at unload
+    assert stored["care"] is None
+    assert stored["last_activity"] is None
+
+    # The resident stays in bed; the building is not running at 09:15.
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    assert alerts.fired == []
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+
+    assert alerts.fired == [
+        {
+            "event_type": "check_needed",
+            "apartment": APT,
+            "reason": "no_morning_activity",
+            "since": utc_iso(MORNING_DUE),
+            "late": True,
+            "id": f"{ALERT_ID}|check_needed",
+            "alert_id": ALERT_ID,
+            "device_id": apartment_device(hass),
+        }
+    ]
+    assert status(hass) == "check_needed"
+    assert attention(hass) == 1
+
+    # Another restart fires nothing again.
+    await async_run_until(hass, freezer, local(9, 45), STEP)
+    await reload(hass, building)
+    await async_run_until(hass, freezer, local(9, 50), STEP)
+    assert len(alerts.fired) == 1
+    assert status(hass) == "check_needed"
+
+
+async def test_restart_from_stored_state(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    alerts: Alerts,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The stored state alone tells the building what it missed: one late alert."""
+    await set_scenario(hass, init_integration, "resident_not_up", APT)
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    # Written by a run that watched from 07:31 to 08:00 and saw nobody in Lgh 1102.
+    hass_storage[STORE_KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": STORE_KEY,
+        "data": {
+            "apartments": {
+                sub_id(APT): {
+                    "started": utc_iso(WATCHING),
+                    "evaluated": utc_iso(local(8, 0)),
+                    "last_activity": None,
+                    "pending": [],
+                    "pause_from": None,
+                    "pause_until": None,
+                    "pause_applied": False,
+                    "reset_at": utc_iso(WATCHING),
+                    "disabled_since": None,
+                    "ok_since": utc_iso(WATCHING),
+                    "care": None,
+                    "offline": None,
+                    "deferred": None,
+                    "fired": [],
+                }
+            }
+        },
+    }
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert [(e["event_type"], e["apartment"], e["late"]) for e in alerts.fired] == [
+        ("check_needed", APT, True)
+    ]
+    assert alerts.fired[0]["since"] == utc_iso(MORNING_DUE)
+    assert status(hass) == "check_needed"
+    # The apartments without a stored state start watching now: nothing to judge yet.
+    assert [label for label in APARTMENTS if status(hass, label) != "ok"] == [APT]
+    await async_run_until(hass, freezer, local(9, 45), STEP)
+    stored = hass_storage[STORE_KEY]["data"]["apartments"]
+    assert set(stored) == {sub_id(label) for label in APARTMENTS}  # saved soon after
+    assert f"{ALERT_ID}|check_needed" in stored[sub_id(APT)]["fired"]
+
+    await reload(hass, entry)
+    await async_run_until(hass, freezer, local(9, 50), STEP)
+    assert len(alerts.fired) == 1
+
+
+async def test_restart_before_the_gateway(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    building: MockConfigEntry,
+    alerts: Alerts,
+) -> None:
+    """A building up before its gateway (MQTT not ready yet) does not cry "cannot tell".
+
+    It knows when the sensors last reported; only if the gateway stays away past their
+    silence limit can it no longer tell.
+    """
+    await async_run_until(hass, freezer, local(7, 45), STEP)
+    last_seen = init_integration.runtime_data.device(MOTION[APT]).state.last_seen
+    assert await hass.config_entries.async_unload(building.entry_id)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+
+    await async_run_until(hass, freezer, local(7, 50))
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    assert alerts.fired == []
+    assert [status(hass, label) for label in APARTMENTS] == ["ok"] * 6
+
+    await async_run_until(hass, freezer, local(7, 55))
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(8, 30), STEP)
+    assert alerts.fired == []
+    assert [status(hass, label) for label in APARTMENTS] == ["ok"] * 6
+
+    # A gateway that does not come back: "cannot tell" once the sensors' limits pass.
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await reload(hass, building)
+    last_seen = building.runtime_data.apartments[sub_id(APT)].state.last_activity or last_seen
+    await async_run_until(hass, freezer, local(9, 10), STEP)
+    assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
+    assert len(alerts.of("sensor_offline")) == 6

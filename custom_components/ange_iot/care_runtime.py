@@ -13,7 +13,7 @@ Assistant was down fires once, marked late; nothing fires twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +65,9 @@ class BuildingRuntime:
     entry: ConfigEntry[BuildingRuntime]
     apartments: dict[str, ApartmentRuntime] = field(default_factory=dict)
     building_device_id: str = ""
+    # The last report time and silence limit of each sensor, as last seen through its
+    # gateway: used while that gateway is not loaded (not yet at startup, or reloading).
+    known_sensors: dict[str, SensorHealth] = field(default_factory=dict)
     _store: Store[dict[str, Any]] | None = None
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False
@@ -95,6 +98,8 @@ class BuildingRuntime:
         escalations = stored.get("escalations") if isinstance(stored, dict) else None
         if not isinstance(escalations, dict):
             escalations = {}
+        sensors = stored.get("sensors") if isinstance(stored, dict) else None
+        self.known_sensors = _parse_sensors(sensors)
         defaults = self.defaults
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_APARTMENT:
@@ -267,13 +272,19 @@ class BuildingRuntime:
         for dev_eui in apartment.sensors:
             owner = router.owners.get(dev_eui)
             if owner is None or dev_eui not in owner.pipeline.devices:
-                # Removed, or its gateway is not loaded: we cannot tell, never "all well".
-                health.append(SensorHealth(key=dev_eui, last_seen=None, silence_limit=timedelta(0)))
+                # Its gateway is not loaded (not yet after a restart, or reloading), or the
+                # sensor was removed: judged by its last known report, so "cannot tell"
+                # once that is older than its silence limit (at once if never known).
+                known = self.known_sensors.get(dev_eui)
+                health.append(
+                    known
+                    or SensorHealth(key=dev_eui, last_seen=None, silence_limit=timedelta(0))
+                )
                 continue
             tracked = owner.pipeline.devices[dev_eui]
-            health.append(
-                care.sensor_health(tracked.config, tracked.state, gateway_down=owner.silent)
-            )
+            live = care.sensor_health(tracked.config, tracked.state, gateway_down=owner.silent)
+            self.known_sensors[dev_eui] = replace(live, gateway_down=False)
+            health.append(live)
         return health
 
     def _arm(self, apartment: ApartmentRuntime, when: datetime | None) -> None:
@@ -328,6 +339,14 @@ class BuildingRuntime:
                 for sid, apartment in self.apartments.items()
                 if apartment.escalations
             },
+            "sensors": {
+                key: {
+                    "last_seen": known.last_seen.isoformat() if known.last_seen else None,
+                    "silence_limit": round(known.silence_limit.total_seconds()),
+                }
+                for key, known in self.known_sensors.items()
+                if any(key in apartment.sensors for apartment in self.apartments.values())
+            },
         }
 
 
@@ -343,6 +362,24 @@ def settings_from(data: Any, base: CareSettings | None) -> CareSettings:
     except ValueError as err:
         LOGGER.error("Invalid care-check settings (%s); using the building's defaults", err)
         return base or CareSettings()
+
+
+def _parse_sensors(data: object) -> dict[str, SensorHealth]:
+    out: dict[str, SensorHealth] = {}
+    if not isinstance(data, dict):
+        return out
+    for key, value in data.items():
+        if not isinstance(key, str) or not isinstance(value, dict):
+            continue
+        limit = value.get("silence_limit")
+        raw_seen = value.get("last_seen")
+        seen = dt_util.parse_datetime(raw_seen) if isinstance(raw_seen, str) else None
+        if not isinstance(limit, int | float) or isinstance(limit, bool) or limit < 0:
+            continue
+        if seen is not None and seen.tzinfo is None:
+            seen = None
+        out[key] = SensorHealth(key=key, last_seen=seen, silence_limit=timedelta(seconds=limit))
+    return out
 
 
 def _parse_escalations(data: object) -> dict[str, datetime]:

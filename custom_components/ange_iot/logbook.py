@@ -10,6 +10,7 @@ from typing import Any
 
 from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_CARE_LOG
 
@@ -40,7 +41,7 @@ def async_describe_events(
     def describe(event: Event) -> dict[str, str]:
         data: Mapping[str, Any] = event.data
         texts = _MESSAGES.get(hass.config.language, _MESSAGES["en"])
-        until = texts["until"].format(until=data["until"][:16]) if data.get("until") else ""
+        until = texts["until"].format(until=_local(data["until"])) if data.get("until") else ""
         template = texts.get(data.get("action", ""), "{user}")
         return {
             LOGBOOK_ENTRY_NAME: str(data.get("apartment", "")),
@@ -48,3 +49,13 @@ def async_describe_events(
         }
 
     async_describe_event(DOMAIN, EVENT_CARE_LOG, describe)
+
+
+def _local(value: object) -> str:
+    """A stored UTC time as Home Assistant's local wall-clock time ("2026-11-23 09:45")."""
+    parsed = dt_util.parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        return str(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt_util.UTC)
+    return dt_util.as_local(parsed).strftime("%Y-%m-%d %H:%M")
