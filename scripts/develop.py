@@ -321,7 +321,7 @@ def authenticate(api: Api) -> None:
 
 
 def ensure_simulated_gateway(api: Api) -> None:
-    """Add the simulated gateway through the integration's own config flow."""
+    """Add the simulated gateway and its demo building through the integration's flows."""
     entries = api.request("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
     if entries:
         return
@@ -339,6 +339,68 @@ def ensure_simulated_gateway(api: Api) -> None:
     )
     if flow.get("type") != "create_entry":
         raise Failure(f"config flow ended with {flow}")
+    ensure_demo_building(api)
+
+
+def ensure_demo_building(api: Api) -> None:
+    """The demo group home as a building with care checks, one apartment per demo flat.
+
+    Set up with the building flow and the apartment subentry flow, as a facility manager
+    would. Daytime inactivity is 6 h here: the demo residents spend about 5 h at their
+    daily activity on weekdays (a real site sets this per resident).
+    """
+    sys.path.insert(0, str(REPO / "custom_components" / DOMAIN))
+    from angelib.simulator import APARTMENTS, DEMO_BUILDING, DEMO_DEVICES, Role
+
+    say("adding the demo building and its apartments (care checks)")
+    flow = api.request("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
+    flow = api.request(
+        "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": "building"}
+    )
+    flow = api.request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {
+            "name": DEMO_BUILDING,
+            "morning_start": "06:00:00",
+            "morning_deadline": "09:00:00",
+            "active_start": "07:00:00",
+            "active_end": "22:00:00",
+            "inactivity_limit": {"hours": 6, "minutes": 0, "seconds": 0},
+            "grace": {"hours": 0, "minutes": 15, "seconds": 0},
+            "night_door": False,
+            "night_start": "23:00:00",
+            "night_end": "05:00:00",
+        },
+    )
+    if flow.get("type") != "create_entry":
+        raise Failure(f"building flow ended with {flow}")
+    entry_id = flow["result"]["entry_id"]
+    for apartment in APARTMENTS:
+        sensors = [
+            d.dev_eui
+            for d in DEMO_DEVICES
+            if d.area == apartment and d.role in (Role.MOTION, Role.DOOR)
+        ]
+        sub = api.request(
+            "POST",
+            "/api/config/config_entries/subentries/flow",
+            {"handler": [entry_id, "apartment"]},
+        )
+        sub = api.request(
+            "POST",
+            f"/api/config/config_entries/subentries/flow/{sub['flow_id']}",
+            {
+                "label": apartment,
+                "sensors": sensors,
+                "enabled": True,
+                "morning_check": True,
+                "inactivity_check": True,
+                "night_door": False,
+            },
+        )
+        if sub.get("type") != "create_entry":
+            raise Failure(f"apartment flow for {apartment} ended with {sub}")
 
 
 def ws_command(api: Api, command: dict[str, Any]) -> Any:
@@ -402,6 +464,12 @@ def demo_problems(states: list[dict[str, Any]]) -> list[str]:
             bad = [f"{s['entity_id']}={s['state']}" for s in values if s not in good]
             problems.append(f"{key}: {len(good)} of {expected} expected in range {lo}..{hi} {bad}")
 
+    valid = {"ok", "check_needed", "acknowledged", "paused", "sensor_offline"}
+    care = [
+        s for s in by_class.get("sensor.enum", []) if set(s["attributes"].get("options", [])) == valid
+    ]
+    if len([s for s in care if s["state"] in valid]) < 6:
+        problems.append(f"care status of the 6 demo apartments: {[s['state'] for s in care]}")
     numeric("sensor.temperature", 7, 10, 35)  # 6 ERS + the door strip
     numeric("sensor.humidity", 6, 10, 90)
     numeric("sensor.water", 7, 1, 10_000)  # 6 flowIQ + 1 W1, m³
