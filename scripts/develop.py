@@ -465,9 +465,8 @@ def demo_problems(states: list[dict[str, Any]]) -> list[str]:
             problems.append(f"{key}: {len(good)} of {expected} expected in range {lo}..{hi} {bad}")
 
     valid = {"ok", "check_needed", "acknowledged", "paused", "sensor_offline"}
-    care = [
-        s for s in by_class.get("sensor.enum", []) if set(s["attributes"].get("options", [])) == valid
-    ]
+    enums = by_class.get("sensor.enum", [])
+    care = [s for s in enums if set(s["attributes"].get("options", [])) == valid]
     if len([s for s in care if s["state"] in valid]) < 6:
         problems.append(f"care status of the 6 demo apartments: {[s['state'] for s in care]}")
     numeric("sensor.temperature", 7, 10, 35)  # 6 ERS + the door strip

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+import json
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -25,7 +26,6 @@ from homeassistant.config_entries import (
     ConfigSubentryDataWithId,
 )
 from homeassistant.const import (
-    ATTR_DEVICE_ID,
     ATTR_ENTITY_ID,
     CONF_NAME,
     STATE_OFF,
@@ -34,7 +34,7 @@ from homeassistant.const import (
     STATE_UNKNOWN,
     Platform,
 )
-from homeassistant.core import Context, Event, HomeAssistant, State
+from homeassistant.core import Context, CoreState, Event, HomeAssistant, State, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -60,6 +60,7 @@ from custom_components.ange_iot.const import (
     SERVICE_RESUME,
     SERVICE_SET_SCENARIO,
 )
+from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
 from .common import DOOR_1101, async_run_until
 
@@ -170,7 +171,7 @@ def not_up() -> tuple[str, ...]:
     return ()
 
 
-NOT_UP = pytest.mark.parametrize("not_up", [(APT,)])
+NOT_UP = pytest.mark.parametrize("not_up", [(APT,)], ids=["not_up"])
 
 
 async def set_scenario(
@@ -195,6 +196,7 @@ def alerts(hass: HomeAssistant) -> Alerts:
     """Collect every event the care-alerts entity fires (not its restored states)."""
     log = Alerts()
 
+    @callback
     def _on_state(event: Event) -> None:
         new: State | None = event.data["new_state"]
         if event.data["entity_id"] != ALERTS or new is None:
@@ -225,8 +227,9 @@ async def building(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
-    not_up: tuple[str, ...],
     alerts: Alerts,
+    *,
+    not_up: tuple[str, ...],
     building_platforms: list[Platform],
 ) -> AsyncGenerator[MockConfigEntry]:
     """The demo site with the building watching from 07:31."""
@@ -297,11 +300,11 @@ def status_recorder(hass: HomeAssistant, label: str = APT) -> list[str]:
     entity = care_entity(hass, "sensor", label, "care_status")
     seen: list[str] = []
 
+    @callback
     def _on_state(event: Event) -> None:
         new = event.data["new_state"]
-        if event.data["entity_id"] == entity and new is not None:
-            if not seen or seen[-1] != new.state:
-                seen.append(new.state)
+        if event.data["entity_id"] == entity and new is not None and seen[-1:] != [new.state]:
+            seen.append(new.state)
 
     hass.bus.async_listen("state_changed", _on_state)
     return seen
@@ -314,6 +317,17 @@ async def until_morning_alert(
     await async_run_until(hass, freezer, MORNING_DUE, STEP)
     [alert] = alerts.of("check_needed", APT)
     return alert
+
+
+async def arm(hass: HomeAssistant, alert_id: str = ALERT_ID, minutes: int = 10) -> None:
+    """Arm an escalation of an alert of the apartment not up (as the blueprint does)."""
+    await call(
+        hass,
+        SERVICE_ARM_ESCALATION,
+        apartment=apartment_device(hass),
+        alert_id=alert_id,
+        delay={"minutes": minutes},
+    )
 
 
 def describe_log(hass: HomeAssistant, event: Event) -> dict[str, str]:
@@ -331,7 +345,12 @@ def describe_log(hass: HomeAssistant, event: Event) -> dict[str, str]:
 def care_log(hass: HomeAssistant) -> list[Event]:
     """Collect the care-log events (acknowledgements, pauses) from now on."""
     events: list[Event] = []
-    hass.bus.async_listen(EVENT_CARE_LOG, events.append)
+
+    @callback
+    def _on_event(event: Event) -> None:
+        events.append(event)
+
+    hass.bus.async_listen(EVENT_CARE_LOG, _on_event)
     return events
 
 
@@ -464,6 +483,60 @@ async def test_building_options_flow_while_not_loaded(
     assert form_values(result) == changed
 
 
+@NOT_UP
+async def test_building_diagnostics(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    alerts: Alerts,
+) -> None:
+    """A building's diagnostics: its settings, nothing about apartments or residents."""
+    await until_morning_alert(hass, freezer, alerts)
+    await arm(hass)
+    diagnostics = json.loads(json.dumps(await async_get_config_entry_diagnostics(hass, building)))
+    assert diagnostics["entry"] == {"data": {"kind": "building"}, "options": OPTIONS}
+    assert len(diagnostics["apartments"]) == 6
+    assert diagnostics["apartments"][1] == {
+        "apartment": "apartment_2",
+        "settings": {
+            "enabled": True,
+            "timezone": "Europe/Stockholm",
+            "morning_check": True,
+            "morning_start": "06:00",
+            "morning_deadline": "09:00",
+            "inactivity_check": True,
+            "inactivity_limit": 14400,
+            "active_start": "07:00",
+            "active_end": "22:00",
+            "night_door": False,
+            "night_start": "23:00",
+            "night_end": "05:00",
+            "grace": 900,
+        },
+        "sensors": 1,
+        "escalations_armed": 1,
+    }
+    text = str(diagnostics)
+    for secret in (APT, MOTION[APT], "check_needed", "no_morning_activity", "2026-11-23"):
+        assert secret not in text
+
+
+async def test_remove_building(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A removed building takes its stored activity times and its devices with it."""
+    await async_run_until(hass, freezer, local(8, 0), STEP)
+    assert STORE_KEY in hass_storage
+    assert await hass.config_entries.async_remove(building.entry_id)
+    await hass.async_block_till_done()
+    assert STORE_KEY not in hass_storage
+    assert dr.async_entries_for_config_entry(dr.async_get(hass), BUILDING_ID) == []
+    assert hass.states.get(ALERTS) is None
+
+
 # -- apartments: subentry flow ----------------------------------------------------------
 
 
@@ -580,6 +653,32 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
     assert state(hass, "sensor", "Lgh 1101", "next_check").state == utc_iso(MORNING_DUE)
 
 
+@NOT_UP
+async def test_apartment_checks_off(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """Checks switched off for an apartment: paused (disabled), nothing judged meanwhile."""
+    await async_run_until(hass, freezer, local(8, 0), STEP)
+    hass.config_entries.async_update_subentry(
+        building, building.subentries[sub_id(APT)], data={**apartment_data(APT), "enabled": False}
+    )
+    await hass.async_block_till_done()
+    care_status = state(hass, "sensor", APT, "care_status")
+    assert care_status.state == "paused"
+    assert care_status.attributes["reason"] == "disabled"
+    assert state(hass, "switch", APT, "care_checks_paused").state == STATE_OFF  # not a pause
+
+    await async_run_until(hass, freezer, local(9, 30), STEP)
+    assert alerts.fired == []
+    hass.config_entries.async_update_subentry(
+        building, building.subentries[sub_id(APT)], data=apartment_data(APT)
+    )
+    await hass.async_block_till_done()
+    assert status(hass) == "ok"
+    await async_run_until(hass, freezer, local(10, 0), STEP)
+    assert alerts.fired == []  # the morning passed while off: not judged
+
+
 async def test_remove_apartment(
     hass: HomeAssistant,
     building: MockConfigEntry,
@@ -635,7 +734,9 @@ async def test_remove_apartment(
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
-    "building_platforms", [[Platform.EVENT], [Platform.SENSOR], [Platform.SWITCH]]
+    "building_platforms",
+    [[Platform.EVENT], [Platform.SENSOR], [Platform.SWITCH]],
+    ids=["event", "sensor", "switch"],
 )
 async def test_entities(
     hass: HomeAssistant,
@@ -725,11 +826,11 @@ async def test_resident_not_up(
 
 
 @NOT_UP
+@pytest.mark.usefixtures("building")
 async def test_acknowledge_then_activity(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
-    building: MockConfigEntry,
     alerts: Alerts,
     hass_admin_user: MockUser,
 ) -> None:
@@ -805,6 +906,48 @@ async def test_acknowledge_by_automation(
     assert describe_log(hass, log[0])["message"] == "care check acknowledged by automation"
 
 
+@NOT_UP
+async def test_acknowledge_for_the_presser(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    alerts: Alerts,
+    hass_admin_user: MockUser,
+) -> None:
+    """An automation answering a notification's button names who pressed it."""
+    await until_morning_alert(hass, freezer, alerts)
+    log = care_log(hass)
+    automation = Context()
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_ACKNOWLEDGE,
+        {"apartment": apartment_device(hass), "user_id": hass_admin_user.id},
+        blocking=True,
+        context=automation,
+    )
+    await hass.async_block_till_done()
+    assert state(hass, "sensor", APT, "care_status").attributes["acknowledged_by"] == (
+        hass_admin_user.name
+    )
+    assert alerts.of("acknowledged")[0]["user"] == hass_admin_user.name
+    [entry] = log
+    assert entry.data["user"] == hass_admin_user.name
+    # The logbook entry is the user's, in a context that the automation's call caused.
+    assert entry.context.user_id == hass_admin_user.id
+    assert entry.context.parent_id == automation.id
+
+
+@NOT_UP
+async def test_acknowledge_for_an_unknown_user(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """A user id that names nobody never stops an acknowledgement."""
+    await until_morning_alert(hass, freezer, alerts)
+    await call(hass, SERVICE_ACKNOWLEDGE, apartment=apartment_device(hass), user_id="nobody")
+    assert status(hass) == "acknowledged"
+    assert alerts.of("acknowledged")[0]["user"] == "automation"
+
+
 async def test_sensor_silent(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -863,9 +1006,7 @@ async def test_pause_switch(
     """The pause switch: no checks while on (the deadline is dropped), back when off."""
     switch = care_entity(hass, "switch", APT, "care_checks_paused")
     await async_run_until(hass, freezer, local(8, 0))
-    await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: switch}, blocking=True
-    )
+    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: switch}, blocking=True)
     await hass.async_block_till_done()
     assert hass.states.get(switch).state == STATE_ON
     assert hass.states.get(switch).attributes["until"] is None
@@ -879,9 +1020,7 @@ async def test_pause_switch(
     assert status(hass) == "paused"
     assert attention(hass) == 0
 
-    await hass.services.async_call(
-        "switch", "turn_off", {ATTR_ENTITY_ID: switch}, blocking=True
-    )
+    await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: switch}, blocking=True)
     await hass.async_block_till_done()
     assert hass.states.get(switch).state == STATE_OFF
     assert status(hass) == "ok"
@@ -1146,6 +1285,72 @@ async def test_restart_from_stored_state(
     assert len(alerts.fired) == 1
 
 
+@NOT_UP
+async def test_late_alert_at_boot_waits_for_started(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """At boot, a late alert fires once Home Assistant has started (automations listen)."""
+    await async_run_until(hass, freezer, local(9, 0), STEP)
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    core_states: list[CoreState] = []
+
+    @callback
+    def _on_state(event: Event) -> None:
+        if event.data["entity_id"] == ALERTS:
+            core_states.append(hass.state)
+
+    hass.bus.async_listen("state_changed", _on_state)
+
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    assert alerts.fired == []
+    assert status(hass) == STATE_UNKNOWN  # not evaluated before the start
+
+    await hass.async_start()
+    await hass.async_block_till_done()
+    assert [(e["event_type"], e["late"]) for e in alerts.fired] == [("check_needed", True)]
+    assert core_states[-1] is CoreState.running
+    assert status(hass) == "check_needed"
+
+
+@NOT_UP
+async def test_services_for_alerts_fired_during_setup(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """An automation answering a late alert at once (the building still setting up) works."""
+    await async_run_until(hass, freezer, local(9, 0), STEP)
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    device_id = apartment_device(hass)
+    entry_states: list[ConfigEntryState] = []
+
+    @callback
+    def _on_state(event: Event) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] == ALERTS and new.attributes.get("event_type") == (
+            "check_needed"
+        ):
+            entry_states.append(building.state)
+            hass.async_create_task(
+                hass.services.async_call(
+                    DOMAIN,
+                    SERVICE_ARM_ESCALATION,
+                    {"apartment": device_id, "alert_id": ALERT_ID, "delay": {"minutes": 10}},
+                    blocking=True,
+                )
+            )
+
+    hass.bus.async_listen("state_changed", _on_state)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    assert entry_states == [ConfigEntryState.SETUP_IN_PROGRESS]
+    assert building.runtime_data.apartments[sub_id(APT)].escalations == {ALERT_ID: local(9, 50)}
+    await async_run_until(hass, freezer, local(9, 50), STEP)
+    assert alerts.types() == ["check_needed", "escalated"]
+
+
 async def test_restart_before_the_gateway(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -1159,7 +1364,6 @@ async def test_restart_before_the_gateway(
     silence limit can it no longer tell.
     """
     await async_run_until(hass, freezer, local(7, 45), STEP)
-    last_seen = init_integration.runtime_data.device(MOTION[APT]).state.last_seen
     assert await hass.config_entries.async_unload(building.entry_id)
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -1178,10 +1382,222 @@ async def test_restart_before_the_gateway(
     assert [status(hass, label) for label in APARTMENTS] == ["ok"] * 6
 
     # A gateway that does not come back: "cannot tell" once the sensors' limits pass.
+    last_seen = init_integration.runtime_data.device(MOTION[APT]).state.last_seen
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
-    await reload(hass, building)
-    last_seen = building.runtime_data.apartments[sub_id(APT)].state.last_activity or last_seen
+    await reload(hass, building)  # knows the last reports from its store
+    offline_at = last_seen + timedelta(minutes=30)
+    await async_run_until(hass, freezer, offline_at - timedelta(seconds=1), STEP)
+    assert status(hass) == "ok"
+    await async_run_until(hass, freezer, offline_at)
+    assert status(hass) == "sensor_offline"
+    assert alerts.of("sensor_offline", APT)[0]["since"] == utc_iso(offline_at)
     await async_run_until(hass, freezer, local(9, 10), STEP)
     assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
     assert len(alerts.of("sensor_offline")) == 6
+
+
+# -- escalation -------------------------------------------------------------------------
+
+
+@NOT_UP
+async def test_escalation(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """Nobody acknowledges: the armed escalation fires once, on time."""
+    alert = await until_morning_alert(hass, freezer, alerts)
+    await arm(hass, alert["alert_id"])  # at 09:15, due 09:25
+    await async_run_until(hass, freezer, local(9, 25) - timedelta(seconds=1), STEP)
+    assert alerts.types() == ["check_needed"]
+
+    await async_run_until(hass, freezer, local(9, 25))
+    assert alerts.fired[-1] == {
+        "event_type": "escalated",
+        "apartment": APT,
+        "reason": "no_morning_activity",
+        "since": utc_iso(MORNING_DUE),
+        "late": False,
+        "id": f"{ALERT_ID}:escalated",
+        "alert_id": ALERT_ID,
+        "device_id": apartment_device(hass),
+    }
+    assert dt_util.parse_datetime(hass.states.get(ALERTS).state) == local(9, 25)
+    await async_run_until(hass, freezer, local(10, 0), STEP)
+    assert alerts.types() == ["check_needed", "escalated"]
+    assert status(hass) == "check_needed"  # an escalation closes nothing
+
+
+@NOT_UP
+async def test_escalation_rearmed_keeps_the_earlier(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """Arming again (a second notification) never postpones an escalation."""
+    await until_morning_alert(hass, freezer, alerts)
+    await arm(hass, minutes=10)
+    await async_run_until(hass, freezer, local(9, 20))
+    await arm(hass, minutes=30)
+    await async_run_until(hass, freezer, local(10, 0), STEP)
+    [escalated] = alerts.of("escalated")
+    assert escalated["late"] is False
+    assert [e["event_type"] for e in alerts.fired] == ["check_needed", "escalated"]
+
+
+@NOT_UP
+async def test_no_escalation_after_acknowledgement(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    alerts: Alerts,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Someone acknowledged in time: no escalation, and none stays armed."""
+    await until_morning_alert(hass, freezer, alerts)
+    await arm(hass)
+    await async_run_until(hass, freezer, local(9, 20))
+    await call(hass, SERVICE_ACKNOWLEDGE, apartment=apartment_device(hass))
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    assert alerts.types() == ["check_needed", "acknowledged"]
+    assert building.runtime_data.apartments[sub_id(APT)].escalations == {}
+    assert hass_storage[STORE_KEY]["data"]["escalations"] == {}
+
+
+@NOT_UP
+async def test_escalation_survives_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    alerts: Alerts,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An escalation armed before a restart still comes at its time (it is stored)."""
+    await until_morning_alert(hass, freezer, alerts)
+    await arm(hass)  # due 09:25
+    await async_run_until(hass, freezer, local(9, 18))
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await hass.async_block_till_done()
+    assert hass_storage[STORE_KEY]["data"]["escalations"] == {
+        sub_id(APT): {ALERT_ID: utc_iso(local(9, 25))}
+    }
+    await async_run_until(hass, freezer, local(9, 20), STEP)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    assert alerts.types() == ["check_needed"]
+
+    await async_run_until(hass, freezer, local(9, 25) - timedelta(seconds=1), STEP)
+    assert alerts.types() == ["check_needed"]
+    await async_run_until(hass, freezer, local(9, 25))
+    assert alerts.types() == ["check_needed", "escalated"]
+    assert alerts.fired[-1]["late"] is False
+
+
+@NOT_UP
+async def test_escalation_due_while_stopped(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
+) -> None:
+    """An escalation that came due while the building was not running fires late, once."""
+    await until_morning_alert(hass, freezer, alerts)
+    await arm(hass)
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    assert alerts.types() == ["check_needed", "escalated"]
+    assert alerts.fired[-1]["late"] is True
+
+    await async_run_until(hass, freezer, local(9, 45), STEP)
+    await reload(hass, building)
+    await async_run_until(hass, freezer, local(9, 50), STEP)
+    assert alerts.types() == ["check_needed", "escalated"]
+
+
+@NOT_UP
+async def test_escalation_of_a_closed_alert(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    building: MockConfigEntry,
+    alerts: Alerts,
+) -> None:
+    """Arming for an alert that is not open (unknown, acknowledged, resolved) does nothing."""
+    await arm(hass, alert_id="Lgh 1102|no_morning_activity|2026-11-22T08:15:00+00:00")
+    await until_morning_alert(hass, freezer, alerts)
+    await call(hass, SERVICE_ACKNOWLEDGE, apartment=apartment_device(hass))
+    await arm(hass)  # acknowledged
+    assert building.runtime_data.apartments[sub_id(APT)].escalations == {}
+
+    await set_scenario(hass, init_integration, "resident_not_up", APT, active=False)
+    await async_run_until(hass, freezer, local(10, 0), STEP)
+    assert alerts.types() == ["check_needed", "acknowledged", "resolved"]
+    await arm(hass)  # resolved
+    assert building.runtime_data.apartments[sub_id(APT)].escalations == {}
+    await async_run_until(hass, freezer, local(10, 30), STEP)
+    assert alerts.types() == ["check_needed", "acknowledged", "resolved"]
+
+
+# -- the gateway goes silent ------------------------------------------------------------
+
+
+async def test_gateway_stopped(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    building: MockConfigEntry,
+    alerts: Alerts,
+) -> None:
+    """No more messages: every apartment becomes "cannot tell" as its sensors fall silent."""
+    hub = init_integration.runtime_data
+    hub.gateway.async_stop()
+    silent_at = {
+        label: hub.device(MOTION[label]).state.last_seen + timedelta(minutes=30)
+        for label in APARTMENTS
+    }
+    await async_run_until(hass, freezer, min(silent_at.values()) - timedelta(seconds=1))
+    assert alerts.fired == []
+    assert attention(hass) == 0
+
+    await async_run_until(hass, freezer, max(silent_at.values()))
+    assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
+    assert attention(hass) == 6
+    assert {e["apartment"]: e["since"] for e in alerts.of("sensor_offline")} == {
+        label: utc_iso(at) for label, at in silent_at.items()
+    }
+    assert {e["reason"] for e in alerts.fired} == {"sensor_silent"}
+    # Lgh 1101's door sensor (hourly reports) is not silent yet; its motion sensor is.
+    status_1101 = state(hass, "sensor", "Lgh 1101", "care_status")
+    assert status_1101.attributes["offline_sensors"] == [MOTION["Lgh 1101"]]
+
+    # Hours later nothing new: the morning deadline waits until the sensors are back, and
+    # the door sensor (3 hourly reports missed) joins the open alert.
+    door_silent_at = hub.device(DOOR_1101).state.last_seen + timedelta(hours=3)
+    await async_run_until(hass, freezer, door_silent_at, timedelta(minutes=1))
+    assert [e["event_type"] for e in alerts.fired] == ["sensor_offline"] * 6
+    assert state(hass, "sensor", "Lgh 1101", "care_status").attributes["offline_sensors"] == [
+        DOOR_1101,
+        MOTION["Lgh 1101"],
+    ]
+    assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
+
+
+async def test_gateway_silence_issue(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    building: MockConfigEntry,
+    alerts: Alerts,
+) -> None:
+    """A gateway with its "no messages" repair issue raised: "cannot tell" at once.
+
+    The simulated gateway has no silence watchdog; this sets the hub's flag and sends the
+    signals the watchdog sends when it raises the issue.
+    """
+    hub = init_integration.runtime_data
+    hub.gateway.async_stop()
+    hub.silent = True
+    hub._signal_all_devices()
+    await hass.async_block_till_done()
+    assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
+    assert {(e["reason"], e["since"]) for e in alerts.fired} == {
+        ("gateway_down", utc_iso(WATCHING))
+    }
+    assert state(hass, "sensor", APT, "care_status").attributes["reason"] == "gateway_down"

@@ -13,11 +13,12 @@ from homeassistant.helpers import (
     entity_platform,
     entity_registry as er,
 )
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .angelib.simulator import Scenario
-from .care_runtime import BuildingRuntime
+from .care_runtime import BuildingRuntime, care_store
 from .const import (
     CONF_EPOCH,
     CONF_GATEWAY,
@@ -105,6 +106,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> boo
     return await hass.config_entries.async_unload_platforms(entry, platforms)
 
 
+async def async_remove_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> None:
+    """A removed building takes its stored care state (activity times) with it."""
+    if entry.data.get(CONF_KIND) == KIND_BUILDING:
+        await care_store(hass, entry.entry_id).async_remove()
+
+
 async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[BuildingRuntime]) -> bool:
     """A building: care checks for its apartments (subentries), on sensors of any gateway."""
     runtime = BuildingRuntime(hass, entry)
@@ -121,7 +128,14 @@ async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[Building
     )
     runtime.building_device_id = building.id
     await hass.config_entries.async_forward_entry_setups(entry, BUILDING_PLATFORMS)
-    runtime.async_start()  # evaluates every apartment: late deadlines fire now, once
+
+    @callback
+    def _start(_hass: HomeAssistant) -> None:
+        runtime.async_start()  # evaluates every apartment: late deadlines fire now, once
+
+    # At boot, once Home Assistant has started: automations arm their triggers just before,
+    # so the alerts that came due while it was down reach them. Now on a reload.
+    entry.async_on_unload(async_at_started(hass, _start))
     entry.async_on_unload(entry.add_update_listener(_async_reload_building))
     return True
 

@@ -90,7 +90,7 @@ class BuildingRuntime:
 
     async def async_setup(self) -> None:
         """Load stored states and build the apartments (evaluation starts later)."""
-        self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.entry.entry_id}.care")
+        self._store = care_store(self.hass, self.entry.entry_id)
         stored = await self._store.async_load()
         states = stored.get("apartments") if isinstance(stored, dict) else None
         if not isinstance(states, dict):
@@ -128,8 +128,14 @@ class BuildingRuntime:
                 )
             self.async_evaluate(apartment.subentry_id)
 
+    @property
+    def running(self) -> bool:
+        """Evaluating (from ``async_start`` until ``async_shutdown``)."""
+        return self._started
+
     async def async_shutdown(self) -> None:
         """Cancel timers and write the states before the entry finishes unloading."""
+        self._started = False
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -277,8 +283,7 @@ class BuildingRuntime:
                 # once that is older than its silence limit (at once if never known).
                 known = self.known_sensors.get(dev_eui)
                 health.append(
-                    known
-                    or SensorHealth(key=dev_eui, last_seen=None, silence_limit=timedelta(0))
+                    known or SensorHealth(key=dev_eui, last_seen=None, silence_limit=timedelta(0))
                 )
                 continue
             tracked = owner.pipeline.devices[dev_eui]
@@ -348,6 +353,11 @@ class BuildingRuntime:
                 if any(key in apartment.sensors for apartment in self.apartments.values())
             },
         }
+
+
+def care_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a building keeps its apartments' care state."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.care")
 
 
 def settings_from(data: Any, base: CareSettings | None) -> CareSettings:

@@ -77,6 +77,7 @@ CONF_SENSORS: Final = "sensors"  # DevEUIs the apartment's checks depend on
 ATTR_APARTMENT: Final = "apartment"
 ATTR_UNTIL: Final = "until"
 ATTR_ALERT_ID: Final = "alert_id"
+ATTR_USER_ID: Final = "user_id"  # acknowledge: who pressed (an automation has no user)
 SERVICE_ACKNOWLEDGE: Final = "acknowledge_care_check"
 SERVICE_PAUSE: Final = "pause_care_checks"
 SERVICE_RESUME: Final = "resume_care_checks"

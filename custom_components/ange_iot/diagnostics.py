@@ -8,6 +8,7 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from .care_runtime import BuildingRuntime
 from .const import CONF_LEAKING_METER, CONF_RESIDENT_NOT_UP, CONF_SILENT_DEVICE, NONE_OPTION
 from .coordinator import AngeConfigEntry
 
@@ -54,6 +55,9 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: AngeConfigEntry
 ) -> dict[str, Any]:
     """Configuration, counters and per-device health with identities redacted."""
+    runtime: Any = entry.runtime_data
+    if isinstance(runtime, BuildingRuntime):
+        return _building_diagnostics(runtime)
     hub = entry.runtime_data
     now = dt_util.utcnow()
     devices = []
@@ -114,4 +118,20 @@ async def async_get_config_entry_diagnostics(
             "transport": hub.gateway.diagnostics() if hub.gateway else {},
         },
         "devices": devices,
+    }
+
+
+def _building_diagnostics(runtime: BuildingRuntime) -> dict[str, Any]:
+    """A building's care-check settings: no labels, sensors, statuses or activity times."""
+    return {
+        "entry": {"data": dict(runtime.entry.data), "options": dict(runtime.entry.options)},
+        "apartments": [
+            {
+                "apartment": f"apartment_{index}",
+                "settings": apartment.settings.as_dict(),
+                "sensors": len(apartment.sensors),
+                "escalations_armed": len(apartment.escalations),
+            }
+            for index, apartment in enumerate(runtime.apartments.values(), start=1)
+        ],
     }

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.core import Context, HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
@@ -25,6 +25,7 @@ from .const import (
     ATTR_SCENARIO,
     ATTR_TARGET,
     ATTR_UNTIL,
+    ATTR_USER_ID,
     DOMAIN,
     EVENT_CARE_LOG,
     SERVICE_ACKNOWLEDGE,
@@ -95,7 +96,13 @@ async def _async_set_scenario(call: ServiceCall) -> None:
 
 
 APARTMENT_SCHEMA: Any = vol.Schema({vol.Required(ATTR_APARTMENT): cv.string})
-ACKNOWLEDGE_SCHEMA: Any = APARTMENT_SCHEMA.extend({vol.Optional(ATTR_ALERT_ID): cv.string})
+ACKNOWLEDGE_SCHEMA: Any = APARTMENT_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_ALERT_ID): cv.string,
+        # Who pressed a notification's button: an automation's call carries no user.
+        vol.Optional(ATTR_USER_ID): vol.Any(None, cv.string),
+    }
+)
 PAUSE_SCHEMA: Any = APARTMENT_SCHEMA.extend({vol.Optional(ATTR_UNTIL): cv.datetime})
 ESCALATION_SCHEMA: Any = APARTMENT_SCHEMA.extend(
     {
@@ -115,9 +122,15 @@ def _apartment(hass: HomeAssistant, device_id: str) -> tuple[BuildingRuntime, st
             if domain != DOMAIN or not identifier.startswith("apartment_"):
                 continue
             subentry_id = identifier.removeprefix("apartment_")
-            for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-                runtime = entry.runtime_data
-                if isinstance(runtime, BuildingRuntime) and subentry_id in runtime.apartments:
+            # Running, not only "loaded": alerts fired while the building is being set up
+            # (late ones, after a restart) trigger automations that call these services.
+            for entry in hass.config_entries.async_entries(DOMAIN):
+                runtime = getattr(entry, "runtime_data", None)
+                if (
+                    isinstance(runtime, BuildingRuntime)
+                    and runtime.running
+                    and subentry_id in runtime.apartments
+                ):
                     return runtime, subentry_id
     raise ServiceValidationError(
         translation_domain=DOMAIN,
@@ -126,17 +139,32 @@ def _apartment(hass: HomeAssistant, device_id: str) -> tuple[BuildingRuntime, st
     )
 
 
-async def _user_name(call: ServiceCall) -> str:
+async def _user_name(call: ServiceCall, user_id: str | None = None) -> str:
     """Who called: the Home Assistant user's name (staff, never a resident)."""
-    if call.context.user_id and (user := await call.hass.auth.async_get_user(call.context.user_id)):
+    if (user_id := call.context.user_id or user_id) and (
+        user := await call.hass.auth.async_get_user(user_id)
+    ):
         return user.name or user.id
     return "automation"
 
 
 def _log(
-    call: ServiceCall, runtime: BuildingRuntime, subentry_id: str, action: str, **extra: Any
+    call: ServiceCall,
+    runtime: BuildingRuntime,
+    subentry_id: str,
+    action: str,
+    *,
+    user_id: str | None = None,
+    **extra: Any,
 ) -> None:
-    """An acknowledgement or pause in the logbook, with who did it (the call's context)."""
+    """An acknowledgement or pause in the logbook, with who did it (the call's context).
+
+    An automation acting for a user (``user_id``: who pressed a notification's button)
+    logs in a child context of its own that names that user.
+    """
+    context = call.context
+    if user_id and not context.user_id:
+        context = Context(user_id=user_id, parent_id=context.id)
     call.hass.bus.async_fire(
         EVENT_CARE_LOG,
         {
@@ -145,15 +173,18 @@ def _log(
             "action": action,
             **extra,
         },
-        context=call.context,
+        context=context,
     )
 
 
 async def _async_acknowledge(call: ServiceCall) -> None:
     runtime, subentry_id = _apartment(call.hass, call.data[ATTR_APARTMENT])
-    user = await _user_name(call)
+    user_id = call.data.get(ATTR_USER_ID) or None
+    if user_id and await call.hass.auth.async_get_user(user_id) is None:
+        user_id = None  # never let a bad name stop an acknowledgement
+    user = await _user_name(call, user_id)
     if runtime.async_acknowledge(subentry_id, user, call.data.get(ATTR_ALERT_ID)):
-        _log(call, runtime, subentry_id, "acknowledged", user=user)
+        _log(call, runtime, subentry_id, "acknowledged", user_id=user_id, user=user)
 
 
 async def _async_pause(call: ServiceCall) -> None:
