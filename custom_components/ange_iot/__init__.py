@@ -128,6 +128,7 @@ async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[Building
     )
     runtime.building_device_id = building.id
     await hass.config_entries.async_forward_entry_setups(entry, BUILDING_PLATFORMS)
+    runtime.async_follow_sensors()
 
     @callback
     def _start(_hass: HomeAssistant) -> None:

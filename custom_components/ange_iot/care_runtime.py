@@ -114,9 +114,12 @@ class BuildingRuntime:
             )
 
     @callback
-    def async_start(self) -> None:
-        """Follow the sensors and evaluate every apartment now (entities exist by now)."""
-        self._started = True
+    def async_follow_sensors(self) -> None:
+        """Record activity from the sensors from setup on, before evaluation starts.
+
+        At boot the first evaluation waits until Home Assistant has started, but a resident
+        seen meanwhile must count: activity is recorded now and judged then.
+        """
         for apartment in self.apartments.values():
             for dev_eui in apartment.sensors:
                 self._unsubs.append(
@@ -126,6 +129,12 @@ class BuildingRuntime:
                         self._device_callback(apartment.subentry_id),
                     )
                 )
+
+    @callback
+    def async_start(self) -> None:
+        """Evaluate every apartment now (entities exist and automations listen by now)."""
+        self._started = True
+        for apartment in self.apartments.values():
             self.async_evaluate(apartment.subentry_id)
 
     @property
@@ -160,7 +169,10 @@ class BuildingRuntime:
                 care.record_activity(
                     apartment.state, received_at, care.activity_kind(applied.fields)
                 )
-            self.async_evaluate(subentry_id)
+            if self.running:
+                self.async_evaluate(subentry_id)
+            else:
+                self._save()  # recorded before the first evaluation: keep it
 
         return _on_device
 

@@ -956,18 +956,16 @@ class BuildingOptionsFlow(OptionsFlow):
 
 
 def _known_sensors(hass: HomeAssistant) -> list[tuple[str, str]]:
-    """Every sensor added to any gateway, as (DevEUI, "title (model)")."""
+    """Motion, presence and door sensors of any gateway, as (DevEUI, "title (model)")."""
     sensors: list[tuple[str, str]] = []
     for entry in hass.config_entries.async_entries(DOMAIN):
         for subentry in entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_DEVICE:
                 continue
             model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
-            label = (
-                f"{subentry.title} ({model.manufacturer} {model.name})"
-                if model
-                else (subentry.title)
-            )
+            if model is None or model.kind is not Kind.ACTIVITY:
+                continue  # meters, snow and climate sensors say nothing about a resident
+            label = f"{subentry.title} ({model.manufacturer} {model.name})"
             sensors.append((subentry.data[CONF_DEV_EUI], label))
     return sorted(sensors, key=lambda item: item[1])
 
@@ -986,10 +984,15 @@ def _apartment_schema(hass: HomeAssistant) -> Any:
             ),
             vol.Required("enabled", default=True): BooleanSelector(),
             vol.Required("morning_check", default=True): BooleanSelector(),
+            vol.Optional("morning_start"): TimeSelector(),
             vol.Optional("morning_deadline"): TimeSelector(),
             vol.Required("inactivity_check", default=True): BooleanSelector(),
             vol.Optional("inactivity_limit"): DurationSelector(),
+            vol.Optional("active_start"): TimeSelector(),
+            vol.Optional("active_end"): TimeSelector(),
             vol.Required("night_door", default=False): BooleanSelector(),
+            vol.Optional("night_start"): TimeSelector(),
+            vol.Optional("night_end"): TimeSelector(),
             vol.Optional("grace"): DurationSelector(),
         }
     )
