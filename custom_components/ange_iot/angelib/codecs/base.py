@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+import math
 from typing import Any
 
 type Fields = dict[str, Any]
@@ -92,3 +93,18 @@ def require(payload: bytes, offset: int, length: int, what: str, error: type[Dec
 def only_known(fields: Mapping[str, Any], extra: frozenset[str]) -> bool:
     """True when every key is canonical or a declared extra (used by tests)."""
     return all(k in CANONICAL_FIELDS or k in extra for k in fields)
+
+
+def scaled_int(fields: Mapping[str, Any], key: str, scale: float, low: int, high: int) -> int:
+    """``fields[key] × scale`` rounded, for an encoder; TypeError / ValueError if unfit."""
+    value = fields[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{key} must be a number, got {value!r}")
+    try:
+        scaled = float(value) * scale
+    except OverflowError:
+        scaled = math.inf
+    raw = round(scaled) if low - 1 <= scaled <= high + 1 else None  # no round(inf/nan)
+    if raw is None or not low <= raw <= high:
+        raise ValueError(f"{key}={value!r} out of range ({low / scale:g} to {high / scale:g})")
+    return raw

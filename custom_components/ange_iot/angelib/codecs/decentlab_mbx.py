@@ -21,11 +21,10 @@ wrong codec) and bytes left over after the flagged words are errors.
 from __future__ import annotations
 
 from collections.abc import Mapping
-import math
 import struct
 from typing import Any, Final
 
-from .base import Codec, DecodeError, Fields, require
+from .base import Codec, DecodeError, Fields, require, scaled_int as _scaled
 
 
 class DecentlabDecodeError(DecodeError):
@@ -84,20 +83,6 @@ def decode(fport: int, payload: bytes) -> Fields:
 # --- encoder (simulator and round-trip tests) -----------------------------------------------
 
 _ENCODABLE: Final = frozenset({"distance", "valid_samples", "battery_voltage"})
-
-
-def _scaled(fields: Mapping[str, Any], key: str, scale: float, low: int, high: int) -> int:
-    value = fields[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{key} must be a number, got {value!r}")
-    try:
-        scaled = float(value) * scale
-    except OverflowError:
-        scaled = math.inf
-    raw = round(scaled) if low - 1 <= scaled <= high + 1 else None  # no round(inf/nan)
-    if raw is None or not low <= raw <= high:
-        raise ValueError(f"{key}={value!r} out of range ({low / scale:g} to {high / scale:g})")
-    return raw
 
 
 def encode(fields: Mapping[str, Any], *, device_id: int = 0) -> bytes:

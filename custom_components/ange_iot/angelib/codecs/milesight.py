@@ -38,11 +38,10 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-import math
 import struct
 from typing import Any, Final
 
-from .base import Codec, DecodeError, Fields, require
+from .base import Codec, DecodeError, Fields, require, scaled_int as _scaled
 
 
 class MilesightDecodeError(DecodeError):
@@ -272,20 +271,6 @@ _ENCODABLE: Final[dict[str, frozenset[str]]] = {
     "EM400-UDL": frozenset({"battery", "temperature", "distance", "tilt"}),
     "EM400-TLD": frozenset({"battery", "temperature", "distance", "tilt"}),
 }
-
-
-def _scaled(fields: Mapping[str, Any], key: str, scale: float, low: int, high: int) -> int:
-    value = fields[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{key} must be a number, got {value!r}")
-    try:
-        scaled = float(value) * scale
-    except OverflowError:
-        scaled = math.inf
-    raw = round(scaled) if low - 1 <= scaled <= high + 1 else None  # no round(inf/nan)
-    if raw is None or not low <= raw <= high:
-        raise ValueError(f"{key}={value!r} out of range ({low / scale:g} to {high / scale:g})")
-    return raw
 
 
 def encode(fields: Mapping[str, Any], model: str = "EM500-UDL") -> bytes:

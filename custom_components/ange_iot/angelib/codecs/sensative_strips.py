@@ -32,11 +32,10 @@ Report 110 (check-in) follows the sheet and ``raw-translate.js``: 4-byte version
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-import math
 import struct
 from typing import Any, Final
 
-from .base import Codec, DecodeError, Fields, require
+from .base import Codec, DecodeError, Fields, require, scaled_int as _scaled
 
 
 class SensativeDecodeError(DecodeError):
@@ -304,20 +303,6 @@ _BOOLS: Final[dict[str, int]] = {
 _ENCODABLE: Final = frozenset(
     {"battery", "temperature", "humidity", "illuminance", "wetness", *_BOOLS}
 )
-
-
-def _scaled(fields: Mapping[str, Any], key: str, scale: float, low: int, high: int) -> int:
-    value = fields[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{key} must be a number, got {value!r}")
-    try:
-        scaled = float(value) * scale
-    except OverflowError:
-        scaled = math.inf
-    raw = round(scaled) if low - 1 <= scaled <= high + 1 else None  # no round(inf/nan)
-    if raw is None or not low <= raw <= high:
-        raise ValueError(f"{key}={value!r} out of range ({low / scale:g} to {high / scale:g})")
-    return raw
 
 
 def encode(fields: Mapping[str, Any]) -> bytes:
