@@ -68,10 +68,7 @@ automation: !include automations.yaml
 script: !include scripts.yaml
 scene: !include scenes.yaml
 
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-
+{http}
 logger:
   default: warning
   logs:
@@ -104,6 +101,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+HTTP_YAML = """http:
+  server_host: 127.0.0.1
+  server_port: {port}
+"""
+HTTP_STORED = """# http: server_host: 127.0.0.1, server_port: {port} are kept in Home Assistant's
+# storage (confirmed by scripts/develop); change them under Settings → System → Network.
+"""
+
+
 def prepare_config(config_dir: Path, port: int) -> None:
     """Write configuration.yaml (once) and link the integration and blueprints in."""
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -113,7 +119,9 @@ def prepare_config(config_dir: Path, port: int) -> None:
         components = "\n".join(
             f"{c}:" for c in COMPONENTS if c not in ("automation", "script", "scene")
         )
-        config_file.write_text(CONFIGURATION_YAML.format(components=components, port=port))
+        config_file.write_text(
+            CONFIGURATION_YAML.format(components=components, http=HTTP_YAML.format(port=port))
+        )
     elif wanted_port not in config_file.read_text():
         raise Failure(f"{config_file} does not serve on port {port}; edit it or set ANGE_PORT")
     for name in ("automations.yaml", "scripts.yaml", "scenes.yaml"):
@@ -318,6 +326,25 @@ def authenticate(api: Api) -> None:
         if not steps.get(step):
             api.request("POST", path, body)
     say("onboarding: done")
+
+
+def confirm_http_config(api: Api, config_file: Path) -> None:
+    """Confirm the HTTP settings (127.0.0.1, port) as the user would in HA's dialog.
+
+    Home Assistant 2026.10 moves YAML ``http:`` settings into its storage as a trial that
+    reverts after five minutes unless confirmed, and would then listen on every address.
+    Confirm it over HA's websocket API and drop the block from configuration.yaml, which HA
+    ignores from now on (keeping it would raise a repair notice at every start).
+    """
+    config = ws_command(api, {"type": "http/config"})
+    if config.get("pending") and not config["pending"].get("error"):
+        ws_command(api, {"type": "http/config/promote"})
+        say("confirmed the HTTP settings (127.0.0.1 only)")
+    port = api.base.rsplit(":", 1)[1]
+    text = config_file.read_text()
+    block = HTTP_YAML.format(port=port)
+    if block in text:
+        config_file.write_text(text.replace(block, HTTP_STORED.format(port=port)))
 
 
 def ensure_simulated_gateway(api: Api) -> None:
@@ -541,6 +568,7 @@ def main() -> int:
         try:
             wait_for_http(api, proc, log_file)
             authenticate(api)
+            confirm_http_config(api, config_dir / "configuration.yaml")
             ensure_simulated_gateway(api)
             if smoke:
                 return smoke_check(api, proc, log_file)
