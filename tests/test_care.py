@@ -50,6 +50,8 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ange_iot import logbook as care_logbook
+from custom_components.ange_iot.angelib.codecs import elsys
+from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import APARTMENTS, DEMO_DEVICES, Role
 from custom_components.ange_iot.const import (
     DOMAIN,
@@ -1316,6 +1318,53 @@ async def test_late_alert_at_boot_waits_for_started(
     assert [(e["event_type"], e["late"]) for e in alerts.fired] == [("check_needed", True)]
     assert core_states[-1] is CoreState.running
     assert status(hass) == "check_needed"
+
+
+@NOT_UP
+async def test_activity_during_boot_counts_before_the_first_evaluation(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    building: MockConfigEntry,
+    alerts: Alerts,
+) -> None:
+    """Activity arriving while HA starts (before the first evaluation) is not lost.
+
+    The late morning alert still fires once (it was due at 09:15), and the activity seen
+    during the start resolves it at once instead of leaving a stale "check needed".
+    """
+    await async_run_until(hass, freezer, local(9, 0), STEP)
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    sensor = next(d for d in DEMO_DEVICES if d.area == APT and d.role is Role.MOTION)
+    event = chirpstack.build_up(
+        dev_eui=sensor.dev_eui,
+        fport=5,
+        fcnt=60_000,
+        payload=elsys.encode({"temperature": 21.0, "motion_count": 3}),
+        time=dt_util.utcnow(),
+        device_name=sensor.name,
+        profile_name=sensor.profile_name,
+        application_id="test",
+        dedup_id="boot-activity",
+        rssi=-80,
+        snr=6.0,
+    )
+    init_integration.runtime_data.async_handle_chirpstack(json.dumps(event), source="test")
+    await hass.async_block_till_done()
+    assert alerts.fired == []  # nothing is judged before the start
+
+    await hass.async_start()
+    await hass.async_block_till_done()
+    assert [(e["event_type"], e["late"]) for e in alerts.fired] == [
+        ("check_needed", True),
+        ("resolved", False),
+    ]
+    assert status(hass) == "ok"
 
 
 @NOT_UP
