@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -26,6 +27,8 @@ from custom_components.ange_iot.const import (
     DOMAIN,
     GATEWAY_SIMULATED,
 )
+
+from .common import FIRST_REPORTS, async_run_until
 
 # A Monday morning in Ånge: residents waking up, the daily-activity outing ahead.
 START = datetime(2026, 11, 23, 7, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
@@ -91,3 +94,12 @@ async def init_integration(
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()
         yield mock_config_entry
+
+
+@pytest.fixture
+async def first_reports(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    """The demo site a minute after start: every device has reported once."""
+    await async_run_until(hass, freezer, dt_util.utcnow() + FIRST_REPORTS)
+    return init_integration

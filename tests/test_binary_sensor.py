@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 from homeassistant.const import ATTR_DEVICE_CLASS, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -19,10 +17,8 @@ from custom_components.ange_iot.binary_sensor import BINARY_SENSORS
 
 from .common import (
     DOOR_1101,
-    FIRST_REPORTS,
     METER_1101,
     MOTION_1101,
-    async_run_until,
     entity_id,
 )
 
@@ -34,15 +30,6 @@ MOTION_1103 = "a81758fffe0a1103"  # nobody moving in Lgh 1103 at start
 def platforms() -> list[Platform]:
     """Only the binary sensor platform."""
     return [Platform.BINARY_SENSOR]
-
-
-@pytest.fixture
-async def first_reports(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
-) -> MockConfigEntry:
-    """The demo site a minute after start: every device has reported once."""
-    await async_run_until(hass, freezer, dt_util.utcnow() + FIRST_REPORTS)
-    return init_integration
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

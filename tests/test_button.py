@@ -21,7 +21,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -30,10 +29,8 @@ from custom_components.ange_iot.angelib.pipeline import Outcome
 from custom_components.ange_iot.const import SAVE_DELAY_S
 
 from .common import (
-    FIRST_REPORTS,
     METER_1101,
     MOTION_1101,
-    async_run_until,
     async_tick,
     capture_logs,
     entity_id,
@@ -49,15 +46,6 @@ FIRST_VOLUME = 53.217  # m³ on Lgh 1101's meter at start (demo seed)
 def platforms() -> list[Platform]:
     """Only the button platform."""
     return [Platform.BUTTON]
-
-
-@pytest.fixture
-async def first_reports(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
-) -> MockConfigEntry:
-    """The demo site a minute after start: every device has reported once."""
-    await async_run_until(hass, freezer, dt_util.utcnow() + FIRST_REPORTS)
-    return init_integration
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

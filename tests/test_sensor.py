@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import json
 from pathlib import Path
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import (
     ATTR_STATE_CLASS,
     SensorDeviceClass,
@@ -22,7 +21,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
@@ -30,11 +28,9 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.ange_iot.sensor import SENSORS
 
 from .common import (
-    FIRST_REPORTS,
     METER_1101,
     MOTION_1101,
     SNOW_1,
-    async_run_until,
     entity_id,
 )
 
@@ -45,15 +41,6 @@ TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "ange_iot" / "t
 def platforms() -> list[Platform]:
     """Only the sensor platform."""
     return [Platform.SENSOR]
-
-
-@pytest.fixture
-async def first_reports(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
-) -> MockConfigEntry:
-    """The demo site a minute after start: every device has reported once."""
-    await async_run_until(hass, freezer, dt_util.utcnow() + FIRST_REPORTS)
-    return init_integration
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

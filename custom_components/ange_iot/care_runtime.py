@@ -19,6 +19,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -239,20 +240,17 @@ class BuildingRuntime:
                 continue
             del apartment.escalations[alert_id]
             assert evaluation is not None
-            late = now - due > care.LATE_AFTER
-            async_dispatcher_send(
-                self.hass,
-                self.event_signal,
-                CareEvent(
-                    type=care.EventType.CHECK_NEEDED,  # replaced below: see ESCALATED
-                    apartment=apartment.label,
-                    reason=evaluation.reason or "",
-                    since=evaluation.since,
-                    late=late,
-                    id=f"{alert_id}:escalated",
-                    alert_id=alert_id,
-                ),
+            self._send(
+                apartment,
                 ESCALATED,
+                {
+                    "apartment": apartment.label,
+                    "reason": evaluation.reason or "",
+                    "since": evaluation.since.isoformat(),
+                    "late": now - due > care.LATE_AFTER,
+                    "id": f"{alert_id}:escalated",
+                    "alert_id": alert_id,
+                },
             )
         return next_due
 
@@ -270,7 +268,7 @@ class BuildingRuntime:
         )
         apartment.evaluation = evaluation
         for event in evaluation.events:
-            self._fire(event)
+            self._fire(apartment, event)
         escalation = self._escalate_due(apartment, now)
         wakeups = [t for t in (evaluation.next_wakeup, escalation) if t is not None]
         self._arm(apartment, min(wakeups) if wakeups else None)
@@ -321,7 +319,7 @@ class BuildingRuntime:
 
         apartment.timer = async_track_point_in_utc_time(self.hass, _due, when)
 
-    def _fire(self, event: CareEvent) -> None:
+    def _fire(self, apartment: ApartmentRuntime, event: CareEvent) -> None:
         if event.late:
             LOGGER.warning(
                 "%s: %s for %s came due while Home Assistant was not running (since %s)",
@@ -330,7 +328,16 @@ class BuildingRuntime:
                 event.apartment,
                 event.since.isoformat(timespec="minutes"),
             )
-        async_dispatcher_send(self.hass, self.event_signal, event, None)
+        data = event.as_dict()
+        self._send(apartment, data.pop("type"), data)
+
+    def _send(self, apartment: ApartmentRuntime, event_type: str, data: dict[str, Any]) -> None:
+        """Hand one care event to the building's event entity, with the apartment's device."""
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, f"apartment_{apartment.subentry_id}"), self.entry.entry_id
+        )
+        data["device_id"] = device.id if device else None
+        async_dispatcher_send(self.hass, self.event_signal, event_type, data)
 
     def attention_count(self) -> int:
         """Apartments that need a person: a check needed, or we cannot tell."""

@@ -112,9 +112,13 @@ class GatewayStats:
 
     messages: int = 0  # everything the transport delivered, good or bad
     uplinks: int = 0  # parsed uplinks handed on (to this or another entry)
-    malformed: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     last_message: datetime | None = None
+
+    @property
+    def malformed(self) -> int:
+        """Messages that could not be parsed (one kind of rejection)."""
+        return self.rejected[Reject.MALFORMED]
 
     @property
     def rejected_total(self) -> int:
@@ -251,7 +255,6 @@ class AngeHub:
         try:
             event = parse()
         except MessageError as err:
-            self.stats.malformed += 1
             self.async_reject(Reject.MALFORMED, key or source, f"from {source}: {err}")
             return None
         if event is None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .angelib.care import CareEvent, EventType
+from .angelib.care import EventType
 from .care_runtime import ESCALATED, BuildingRuntime
-from .const import DOMAIN
 from .entity import AngeBuildingEntity
 
 PARALLEL_UPDATES = 0
@@ -53,19 +53,6 @@ class AngeCareAlertsEvent(AngeBuildingEntity, EventEntity):
         )
 
     @callback
-    def _on_event(self, event: CareEvent, event_type: str | None = None) -> None:
-        data = event.as_dict()
-        data.pop("type")
-        data["device_id"] = self._apartment_device_id(event.apartment)
-        self._trigger_event(event_type or str(event.type), data)
+    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
+        self._trigger_event(event_type, data)
         self.async_write_ha_state()
-
-    def _apartment_device_id(self, label: str) -> str | None:
-        """The device id of the apartment labelled ``label`` (labels are unique per building)."""
-        for subentry_id, apartment in self.runtime.apartments.items():
-            if apartment.label == label:
-                device = dr.async_get(self.hass).async_get_device_by_identifier(
-                    (DOMAIN, f"apartment_{subentry_id}"), self.runtime.entry.entry_id
-                )
-                return device.id if device else None
-        return None

@@ -277,7 +277,6 @@ class TtsGateway(Gateway):
     def _apply(self, uplinks: list[Uplink], errors: list[str], stats: dict[str, Any]) -> None:
         """Feed one page in order; count bad lines; move the position."""
         for error in errors:
-            self.hub.stats.malformed += 1
             self.hub.async_reject(
                 Reject.MALFORMED, SOURCE_STORAGE, f"from the storage integration: {error}"
             )
