@@ -409,14 +409,10 @@ def ensure_demo_building(api: Api) -> None:
             for d in DEMO_DEVICES
             if d.area == apartment and d.role in (Role.MOTION, Role.DOOR)
         ]
-        sub = api.request(
-            "POST",
-            "/api/config/config_entries/subentries/flow",
-            {"handler": [entry_id, "apartment"]},
-        )
-        sub = api.request(
-            "POST",
-            f"/api/config/config_entries/subentries/flow/{sub['flow_id']}",
+        subentry_flow(
+            api,
+            entry_id,
+            "apartment",
             {
                 "label": apartment,
                 "sensors": sensors,
@@ -426,8 +422,41 @@ def ensure_demo_building(api: Api) -> None:
                 "night_door": False,
             },
         )
-        if sub.get("type") != "create_entry":
-            raise Failure(f"apartment flow for {apartment} ended with {sub}")
+    say("adding the demo water meters and the parking lot (snow clearing)")
+    meters = [d for d in DEMO_DEVICES if d.role in (Role.BUILDING_METER, Role.APARTMENT_METER)]
+    for meter in meters:
+        # The main meter is the building's consumption; apartment meters sit behind it.
+        subentry_flow(
+            api,
+            entry_id,
+            "water_meter",
+            {
+                "dev_eui": meter.dev_eui,
+                "counted": meter.role is Role.BUILDING_METER,
+                "continuous_by_design": False,
+            },
+        )
+    subentry_flow(
+        api,
+        entry_id,
+        "snow_site",
+        {
+            "name": "Parkering",
+            "sensors": [d.dev_eui for d in DEMO_DEVICES if d.role is Role.SNOW],
+            "threshold_cm": 8,
+            "min_rise_cm": 5,
+        },
+    )
+
+
+def subentry_flow(api: Api, entry_id: str, kind: str, data: dict[str, Any]) -> None:
+    """Run one subentry flow of the building to its end, as the UI would."""
+    sub = api.request(
+        "POST", "/api/config/config_entries/subentries/flow", {"handler": [entry_id, kind]}
+    )
+    sub = api.request("POST", f"/api/config/config_entries/subentries/flow/{sub['flow_id']}", data)
+    if sub.get("type") != "create_entry":
+        raise Failure(f"{kind} flow ended with {sub}")
 
 
 def ws_command(api: Api, command: dict[str, Any]) -> Any:
@@ -501,6 +530,16 @@ def demo_problems(states: list[dict[str, Any]]) -> list[str]:
     numeric("sensor.water", 7, 1, 10_000)  # 6 flowIQ + 1 W1, m³
     numeric("sensor.distance", 4, 0, 2000)  # 2 distance (mm) + 2 snow depth (cm)
     numeric("sensor.signal_strength", 15, -140, 0)
+    ids = {state["entity_id"] for state in states}
+    for wanted in (
+        "event.gruppbostad_solbacken_meter_alerts",
+        "sensor.gruppbostad_solbacken_water_consumption",
+        "sensor.gruppbostad_solbacken_meters_in_alert",
+        "sensor.parkering_snow_depth",
+        "event.parkering_snow_clearing",
+    ):
+        if wanted not in ids:
+            problems.append(f"{wanted} is missing (water meters or snow site not set up)")
     doors = [s for s in by_class.get("binary_sensor.door", []) if s["state"] in ("on", "off")]
     if not doors:
         problems.append("the demo door sensor has no state")

@@ -356,6 +356,16 @@ def care_log(hass: HomeAssistant) -> list[Event]:
     return events
 
 
+async def open_care_defaults(hass: HomeAssistant, building: MockConfigEntry) -> Any:
+    """Open the building's options and choose the care-check times from its menu."""
+    result = await hass.config_entries.options.async_init(building.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["building", "water"]
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "building"}
+    )
+
+
 def form_values(result: dict[str, Any]) -> dict[str, Any]:
     """What a form shows: defaults, then suggested values over them."""
     values: dict[str, Any] = {}
@@ -447,7 +457,7 @@ async def test_building_options_flow(
     """The options show the building's times; bad ones are explained; good ones apply."""
     assert state(hass, "sensor", APT, "next_check").state == utc_iso(MORNING_DUE)
 
-    result = await hass.config_entries.options.async_init(building.entry_id)
+    result = await open_care_defaults(hass, building)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "building"
     assert form_values(result) == OPTIONS
@@ -481,7 +491,7 @@ async def test_building_options_flow_while_not_loaded(
     assert await hass.config_entries.async_unload(building.entry_id)
     await hass.async_block_till_done()
 
-    result = await hass.config_entries.options.async_init(building.entry_id)
+    result = await open_care_defaults(hass, building)
     assert form_values(result) == changed
 
 

@@ -43,6 +43,8 @@ from .const import (
 from .coordinator import AngeConfigEntry, AngeHub
 from .gateway import Gateway, SimulatedGateway
 from .services import async_setup_services
+from .snow_runtime import SnowRuntime, snow_store
+from .water_runtime import WaterRuntime, water_store
 
 GATEWAY_MODELS = {
     GATEWAY_SIMULATED: "Simulated gateway",
@@ -52,7 +54,12 @@ GATEWAY_MODELS = {
     GATEWAY_TTS_MQTT: "The Things Stack v3 (MQTT)",
 }
 
-BUILDING_PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
+BUILDING_PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -110,12 +117,20 @@ async def async_remove_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> Non
     """A removed building takes its stored care state (activity times) with it."""
     if entry.data.get(CONF_KIND) == KIND_BUILDING:
         await care_store(hass, entry.entry_id).async_remove()
+        await water_store(hass, entry.entry_id).async_remove()
+        await snow_store(hass, entry.entry_id).async_remove()
 
 
 async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[BuildingRuntime]) -> bool:
     """A building: care checks for its apartments (subentries), on sensors of any gateway."""
     runtime = BuildingRuntime(hass, entry)
     await runtime.async_setup()
+    runtime.water = WaterRuntime(hass, entry)
+    await runtime.water.async_setup()
+    entry.async_on_unload(runtime.water.async_shutdown)
+    runtime.snow = SnowRuntime(hass, entry)
+    await runtime.snow.async_setup()
+    entry.async_on_unload(runtime.snow.async_shutdown)
     entry.runtime_data = runtime
     entry.async_on_unload(runtime.async_shutdown)
     building = dr.async_get(hass).async_get_or_create(
@@ -129,10 +144,13 @@ async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[Building
     runtime.building_device_id = building.id
     await hass.config_entries.async_forward_entry_setups(entry, BUILDING_PLATFORMS)
     runtime.async_follow_sensors()
+    runtime.water.async_follow_sensors()
 
     @callback
     def _start(_hass: HomeAssistant) -> None:
         runtime.async_start()  # evaluates every apartment: late deadlines fire now, once
+        runtime.water.async_start()  # meter alerts that came due while HA was down
+        runtime.snow.async_start()
 
     # At boot, once Home Assistant has started: automations arm their triggers just before,
     # so the alerts that came due while it was down reach them. Now on a reload.

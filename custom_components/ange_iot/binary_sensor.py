@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -17,8 +18,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .angelib.catalog import Kind
 from .angelib.device import DeviceConfig
 from .angelib.pipeline import TrackedDevice
+from .care_runtime import BuildingRuntime
 from .coordinator import AngeConfigEntry, AngeHub
-from .entity import AngeDeviceEntity
+from .entity import AngeDeviceEntity, AngeSiteEntity
 
 PARALLEL_UPDATES = 0
 
@@ -29,6 +31,7 @@ class AngeBinarySensorEntityDescription(BinarySensorEntityDescription):
 
     is_on_fn: Callable[[TrackedDevice], bool | None]
     exists_fn: Callable[[DeviceConfig], bool] | None = None
+    alarm: bool = False  # a device-reported alarm: carries the time it was first seen
 
 
 def _flag(name: str) -> Callable[[TrackedDevice], bool | None]:
@@ -71,6 +74,7 @@ def _problem(
         device_class=device_class,
         entity_category=entity_category,
         is_on_fn=_flag(key),
+        alarm=True,
     )
 
 
@@ -144,7 +148,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors of every configured device."""
-    hub = entry.runtime_data
+    runtime: Any = entry.runtime_data
+    if isinstance(runtime, BuildingRuntime):
+        for subentry_id in runtime.snow.sites:
+            async_add_entities(
+                [AngeClearingNeededSensor(runtime, subentry_id, CLEARING_NEEDED)],
+                config_subentry_id=subentry_id,
+            )
+        return
+    hub: AngeHub = runtime
     for dev_eui, subentry_id in hub.subentry_ids.items():
         config = hub.device(dev_eui).config
         async_add_entities(
@@ -176,3 +188,34 @@ class AngeBinarySensorEntity(AngeDeviceEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """The latest state from the device."""
         return self.entity_description.is_on_fn(self.device)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """A device alarm says since when it is on (first seen in an uplink)."""
+        if not self.entity_description.alarm:
+            return None
+        since = self.device.state.alarm_since.get(self.entity_description.key)
+        return {"first_seen": since.isoformat() if since else None}
+
+
+CLEARING_NEEDED = BinarySensorEntityDescription(
+    key="clearing_needed", translation_key="clearing_needed"
+)
+
+
+class AngeClearingNeededSensor(AngeSiteEntity, BinarySensorEntity):
+    """On from "clearing needed" until the site's depth dropped back (ploughed or melted)."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the site needs clearing."""
+        return self.site.state.needs_clearing
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Since when, and the deepest depth since then."""
+        state = self.site.state
+        return {
+            "since": state.since.isoformat() if state.since else None,
+            "peak_cm": state.peak_cm,
+        }

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -38,6 +38,10 @@ from .const import (
     device_signal,
 )
 from .coordinator import get_router
+
+if TYPE_CHECKING:
+    from .snow_runtime import SnowRuntime
+    from .water_runtime import WaterRuntime
 
 CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
 ESCALATED = "escalated"  # event type: an armed escalation came due unacknowledged
@@ -69,6 +73,8 @@ class BuildingRuntime:
     # The last report time and silence limit of each sensor, as last seen through its
     # gateway: used while that gateway is not loaded (not yet at startup, or reloading).
     known_sensors: dict[str, SensorHealth] = field(default_factory=dict)
+    water: WaterRuntime = field(init=False)  # the building's water meters (set up beside)
+    snow: SnowRuntime = field(init=False)  # the building's snow-clearing sites
     _store: Store[dict[str, Any]] | None = None
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False

@@ -43,7 +43,9 @@ import voluptuous as vol
 from .angelib.care import CareSettings
 from .angelib.catalog import MODELS, Kind
 from .angelib.lns import chirpstack, tts
+from .angelib.meters import MeterSettings
 from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
+from .angelib.snow import SnowSettings
 from .angelib.uplink import MessageError, normalise_dev_eui
 from .care_runtime import settings_from
 from .const import (
@@ -51,17 +53,23 @@ from .const import (
     CONF_APPLICATION_ID,
     CONF_AREA,
     CONF_BACKFILL,
+    CONF_CONTINUOUS,
+    CONF_COUNTED,
+    CONF_DAILY_LIMIT,
     CONF_DEV_EUI,
     CONF_EPOCH,
     CONF_GATEWAY,
+    CONF_HIGH_USE_FACTOR,
     CONF_HOST,
     CONF_INVERT_DOOR,
     CONF_KIND,
     CONF_LABEL,
     CONF_LEAKING_METER,
+    CONF_MIN_RISE,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
     CONF_MOUNTING_HEIGHT,
+    CONF_NIGHT_FLOW,
     CONF_REPORT_INTERVAL,
     CONF_RESIDENT_NOT_UP,
     CONF_SECRET,
@@ -69,10 +77,16 @@ from .const import (
     CONF_SENSORS,
     CONF_SILENCE_LIMIT,
     CONF_SILENT_DEVICE,
+    CONF_SILENT_HOURS,
+    CONF_SITE_NAME,
     CONF_SNOWFALL,
     CONF_SPEED,
     CONF_TENANT,
+    CONF_THRESHOLD,
     CONF_TOPIC_TEMPLATE,
+    CONF_WATER_NIGHT_CHECK,
+    CONF_WATER_NIGHT_END,
+    CONF_WATER_NIGHT_START,
     CONF_WEBHOOK_ID,
     DEFAULT_SEED,
     DEFAULT_SILENCE_LIMIT_MIN,
@@ -90,8 +104,11 @@ from .const import (
     SPEEDS,
     SUBENTRY_APARTMENT,
     SUBENTRY_DEVICE,
+    SUBENTRY_SNOW_SITE,
+    SUBENTRY_WATER_METER,
 )
 from .coordinator import get_router
+from .water_runtime import meter_settings_from
 
 
 def flow_schema(fields: dict[Any, Any]) -> Any:
@@ -550,7 +567,11 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Sensors are subentries of their gateway; apartments of their building."""
         if config_entry.data.get(CONF_KIND) == KIND_BUILDING:
-            return {SUBENTRY_APARTMENT: ApartmentSubentryFlow}
+            return {
+                SUBENTRY_APARTMENT: ApartmentSubentryFlow,
+                SUBENTRY_WATER_METER: WaterMeterSubentryFlow,
+                SUBENTRY_SNOW_SITE: SnowSiteSubentryFlow,
+            }
         return {SUBENTRY_DEVICE: DeviceSubentryFlow}
 
 
@@ -926,10 +947,22 @@ def _building_defaults(hass: HomeAssistant, entry: ConfigEntry) -> CareSettings:
 
 
 class BuildingOptionsFlow(OptionsFlow):
-    """A building's default care-check times."""
+    """A building's defaults: care-check times, and water-meter alert thresholds."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """The defaults form; the building reloads with them (state is kept)."""
+        """Choose which defaults to change."""
+        return await self.async_step_defaults()
+
+    async def async_step_defaults(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The menu (its own step id: ``init`` is translated for the simulated gateway)."""
+        return self.async_show_menu(step_id="defaults", menu_options=["building", "water"])
+
+    async def async_step_building(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The care-check defaults; the building reloads with them (state is kept)."""
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:
@@ -937,7 +970,7 @@ class BuildingOptionsFlow(OptionsFlow):
                 errors["base"] = "invalid_care_settings"
                 placeholders["error"] = error
             else:
-                return self.async_create_entry(data=user_input)
+                return self.async_create_entry(data={**self.config_entry.options, **user_input})
         current = _building_defaults(self.hass, self.config_entry)
         return self.async_show_form(
             step_id="building",
@@ -948,26 +981,38 @@ class BuildingOptionsFlow(OptionsFlow):
             errors=errors,
         )
 
-    async def async_step_building(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Same form (its step id keeps its translations apart from the gateways')."""
-        return await self.async_step_init(user_input)
+    async def async_step_water(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The building's water-meter alert thresholds (each meter may override some)."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        base = MeterSettings(timezone=str(self.hass.config.time_zone))
+        if user_input is not None:
+            if error := _meter_settings_error(user_input, base):
+                errors["base"] = "invalid_water_settings"
+                placeholders["error"] = error
+            else:
+                options = {**self.config_entry.options, **user_input}
+                if CONF_DAILY_LIMIT not in user_input:
+                    options.pop(CONF_DAILY_LIMIT, None)  # emptied: no fixed limit
+                return self.async_create_entry(data=options)
+        current = meter_settings_from(self.config_entry.options, base, prefix_night=True)
+        return self.async_show_form(
+            step_id="water",
+            data_schema=self.add_suggested_values_to_schema(
+                flow_schema(_water_fields(night=True, required=True)),
+                user_input or _water_suggestions(current, night=True),
+            ),
+            description_placeholders=placeholders,
+            errors=errors,
+        )
 
 
 def _known_sensors(hass: HomeAssistant) -> list[tuple[str, str]]:
-    """Motion, presence and door sensors of any gateway, as (DevEUI, "title (model)")."""
-    sensors: list[tuple[str, str]] = []
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        for subentry in entry.subentries.values():
-            if subentry.subentry_type != SUBENTRY_DEVICE:
-                continue
-            model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
-            if model is None or model.kind is not Kind.ACTIVITY:
-                continue  # meters, snow and climate sensors say nothing about a resident
-            label = f"{subentry.title} ({model.manufacturer} {model.name})"
-            sensors.append((subentry.data[CONF_DEV_EUI], label))
-    return sorted(sensors, key=lambda item: item[1])
+    """Motion, presence and door sensors of any gateway, as (DevEUI, "title (model)").
+
+    Meters, snow and climate sensors say nothing about a resident.
+    """
+    return _known_devices(hass, (Kind.ACTIVITY,))
 
 
 def _apartment_schema(hass: HomeAssistant) -> Any:
@@ -1045,6 +1090,236 @@ class ApartmentSubentryFlow(ConfigSubentryFlow):
             data_schema=self.add_suggested_values_to_schema(
                 _apartment_schema(self.hass), suggested
             ),
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
+
+# -- water meters of a building ------------------------------------------------------
+
+_WATER_NIGHT = (CONF_WATER_NIGHT_START, CONF_WATER_NIGHT_END, CONF_WATER_NIGHT_CHECK)
+
+
+def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low, max=high, step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+def _water_fields(*, night: bool, required: bool) -> dict[Any, Any]:
+    """Alert thresholds: required on the building, optional overrides on a meter."""
+    key = vol.Required if required else vol.Optional
+    fields: dict[Any, Any] = {}
+    if night:
+        for name in _WATER_NIGHT:
+            fields[vol.Required(name)] = TimeSelector()
+    fields[key(CONF_NIGHT_FLOW)] = _number(0, 10_000, 0.5, "L/h")
+    fields[key(CONF_HIGH_USE_FACTOR)] = _number(1, 100, 0.5, "×")
+    fields[vol.Optional(CONF_DAILY_LIMIT)] = _number(0, 10_000_000, 1, "L")
+    fields[key(CONF_SILENT_HOURS)] = _number(1, 24 * 90, 1, "h")
+    return fields
+
+
+def _water_suggestions(settings: MeterSettings, *, night: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        CONF_NIGHT_FLOW: settings.night_flow_lph,
+        CONF_HIGH_USE_FACTOR: settings.high_use_factor,
+        CONF_SILENT_HOURS: round(settings.silent_after.total_seconds() / 3600, 1),
+    }
+    if settings.daily_limit_l is not None:
+        values[CONF_DAILY_LIMIT] = settings.daily_limit_l
+    if night:
+        values[CONF_WATER_NIGHT_START] = settings.night_start.strftime("%H:%M:%S")
+        values[CONF_WATER_NIGHT_END] = settings.night_end.strftime("%H:%M:%S")
+        values[CONF_WATER_NIGHT_CHECK] = settings.night_check.strftime("%H:%M:%S")
+    return values
+
+
+def _meter_settings_error(values: Mapping[str, Any], base: MeterSettings) -> str | None:
+    """The engine's own explanation of why these thresholds cannot work, or None."""
+    mapping: dict[str, Any] = {
+        "night_flow_lph": values.get(CONF_NIGHT_FLOW),
+        "high_use_factor": values.get(CONF_HIGH_USE_FACTOR),
+    }
+    hours = values.get(CONF_SILENT_HOURS)
+    if isinstance(hours, int | float):
+        mapping["silent_after"] = hours * 3600
+    mapping["night_start"] = values.get(CONF_WATER_NIGHT_START)
+    mapping["night_end"] = values.get(CONF_WATER_NIGHT_END)
+    mapping["night_check"] = values.get(CONF_WATER_NIGHT_CHECK)
+    try:
+        MeterSettings.from_dict({k: v for k, v in mapping.items() if v is not None}, base)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _known_devices(hass: HomeAssistant, kinds: tuple[Kind, ...]) -> list[tuple[str, str]]:
+    """Devices of the given kinds on any gateway, as (DevEUI, "title (model)")."""
+    found: list[tuple[str, str]] = []
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type != SUBENTRY_DEVICE:
+                continue
+            model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
+            if model is None or model.kind not in kinds:
+                continue
+            label = f"{subentry.title} ({model.manufacturer} {model.name})"
+            found.append((subentry.data[CONF_DEV_EUI], label))
+    return sorted(found, key=lambda item: item[1])
+
+
+def _device_title(hass: HomeAssistant, dev_eui: str) -> str:
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type == SUBENTRY_DEVICE and subentry.data[CONF_DEV_EUI] == dev_eui:
+                return subentry.title
+    return dev_eui
+
+
+class WaterMeterSubentryFlow(ConfigSubentryFlow):
+    """Add a water meter to a building: alerts, hourly statistics, the building total."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Pick a meter (from any gateway) and its overrides."""
+        return await self._async_form("user", user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a meter's overrides."""
+        return await self._async_form("reconfigure", user_input, self._get_reconfigure_subentry())
+
+    async def _async_form(
+        self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        # A meter belongs to one building (its hourly statistic has one owner).
+        taken = {
+            s.data.get(CONF_DEV_EUI)
+            for e in self.hass.config_entries.async_entries(DOMAIN)
+            for s in e.subentries.values()
+            if s.subentry_type == SUBENTRY_WATER_METER
+            and (subentry is None or s.subentry_id != subentry.subentry_id)
+        }
+        meters = [m for m in _known_devices(self.hass, (Kind.WATER_METER,)) if m[0] not in taken]
+        if subentry is None and not meters:
+            return self.async_abort(reason="no_meters")
+        if user_input is not None:  # the selectors keep overrides in the engine's range
+            dev_eui = subentry.data[CONF_DEV_EUI] if subentry else user_input[CONF_DEV_EUI]
+            data = {**user_input, CONF_DEV_EUI: dev_eui}
+            title = _device_title(self.hass, dev_eui)
+            if subentry is None:
+                return self.async_create_entry(title=title, data=data, unique_id=dev_eui)
+            return self.async_update_and_abort(entry, subentry, title=title, data=data)
+        fields: dict[Any, Any] = {}
+        if subentry is None:
+            fields[vol.Required(CONF_DEV_EUI)] = _choices(meters)
+        fields[vol.Required(CONF_COUNTED, default=True)] = BooleanSelector()
+        fields[vol.Required(CONF_CONTINUOUS, default=False)] = BooleanSelector()
+        fields.update(_water_fields(night=False, required=False))
+        suggested = dict(subentry.data) if subentry else {}
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(flow_schema(fields), suggested),
+        )
+
+
+# -- snow-clearing sites of a building -----------------------------------------------
+
+
+def _distance_sensors(hass: HomeAssistant) -> dict[str, tuple[str, int | None]]:
+    """Distance sensors of any gateway: DevEUI -> (label, mounting height mm)."""
+    found: dict[str, tuple[str, int | None]] = {}
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if subentry.subentry_type != SUBENTRY_DEVICE:
+                continue
+            model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
+            if model is None or model.kind is not Kind.DISTANCE:
+                continue
+            height = subentry.data.get(CONF_MOUNTING_HEIGHT)
+            found[subentry.data[CONF_DEV_EUI]] = (
+                f"{subentry.title} ({model.manufacturer} {model.name})",
+                height if isinstance(height, int) else None,
+            )
+    return found
+
+
+class SnowSiteSubentryFlow(ConfigSubentryFlow):
+    """Add a snow-clearing site: a lot or named area with its distance sensors."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Name the site, pick its sensors and thresholds."""
+        return await self._async_form("user", user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a site's sensors or thresholds."""
+        return await self._async_form("reconfigure", user_input, self._get_reconfigure_subentry())
+
+    async def _async_form(
+        self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        sensors = _distance_sensors(self.hass)
+        if subentry is None and not sensors:
+            return self.async_abort(reason="no_distance_sensors")
+        errors: dict[str, str] = {}
+        placeholders = {"sensor": ""}
+        if user_input is not None:
+            name = user_input[CONF_SITE_NAME].strip()
+            chosen = user_input.get(CONF_SENSORS) or []
+            without = [sensors[d][0] for d in chosen if d in sensors and sensors[d][1] is None]
+            taken = {
+                s.data.get(CONF_SITE_NAME, "").casefold()
+                for s in entry.subentries.values()
+                if s.subentry_type == SUBENTRY_SNOW_SITE
+                and (subentry is None or s.subentry_id != subentry.subentry_id)
+            }
+            if not name:
+                errors[CONF_SITE_NAME] = "label_required"
+            elif name.casefold() in taken:
+                errors[CONF_SITE_NAME] = "label_taken"
+            elif not chosen:
+                errors[CONF_SENSORS] = "sensors_required"
+            elif without:
+                errors[CONF_SENSORS] = "mounting_height_required"
+                placeholders["sensor"] = ", ".join(without)
+            else:  # the selectors keep the thresholds in the engine's range
+                data = {**user_input, CONF_SITE_NAME: name}
+                if subentry is None:
+                    return self.async_create_entry(title=name, data=data)
+                return self.async_update_and_abort(entry, subentry, title=name, data=data)
+        defaults = SnowSettings()
+        schema = flow_schema(
+            {
+                vol.Required(CONF_SITE_NAME): TextSelector(),
+                vol.Required(CONF_SENSORS, default=[]): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=d, label=label)
+                            for d, (label, _h) in sorted(sensors.items(), key=lambda i: i[1][0])
+                        ],
+                        multiple=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Required(CONF_THRESHOLD, default=defaults.threshold_cm): _number(
+                    0.5, 500, 0.5, "cm"
+                ),
+                vol.Required(CONF_MIN_RISE, default=defaults.min_rise_cm): _number(
+                    0, 500, 0.5, "cm"
+                ),
+            }
+        )
+        suggested = user_input or (dict(subentry.data) if subentry else {})
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             description_placeholders=placeholders,
             errors=errors,
         )

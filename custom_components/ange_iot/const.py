@@ -89,3 +89,24 @@ EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: acknowledgements and pau
 def device_signal(dev_eui: str) -> str:
     """Domain-wide dispatcher signal: one device's state changed (any gateway)."""
     return f"{DOMAIN}_device_{dev_eui}"
+
+
+# Water meters of a building (subentries) and the building's water defaults (options)
+SUBENTRY_WATER_METER: Final = "water_meter"
+CONF_COUNTED: Final = "counted"  # part of the building's total consumption
+CONF_CONTINUOUS: Final = "continuous_by_design"  # cooling, irrigation: no continuous-flow alert
+CONF_NIGHT_FLOW: Final = "night_flow_lph"
+CONF_HIGH_USE_FACTOR: Final = "high_use_factor"
+CONF_DAILY_LIMIT: Final = "daily_limit_l"
+CONF_SILENT_HOURS: Final = "silent_hours"
+CONF_WATER_NIGHT_START: Final = "water_night_start"
+CONF_WATER_NIGHT_END: Final = "water_night_end"
+CONF_WATER_NIGHT_CHECK: Final = "water_night_check"
+METER_ALERT_STARTED: Final = "alert_started"
+METER_ALERT_CLEARED: Final = "alert_cleared"
+
+# Snow-clearing sites of a building (subentries): a lot or a named area
+SUBENTRY_SNOW_SITE: Final = "snow_site"
+CONF_SITE_NAME: Final = "name"
+CONF_THRESHOLD: Final = "threshold_cm"
+CONF_MIN_RISE: Final = "min_rise_cm"

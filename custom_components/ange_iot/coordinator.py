@@ -406,6 +406,7 @@ class AngeHub:
         )
         self._save()
         async_dispatcher_send(self.hass, self.signal(dev_eui))
+        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
 
     @callback
     def async_set_backfill_position(self, received_at: datetime) -> None:

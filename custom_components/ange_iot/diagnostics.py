@@ -122,7 +122,7 @@ async def async_get_config_entry_diagnostics(
 
 
 def _building_diagnostics(runtime: BuildingRuntime) -> dict[str, Any]:
-    """A building's care-check settings: no labels, sensors, statuses or activity times."""
+    """A building's settings: no labels, sensors, statuses, readings or activity times."""
     return {
         "entry": {"data": dict(runtime.entry.data), "options": dict(runtime.entry.options)},
         "apartments": [
@@ -133,5 +133,26 @@ def _building_diagnostics(runtime: BuildingRuntime) -> dict[str, Any]:
                 "escalations_armed": len(apartment.escalations),
             }
             for index, apartment in enumerate(runtime.apartments.values(), start=1)
+        ],
+        # Meters and sites: settings, counts and alert types; no DevEUIs, names or readings
+        # (an apartment meter's hourly use tells when someone is at home).
+        "water_meters": [
+            {
+                "meter": f"meter_{index}",
+                "counted": meter.counted,
+                "settings": meter.settings.as_dict(),
+                "hourly_points": len(meter.state.series),
+                "open_alerts": sorted(str(alert) for alert in meter.state.active),
+            }
+            for index, meter in enumerate(runtime.water.meters.values(), start=1)
+        ],
+        "snow_sites": [
+            {
+                "site": f"site_{index}",
+                "sensors": len(site.sensors),
+                "settings": site.settings.as_dict(),
+                "needs_clearing": site.state.needs_clearing,
+            }
+            for index, site in enumerate(runtime.snow.sites.values(), start=1)
         ],
     }

@@ -11,6 +11,7 @@ from .angelib.pipeline import TrackedDevice
 from .care_runtime import ApartmentRuntime, BuildingRuntime
 from .const import DOMAIN
 from .coordinator import AngeHub
+from .snow_runtime import SiteRuntime
 
 
 def device_name(title: str, area: str | None) -> str:
@@ -135,3 +136,60 @@ class AngeApartmentEntity(Entity):
 def building_id(runtime: BuildingRuntime) -> str:
     """Identifier of a building's device in the device registry."""
     return f"building_{runtime.entry.entry_id}"
+
+
+class AngeWaterEntity(AngeBuildingEntity):
+    """An entity of a building's water meters (on the building's device)."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the meters' evaluations."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, self.runtime.water.signal, self._refresh)
+        )
+
+    @callback
+    def _refresh(self) -> None:
+        self.async_write_ha_state()
+
+
+class AngeSiteEntity(Entity):
+    """An entity of one snow-clearing site (a device under its building)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(
+        self, runtime: BuildingRuntime, subentry_id: str, description: EntityDescription
+    ) -> None:
+        """Bind to one site of the building."""
+        self.runtime = runtime
+        self.subentry_id = subentry_id
+        self.entity_description = description
+        site = runtime.snow.sites[subentry_id]
+        self._attr_unique_id = f"{runtime.entry.entry_id}_{subentry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, site.device_identifier)},
+            name=site.name,
+            manufacturer="Ånge IoT",
+            model="Snow-clearing site",
+            via_device_id=runtime.building_device_id,
+        )
+
+    @property
+    def site(self) -> SiteRuntime:
+        """The site's runtime (settings, sensors, state)."""
+        return self.runtime.snow.sites[self.subentry_id]
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the site's updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, self.runtime.snow.signal(self.subentry_id), self._refresh
+            )
+        )
+
+    @callback
+    def _refresh(self) -> None:
+        self.async_write_ha_state()

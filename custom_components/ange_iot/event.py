@@ -1,4 +1,4 @@
-"""Event platform of Ånge IoT: a building's care alerts, for automations and blueprints."""
+"""Event platform of Ånge IoT: care alerts, meter alerts and snow clearing, for blueprints."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.care import EventType
+from .angelib.snow import SnowEventType
 from .care_runtime import ESCALATED, BuildingRuntime
-from .entity import AngeBuildingEntity
+from .const import METER_ALERT_CLEARED, METER_ALERT_STARTED
+from .entity import AngeBuildingEntity, AngeSiteEntity
 
 PARALLEL_UPDATES = 0
 
@@ -20,6 +22,16 @@ CARE_ALERTS = EventEntityDescription(
     key="care_alerts",
     translation_key="care_alerts",
     event_types=[*(str(t) for t in EventType), ESCALATED],
+)
+METER_ALERTS = EventEntityDescription(
+    key="meter_alerts",
+    translation_key="meter_alerts",
+    event_types=[METER_ALERT_STARTED, METER_ALERT_CLEARED],
+)
+SNOW_CLEARING = EventEntityDescription(
+    key="snow_clearing",
+    translation_key="snow_clearing",
+    event_types=[str(t) for t in SnowEventType],
 )
 
 
@@ -30,11 +42,38 @@ async def async_setup_entry(
 ) -> None:
     """Add the care-alerts event entity of a building."""
     runtime = entry.runtime_data
-    if isinstance(runtime, BuildingRuntime):
-        async_add_entities([AngeCareAlertsEvent(runtime, CARE_ALERTS)])
+    if not isinstance(runtime, BuildingRuntime):
+        return
+    async_add_entities([AngeCareAlertsEvent(runtime, CARE_ALERTS)])
+    if runtime.water.meters:
+        async_add_entities([AngeMeterAlertsEvent(runtime, METER_ALERTS)])
+    for subentry_id in runtime.snow.sites:
+        async_add_entities(
+            [AngeSnowClearingEvent(runtime, subentry_id, SNOW_CLEARING)],
+            config_subentry_id=subentry_id,
+        )
 
 
-class AngeCareAlertsEvent(AngeBuildingEntity, EventEntity):
+class AngeDispatchedEvent(EventEntity):
+    """An event entity fed by a dispatcher signal carrying (event type, data)."""
+
+    @property
+    def event_signal(self) -> str:
+        """The signal this entity's events arrive on."""
+        raise NotImplementedError
+
+    async def async_added_to_hass(self) -> None:
+        """Receive the events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(async_dispatcher_connect(self.hass, self.event_signal, self._on_event))
+
+    @callback
+    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
+        self._trigger_event(event_type, data)
+        self.async_write_ha_state()
+
+
+class AngeCareAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
     """A building's care alerts, with apartment, reason, since and late.
 
     Types: check_needed, sensor_offline, acknowledged, resolved, and escalated (an
@@ -45,14 +84,35 @@ class AngeCareAlertsEvent(AngeBuildingEntity, EventEntity):
     ``ange_iot.arm_escalation`` (a blueprint needs no label-to-device lookup).
     """
 
-    async def async_added_to_hass(self) -> None:
-        """Receive the building's care events."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, self.runtime.event_signal, self._on_event)
-        )
+    @property
+    def event_signal(self) -> str:
+        """The building's care events."""
+        return self.runtime.event_signal
 
-    @callback
-    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
-        self._trigger_event(event_type, data)
-        self.async_write_ha_state()
+
+class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
+    """A building's water-meter alerts: ``alert_started`` and ``alert_cleared``.
+
+    Data: ``alert_id`` (stable while the alert is open), ``alert`` (leak, burst,
+    reverse_flow, dry, tamper, freeze from the meter; continuous_flow, night_flow, high_use,
+    silent, backwards derived), ``source`` (meter / derived), ``meter`` (its name),
+    ``meter_device_id``, ``building``, ``since`` and ``leak_rate_lph`` (None when not
+    derivable).
+    """
+
+    @property
+    def event_signal(self) -> str:
+        """The building's meter alerts."""
+        return self.runtime.water.event_signal
+
+
+class AngeSnowClearingEvent(AngeSiteEntity, AngeDispatchedEvent):
+    """A site's snow clearing: ``clearing_needed`` and ``cleared`` (the depth dropped back).
+
+    Data: ``site``, ``depth_cm``, ``threshold_cm``, ``baseline_cm``, ``peak_cm``, ``since``.
+    """
+
+    @property
+    def event_signal(self) -> str:
+        """The site's clearing events."""
+        return self.runtime.snow.event_signal(self.subentry_id)

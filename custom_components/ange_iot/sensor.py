@@ -40,7 +40,13 @@ from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
 from .const import DOMAIN
 from .coordinator import AngeConfigEntry, AngeHub
-from .entity import AngeApartmentEntity, AngeBuildingEntity, AngeDeviceEntity
+from .entity import (
+    AngeApartmentEntity,
+    AngeBuildingEntity,
+    AngeDeviceEntity,
+    AngeSiteEntity,
+    AngeWaterEntity,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -208,6 +214,18 @@ async def async_setup_entry(
     runtime: Any = entry.runtime_data
     if isinstance(runtime, BuildingRuntime):
         _add_care_sensors(runtime, async_add_entities)
+        if runtime.water.meters:
+            async_add_entities(
+                [
+                    AngeWaterConsumptionSensor(runtime, WATER_CONSUMPTION),
+                    AngeMetersInAlertSensor(runtime, METERS_IN_ALERT),
+                ]
+            )
+        for subentry_id in runtime.snow.sites:
+            async_add_entities(
+                [AngeSnowDepthSensor(runtime, subentry_id, SITE_SNOW_DEPTH)],
+                config_subentry_id=subentry_id,
+            )
         return
     hub: AngeHub = runtime
     async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
@@ -362,3 +380,86 @@ class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
                 self.hass, self.runtime.building_signal, self.async_write_ha_state
             )
         )
+
+
+# -- buildings: water meters and snow-clearing sites --------------------------------
+
+WATER_CONSUMPTION = SensorEntityDescription(
+    key="water_consumption",
+    translation_key="water_consumption",
+    device_class=SensorDeviceClass.WATER,
+    native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+    suggested_display_precision=3,
+)
+METERS_IN_ALERT = SensorEntityDescription(
+    key="meters_in_alert",
+    translation_key="meters_in_alert",
+    state_class=SensorStateClass.MEASUREMENT,
+)
+SITE_SNOW_DEPTH = SensorEntityDescription(
+    key="site_snow_depth",
+    translation_key="site_snow_depth",
+    device_class=SensorDeviceClass.DISTANCE,
+    native_unit_of_measurement=UnitOfLength.CENTIMETERS,
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=1,
+)
+
+
+class AngeWaterConsumptionSensor(AngeWaterEntity, SensorEntity):
+    """Water used by the building's counted meters since each was added (never decreases).
+
+    Its state follows the readings as they arrive; the hour-true consumption for the Energy
+    dashboard is each meter's imported hourly statistic.
+    """
+
+    @property
+    def native_value(self) -> float | None:
+        """Sum of the counted meters' use, plus meters no longer counted."""
+        return self.runtime.water.total_m3()
+
+
+class AngeMetersInAlertSensor(AngeWaterEntity, SensorEntity):
+    """How many of the building's meters have an open alert; the alerts as attributes."""
+
+    @property
+    def native_value(self) -> int:
+        """Meters with at least one open alert."""
+        return self.runtime.water.meters_in_alert()
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Every open alert: meter, type, since and leak rate."""
+        return {
+            "alerts": [
+                {
+                    "meter": meter.name,
+                    "alert": str(alert.type),
+                    "since": alert.since.isoformat(),
+                    "leak_rate_lph": alert.leak_rate_lph,
+                    "alert_id": alert.alert_id,
+                }
+                for meter, alert in self.runtime.water.active_alerts()
+            ]
+        }
+
+
+class AngeSnowDepthSensor(AngeSiteEntity, SensorEntity):
+    """A site's snow depth: the mean of its available sensors (unknown with none)."""
+
+    @property
+    def native_value(self) -> float | None:
+        """The site's depth, cm (unknown while none of its sensors reports)."""
+        return self.site.depth_cm
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """What the clearing decision uses."""
+        state = self.site.state
+        return {
+            "sensors": len(self.runtime.snow.depths(self.site)),
+            "threshold_cm": self.site.settings.threshold_cm,
+            "min_rise_cm": self.site.settings.min_rise_cm,
+            "baseline_cm": state.baseline_cm,
+        }

@@ -20,6 +20,21 @@ DEDUP_MEMORY = 32  # recent (fCnt, payload) pairs remembered per device
 # Fields whose change counts as "someone is up and about".
 ACTIVITY_DOOR = "door"
 
+# Alarm flags a device reports about itself: each is shown with the time it was first seen.
+ALARM_FLAGS = frozenset(
+    {
+        "leak",
+        "burst",
+        "dry",
+        "reverse_flow",
+        "tamper",
+        "freeze",
+        "permanent_error",
+        "low_battery",
+        "tilt",
+    }
+)
+
 
 @dataclass(slots=True, kw_only=True)
 class DeviceConfig:
@@ -73,6 +88,8 @@ class DeviceState:
     rejected_frames: int = 0
     volume_decreased: bool = False
     rejected_volume: float | None = None
+    # Alarm flags currently on, with the time each was first seen (cleared when reported off).
+    alarm_since: dict[str, datetime] = field(default_factory=dict)
     recent: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=DEDUP_MEMORY))
 
     def is_duplicate(self, uplink: Uplink) -> bool:
@@ -125,6 +142,11 @@ class DeviceState:
             else:
                 self.volume_decreased = False
                 self.rejected_volume = None
+        for name in ALARM_FLAGS.intersection(applied):
+            if applied[name] is True:
+                self.alarm_since.setdefault(name, uplink.received_at)
+            else:
+                self.alarm_since.pop(name, None)
         self.values.update(applied)
         return result
 
@@ -147,6 +169,7 @@ class DeviceState:
             "rejected_frames": self.rejected_frames,
             "volume_decreased": self.volume_decreased,
             "rejected_volume": self.rejected_volume,
+            "alarm_since": {k: v.isoformat() for k, v in self.alarm_since.items()},
         }
 
     @classmethod
@@ -154,17 +177,16 @@ class DeviceState:
         """Rebuild a snapshot written by ``as_dict``; tolerant of missing keys."""
 
         def when(key: str) -> datetime | None:
-            value = data.get(key)
-            try:
-                parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-            except ValueError:
-                return None
-            # Always aware: a naive time cannot be compared with "now" (assume UTC).
-            if parsed is not None and parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            return parsed
+            return when_value(data.get(key))
 
         values = data.get("values")
+        since = data.get("alarm_since")
+        alarm_since: dict[str, datetime] = {}
+        if isinstance(since, dict):
+            for name, raw in since.items():
+                parsed = when_value(raw)
+                if name in ALARM_FLAGS and parsed is not None:
+                    alarm_since[name] = parsed
         return cls(
             last_seen=when("last_seen"),
             last_activity=when("last_activity"),
@@ -175,11 +197,24 @@ class DeviceState:
             rejected_frames=_count(data.get("rejected_frames")),
             volume_decreased=bool(data.get("volume_decreased")),
             rejected_volume=_num(data.get("rejected_volume")),
+            alarm_since=alarm_since,
         )
 
 
 # Hourly logs are history, not state: they belong to statistics, not to the snapshot.
 NOT_PERSISTED = frozenset({"volume_log_m3", "volume_log_times", "history"})
+
+
+def when_value(value: object) -> datetime | None:
+    """An aware datetime from an ISO string (naive ones are taken as UTC), else None."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    # Always aware: a naive time cannot be compared with "now".
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def _count(value: object) -> int:

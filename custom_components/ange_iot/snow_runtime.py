@@ -1,0 +1,176 @@
+"""Snow-clearing sites of a building: snow depth per site and clearing events.
+
+A site (a building's lot, or a named area) is a ``snow_site`` subentry grouping distance
+sensors that have a mounting height. Its depth is the mean of the depths of its available
+sensors (a silent sensor does not count; with none, the depth is unknown and nothing is
+decided). The rules are the pure ``angelib.snow`` engine; state is stored with ``Store`` so
+a restart neither repeats nor loses a "clearing needed".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .angelib import snow
+from .angelib.device import ApplyResult, snow_depth_cm
+from .angelib.snow import SiteState, SnowSettings
+from .const import (
+    CONF_MIN_RISE,
+    CONF_SENSORS,
+    CONF_SITE_NAME,
+    CONF_THRESHOLD,
+    DOMAIN,
+    LOGGER,
+    STORAGE_VERSION,
+    SUBENTRY_SNOW_SITE,
+    device_signal,
+)
+from .coordinator import get_router
+
+SNOW_SAVE_DELAY_S = 10
+
+
+@dataclass
+class SiteRuntime:
+    """One snow-clearing site."""
+
+    subentry_id: str
+    name: str
+    sensors: tuple[str, ...]
+    settings: SnowSettings
+    state: SiteState
+    depth_cm: float | None = None  # now: None while no sensor of the site reports
+
+    @property
+    def device_identifier(self) -> str:
+        """The site's device in the registry."""
+        return f"site_{self.subentry_id}"
+
+
+@dataclass
+class SnowRuntime:
+    """Everything a building does with its snow-clearing sites."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry[Any]
+    sites: dict[str, SiteRuntime] = field(default_factory=dict)  # by subentry id
+    _store: Store[dict[str, Any]] | None = None
+    _unsubs: list[Callable[[], None]] = field(default_factory=list)
+    _started: bool = False
+
+    def event_signal(self, subentry_id: str) -> str:
+        """Dispatcher signal carrying a site's clearing events to its event entity."""
+        return f"{DOMAIN}_{self.entry.entry_id}_{subentry_id}_snow_event"
+
+    def signal(self, subentry_id: str) -> str:
+        """Dispatcher signal telling a site's entities to refresh."""
+        return f"{DOMAIN}_{self.entry.entry_id}_{subentry_id}_snow"
+
+    async def async_setup(self) -> None:
+        """Load stored site states and build the sites from the subentries."""
+        self._store = snow_store(self.hass, self.entry.entry_id)
+        stored = await self._store.async_load() or {}
+        states = stored.get("sites") if isinstance(stored.get("sites"), dict) else {}
+        assert isinstance(states, dict)
+        for subentry in self.entry.subentries.values():
+            if subentry.subentry_type != SUBENTRY_SNOW_SITE:
+                continue
+            try:
+                settings = SnowSettings.from_dict(snow_settings_data(dict(subentry.data)))
+            except ValueError as err:
+                LOGGER.error("%s: invalid snow settings (%s); defaults used", subentry.title, err)
+                settings = SnowSettings()
+            self.sites[subentry.subentry_id] = SiteRuntime(
+                subentry_id=subentry.subentry_id,
+                name=subentry.data.get(CONF_SITE_NAME) or subentry.title,
+                sensors=tuple(subentry.data.get(CONF_SENSORS) or ()),
+                settings=settings,
+                state=SiteState.from_dict(states.get(subentry.subentry_id)),
+            )
+
+    @callback
+    def async_start(self) -> None:
+        """Follow the sites' sensors and judge each site now."""
+        self._started = True
+        for site in self.sites.values():
+            for dev_eui in site.sensors:
+                self._unsubs.append(
+                    async_dispatcher_connect(
+                        self.hass, device_signal(dev_eui), self._device_callback(site.subentry_id)
+                    )
+                )
+            self.async_update(site.subentry_id)
+
+    async def async_shutdown(self) -> None:
+        """Stop following the sensors and write the states."""
+        self._started = False
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._store is not None:
+            await self._store.async_save(self._snapshot())
+
+    def _device_callback(
+        self, subentry_id: str
+    ) -> Callable[[ApplyResult | None, datetime | None], None]:
+        @callback
+        def _on_device(_applied: ApplyResult | None, _received_at: datetime | None) -> None:
+            self.async_update(subentry_id)
+
+        return _on_device
+
+    def depths(self, site: SiteRuntime) -> dict[str, float]:
+        """Current depth (cm) of each available sensor of the site that has a mounting height."""
+        router = get_router(self.hass)
+        out: dict[str, float] = {}
+        for dev_eui in site.sensors:
+            owner = router.owners.get(dev_eui)
+            tracked = owner.pipeline.devices.get(dev_eui) if owner else None
+            if owner is None or tracked is None or not owner.is_available(dev_eui):
+                continue
+            height = tracked.config.mounting_height_mm
+            distance = tracked.state.values.get("distance")
+            if height is None or not isinstance(distance, int | float):
+                continue
+            out[dev_eui] = snow_depth_cm(float(distance), float(height))
+        return out
+
+    @callback
+    def async_update(self, subentry_id: str) -> None:
+        """Judge one site from its sensors now; fire a clearing event on a change."""
+        site = self.sites.get(subentry_id)
+        if site is None or not self._started:
+            return
+        depth = site.depth_cm = snow.site_depth(list(self.depths(site).values()))
+        event = snow.update(site.state, site.settings, depth, dt_util.utcnow())
+        if event is not None:
+            data = event.as_dict()
+            event_type = data.pop("type")
+            data["site"] = site.name
+            LOGGER.info("%s: %s at %s cm", site.name, event_type, event.depth_cm)
+            async_dispatcher_send(self.hass, self.event_signal(subentry_id), event_type, data)
+        if self._store is not None:
+            self._store.async_delay_save(self._snapshot, SNOW_SAVE_DELAY_S)
+        async_dispatcher_send(self.hass, self.signal(subentry_id))
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {"sites": {sid: site.state.as_dict() for sid, site in self.sites.items()}}
+
+
+def snow_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a building keeps its snow-clearing sites' state."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.snow")
+
+
+def snow_settings_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The snow-settings part of a site subentry's data."""
+    return {k: data[k] for k in (CONF_THRESHOLD, CONF_MIN_RISE) if k in data}

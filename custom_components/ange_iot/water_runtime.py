@@ -1,0 +1,410 @@
+"""Water meters of a building: alerts, total consumption and hourly statistics.
+
+A building's water meters are its ``water_meter`` subentries (a meter may be heard by any
+gateway; its readings come from whichever gateway owns its DevEUI). The rules are the pure
+``angelib.meters`` engine; this layer feeds it every uplink of the meters (including the
+hourly logs in them), calls it again at its ``next_wakeup`` (silent-meter deadline, the
+night check) with ``async_track_point_in_utc_time``, stores each meter's hourly registers
+and open alerts with ``Store``, and hands alert transitions to the building's event entity.
+
+Hourly consumption is imported into the recorder as external statistics
+(``ange_iot:water_<deveui>``), one row per hour at the hour the water ran, from the meters'
+hourly logs. Rows carry absolute sums, so a log that arrives twice or late rewrites the same
+rows with the same values: nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import UnitOfVolume
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .angelib import meters
+from .angelib.device import ApplyResult
+from .angelib.meters import MeterAlert, MeterSettings, MeterState
+from .const import (
+    CONF_CONTINUOUS,
+    CONF_COUNTED,
+    CONF_DAILY_LIMIT,
+    CONF_DEV_EUI,
+    CONF_HIGH_USE_FACTOR,
+    CONF_NIGHT_FLOW,
+    CONF_SILENT_HOURS,
+    CONF_WATER_NIGHT_CHECK,
+    CONF_WATER_NIGHT_END,
+    CONF_WATER_NIGHT_START,
+    DOMAIN,
+    LOGGER,
+    METER_ALERT_CLEARED,
+    METER_ALERT_STARTED,
+    STORAGE_VERSION,
+    SUBENTRY_WATER_METER,
+    device_signal,
+)
+from .coordinator import get_router
+
+WATER_SAVE_DELAY_S = 10
+KEEP_HISTORY = timedelta(days=35)  # 30 days for the high-use median, plus margin
+
+
+@dataclass
+class MeterRuntime:
+    """One water meter of the building."""
+
+    subentry_id: str
+    dev_eui: str
+    name: str
+    settings: MeterSettings
+    counted: bool
+    state: MeterState
+    # The meter's sum when it started to count in the building total (None: not counted).
+    counted_from: float | None = None
+    timer: CALLBACK_TYPE | None = None
+
+    @property
+    def used_m3(self) -> float:
+        """Consumption since the building first heard the meter, m³."""
+        return used_m3(self.state)
+
+    @property
+    def statistic_id(self) -> str:
+        """The meter's hourly statistic in the recorder (Energy dashboard source)."""
+        return f"{DOMAIN}:water_{self.dev_eui.lower()}"
+
+
+@dataclass
+class WaterRuntime:
+    """Everything a building does with its water meters."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry[Any]
+    meters: dict[str, MeterRuntime] = field(default_factory=dict)  # by DevEUI
+    retired_m3: float = 0.0  # use of meters removed from the total, kept so it never drops
+    _store: Store[dict[str, Any]] | None = None
+    _unsubs: list[Callable[[], None]] = field(default_factory=list)
+    _started: bool = False
+    _no_recorder_logged: bool = False
+
+    @property
+    def event_signal(self) -> str:
+        """Dispatcher signal carrying meter alerts to the building's event entity."""
+        return f"{DOMAIN}_{self.entry.entry_id}_meter_event"
+
+    @property
+    def signal(self) -> str:
+        """Dispatcher signal telling the building's water entities to refresh."""
+        return f"{DOMAIN}_{self.entry.entry_id}_water"
+
+    @property
+    def defaults(self) -> MeterSettings:
+        """The building's default meter settings (its options), in HA's time zone."""
+        return meter_settings_from(
+            self.entry.options,
+            MeterSettings(timezone=str(self.hass.config.time_zone)),
+            prefix_night=True,
+        )
+
+    async def async_setup(self) -> None:
+        """Load stored meter states and build the meters from the subentries."""
+        self._store = water_store(self.hass, self.entry.entry_id)
+        stored = await self._store.async_load() or {}
+        states = stored.get("meters") if isinstance(stored.get("meters"), dict) else {}
+        assert isinstance(states, dict)
+        retired = stored.get("retired_m3")
+        self.retired_m3 = float(retired) if isinstance(retired, int | float) else 0.0
+        subentries = [
+            s for s in self.entry.subentries.values() if s.subentry_type == SUBENTRY_WATER_METER
+        ]
+        defaults = self.defaults if subentries else MeterSettings()
+        for subentry in subentries:
+            dev_eui = subentry.data[CONF_DEV_EUI]
+            saved = states.get(dev_eui) if isinstance(states.get(dev_eui), dict) else {}
+            assert isinstance(saved, dict)
+            meter = MeterRuntime(
+                subentry_id=subentry.subentry_id,
+                dev_eui=dev_eui,
+                name=subentry.title,
+                settings=meter_settings_from(subentry.data, defaults),
+                counted=bool(subentry.data.get(CONF_COUNTED, True)),
+                state=MeterState.from_dict(saved.get("state")),
+            )
+            counted_from = saved.get("counted_from")
+            if meter.counted:
+                # Counted before: keep its start; newly counted: only its use from now on.
+                meter.counted_from = (
+                    float(counted_from)
+                    if isinstance(counted_from, int | float)
+                    else (meter.used_m3 if saved else 0.0)
+                )
+            elif isinstance(counted_from, int | float):
+                self.retired_m3 += meter.used_m3 - float(counted_from)  # no longer counted
+            self.meters[dev_eui] = meter
+        for dev_eui, saved in states.items():
+            if dev_eui in self.meters or not isinstance(saved, dict):
+                continue
+            # A meter removed from the building: its use so far stays in the total.
+            counted_from = saved.get("counted_from")
+            if isinstance(counted_from, int | float):
+                gone = MeterState.from_dict(saved.get("state"))
+                self.retired_m3 += used_m3(gone) - float(counted_from)
+
+    @callback
+    def async_follow_sensors(self) -> None:
+        """Take every uplink of the meters from setup on (evaluation starts later)."""
+        for dev_eui in self.meters:
+            self._unsubs.append(
+                async_dispatcher_connect(
+                    self.hass, device_signal(dev_eui), self._device_callback(dev_eui)
+                )
+            )
+
+    @callback
+    def async_start(self) -> None:
+        """Evaluate every meter now (alerts that came due while HA was down fire once)."""
+        self._started = True
+        for dev_eui in self.meters:
+            self.async_evaluate(dev_eui)
+        self._save()
+
+    async def async_shutdown(self) -> None:
+        """Cancel timers and write the states."""
+        self._started = False
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        for meter in self.meters.values():
+            if meter.timer is not None:
+                meter.timer()
+                meter.timer = None
+        if self._store is not None:
+            await self._store.async_save(self._snapshot())
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def _device_callback(
+        self, dev_eui: str
+    ) -> Callable[[ApplyResult | None, datetime | None], None]:
+        @callback
+        def _on_device(applied: ApplyResult | None, received_at: datetime | None) -> None:
+            meter = self.meters.get(dev_eui)
+            if meter is None:
+                return
+            if applied is not None and received_at is not None:
+                reading = meters.reading_from_fields(applied.fields, received_at)
+                result = meter.state.ingest(reading)
+                if result.rejected:
+                    LOGGER.warning(
+                        "%s: %s sent %s hourly value(s) below earlier readings; not counted",
+                        self.entry.title,
+                        meter.name,
+                        result.rejected,
+                    )
+                if result.changed_from is not None:
+                    self._import_statistics(meter, result.changed_from)
+            else:
+                self._check_swap_accepted(meter)
+            if self._started:
+                self.async_evaluate(dev_eui)
+            else:
+                self._save()
+
+        return _on_device
+
+    def _check_swap_accepted(self, meter: MeterRuntime) -> None:
+        """The meter's "accept new reading" button was pressed: continue from the new value."""
+        if meter.state.backwards_since is None:
+            return
+        owner = get_router(self.hass).owners.get(meter.dev_eui)
+        tracked = owner.pipeline.devices.get(meter.dev_eui) if owner else None
+        if tracked is None or tracked.state.volume_decreased:
+            return
+        state = meter.state
+        if state.rejected_at is not None and state.rejected_m3 is not None:
+            # From the first lower reading: every litre the new meter measured counts.
+            state.accept_swap(state.rejected_at, state.rejected_m3)
+
+    # -- evaluation --------------------------------------------------------------------
+
+    @callback
+    def async_evaluate(self, dev_eui: str) -> None:
+        """Run the engine for one meter now; fire its transitions; re-arm its timer."""
+        meter = self.meters.get(dev_eui)
+        if meter is None or not self._started:
+            return
+        now = dt_util.utcnow()
+        meter.state.series.prune(now - KEEP_HISTORY)
+        evaluation = meters.evaluate(dev_eui, meter.state, meter.settings, now)
+        for alert in evaluation.started:
+            self._send(meter, METER_ALERT_STARTED, alert)
+        for alert in evaluation.cleared:
+            self._send(meter, METER_ALERT_CLEARED, alert)
+        self._arm(meter, evaluation.next_wakeup)
+        self._save()
+        async_dispatcher_send(self.hass, self.signal)
+
+    def _arm(self, meter: MeterRuntime, when: datetime | None) -> None:
+        if meter.timer is not None:
+            meter.timer()
+            meter.timer = None
+        if when is None:
+            return
+        dev_eui = meter.dev_eui
+
+        @callback
+        def _due(_scheduled: datetime) -> None:
+            if (current := self.meters.get(dev_eui)) is not None:
+                current.timer = None
+                self.async_evaluate(dev_eui)
+
+        meter.timer = async_track_point_in_utc_time(self.hass, _due, when)
+
+    def _send(self, meter: MeterRuntime, event_type: str, alert: MeterAlert) -> None:
+        owner = get_router(self.hass).owners.get(meter.dev_eui)
+        device = (
+            dr.async_get(self.hass).async_get_device_by_identifier(
+                (DOMAIN, meter.dev_eui), owner.entry.entry_id
+            )
+            if owner
+            else None
+        )
+        data = alert.as_dict()
+        data.pop("dev_eui", None)  # the device id says which meter; no hardware ids in events
+        data["meter"] = meter.name
+        data["meter_device_id"] = device.id if device else None
+        data["building"] = self.entry.title
+        if event_type == METER_ALERT_STARTED:
+            LOGGER.info("%s: %s on %s", self.entry.title, alert.type, meter.name)
+        async_dispatcher_send(self.hass, self.event_signal, event_type, data)
+
+    # -- figures for the entities ------------------------------------------------------
+
+    def active_alerts(self) -> list[tuple[MeterRuntime, MeterAlert]]:
+        """Every open alert, oldest first."""
+        alerts = [(m, a) for m in self.meters.values() for a in m.state.active.values()]
+        return sorted(alerts, key=lambda item: (item[1].since, item[0].name, item[1].type))
+
+    def meters_in_alert(self) -> int:
+        """How many meters have at least one open alert."""
+        return sum(1 for meter in self.meters.values() if meter.state.active)
+
+    def total_m3(self) -> float | None:
+        """Use of the counted meters since each was added, m³; never decreases."""
+        counted = [m for m in self.meters.values() if m.counted]
+        if not counted and not self.retired_m3:
+            return None
+        return round(self.retired_m3 + sum(m.used_m3 - (m.counted_from or 0.0) for m in counted), 3)
+
+    # -- statistics --------------------------------------------------------------------
+
+    def _import_statistics(self, meter: MeterRuntime, since: datetime) -> None:
+        """Write the meter's hourly rows from ``since`` into the recorder (idempotent)."""
+        if "recorder" not in self.hass.config.components:
+            if not self._no_recorder_logged:
+                self._no_recorder_logged = True
+                LOGGER.warning(
+                    "%s: the recorder is not running, so hourly water statistics are not kept",
+                    self.entry.title,
+                )
+            return
+        rows = meter.state.series.rows(since)
+        if not rows:
+            return
+        # Imported here so a Home Assistant without the recorder still loads the integration.
+        from homeassistant.components.recorder.models import (  # noqa: PLC0415
+            StatisticData,
+            StatisticMeanType,
+            StatisticMetaData,
+        )
+        from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
+            async_add_external_statistics,
+        )
+
+        metadata = StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=meter.name,
+            source=DOMAIN,
+            statistic_id=meter.statistic_id,
+            unit_class="volume",
+            unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+        )
+        async_add_external_statistics(
+            self.hass,
+            metadata,
+            [StatisticData(start=row.start, state=row.state, sum=row.sum) for row in rows],
+        )
+
+    # -- persistence -------------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.async_delay_save(self._snapshot, WATER_SAVE_DELAY_S)
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "meters": {
+                dev_eui: {"state": meter.state.as_dict(), "counted_from": meter.counted_from}
+                for dev_eui, meter in self.meters.items()
+            },
+            "retired_m3": self.retired_m3,
+        }
+
+
+def water_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where a building keeps its meters' hourly registers and open alerts."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.water")
+
+
+def meter_settings_from(
+    data: Any, base: MeterSettings, *, prefix_night: bool = False
+) -> MeterSettings:
+    """Meter settings from building options or a meter subentry, on top of ``base``.
+
+    Invalid stored values fall back to ``base`` (logged), never to no alerts at all.
+    """
+    night = (
+        {
+            "night_start": data.get(CONF_WATER_NIGHT_START),
+            "night_end": data.get(CONF_WATER_NIGHT_END),
+            "night_check": data.get(CONF_WATER_NIGHT_CHECK),
+        }
+        if prefix_night
+        else {}
+    )
+    hours = data.get(CONF_SILENT_HOURS)
+    limit = data.get(CONF_DAILY_LIMIT)
+    values: dict[str, Any] = {
+        **night,
+        "continuous_by_design": data.get(CONF_CONTINUOUS),
+        "night_flow_lph": data.get(CONF_NIGHT_FLOW),
+        "high_use_factor": data.get(CONF_HIGH_USE_FACTOR),
+        "silent_after": hours * 3600 if isinstance(hours, int | float) else None,
+    }
+    values = {k: v for k, v in values.items() if v is not None}
+    if isinstance(limit, int | float) and limit > 0:
+        values["daily_limit_l"] = limit
+    try:
+        settings = MeterSettings.from_dict(values, base)
+    except ValueError as err:
+        LOGGER.error("Invalid water-meter settings (%s); using the building's defaults", err)
+        return base
+    if isinstance(limit, int | float) and limit <= 0:
+        settings = replace(settings, daily_limit_l=None)  # 0 switches the fixed limit off
+    return settings
+
+
+def used_m3(state: MeterState) -> float:
+    """A meter's consumption since the building first heard it (its newest row's sum)."""
+    last = state.series.last_boundary
+    rows = state.series.rows(last - timedelta(hours=1)) if last is not None else []
+    return rows[-1].sum if rows else 0.0

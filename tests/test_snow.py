@@ -1,0 +1,282 @@
+"""Snow-clearing sites of a building: flows, depth, clearing events, restarts.
+
+The demo's parking lot has two Milesight EM500-UDL distance sensors mounted at 1,500 mm,
+reporting every 10 minutes; the simulator's lot has a 2 cm base. The simulated snowfall
+adds 1.5 cm an hour, so with a threshold of 8 cm and a minimum rise of 5 cm the lot needs
+clearing once the depth reaches 8 cm, about four hours in. A plough is a report with a
+small depth.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import json
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER, ConfigSubentryDataWithId
+from homeassistant.const import STATE_OFF, STATE_ON, Platform
+from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.ange_iot.angelib.codecs import milesight
+from custom_components.ange_iot.angelib.lns import chirpstack
+from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_DEVICES, Role
+from custom_components.ange_iot.const import DOMAIN, SERVICE_SET_SCENARIO
+
+from .common import async_run_until
+
+BUILDING_ID = "solbacken_snow"
+SITE = "site_lot"
+SNOW = [d.dev_eui for d in DEMO_DEVICES if d.role is Role.SNOW]
+DEPTH = "sensor.parkering_snow_depth"
+NEEDED = "binary_sensor.parkering_clearing_needed"
+CLEARING = "event.parkering_snow_clearing"
+STEP = timedelta(minutes=10)
+
+
+def site_data(**overrides: Any) -> dict[str, Any]:
+    """Subentry data as the site form stores it."""
+    return {"name": "Parkering", "sensors": SNOW, "threshold_cm": 8, "min_rise_cm": 5} | overrides
+
+
+def building_entry() -> MockConfigEntry:
+    """A building with the parking lot as its one snow-clearing site."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=BUILDING_ID,
+        title="Solbacken",
+        data={"kind": "building"},
+        options={},
+        subentries_data=[
+            ConfigSubentryDataWithId(
+                subentry_id=SITE,
+                subentry_type="snow_site",
+                title="Parkering",
+                unique_id=None,
+                data=site_data(),
+            )
+        ],
+    )
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The gateway without entity platforms: the site's entities are under test."""
+    return []
+
+
+@pytest.fixture
+def clearing_events(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Every event the site's snow-clearing entity fires (not restored states)."""
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def _on_state(event: Event) -> None:
+        new: State | None = event.data["new_state"]
+        if event.data["entity_id"] != CLEARING or new is None:
+            return
+        stamp = dt_util.parse_datetime(new.state)
+        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
+            return
+        fired.append({k: v for k, v in new.attributes.items() if k != "friendly_name"})
+
+    hass.bus.async_listen("state_changed", _on_state)
+    return fired
+
+
+@pytest.fixture
+async def site(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first_reports: MockConfigEntry
+) -> MockConfigEntry:
+    """The demo site with the building (and its lot) set up after the first reports."""
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def snowfall(hass: HomeAssistant, gateway: MockConfigEntry, active: bool) -> None:
+    """Switch the simulator's snowfall."""
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_SET_SCENARIO,
+        {"config_entry_id": gateway.entry_id, "scenario": "snowfall", "active": active},
+        blocking=True,
+    )
+
+
+def plough(hass: HomeAssistant, gateway: MockConfigEntry, depth_mm: int, fcnt: int) -> None:
+    """Both lot sensors report ``depth_mm`` of snow (the plough went by)."""
+    hub = gateway.runtime_data
+    for dev_eui in SNOW:
+        demo = DEMO_BY_EUI[dev_eui]
+        assert demo.mounting_height_mm is not None
+        payload = milesight.encode(
+            {"battery": 99, "distance": demo.mounting_height_mm - depth_mm}, model="EM500-UDL"
+        )
+        event = chirpstack.build_up(
+            dev_eui=dev_eui,
+            fport=85,
+            fcnt=fcnt,
+            payload=payload,
+            time=dt_util.utcnow(),
+            device_name=demo.name,
+            profile_name=demo.profile_name,
+            application_id="test",
+            dedup_id=f"plough-{dev_eui}-{fcnt}",
+            rssi=-80,
+            snr=8.0,
+        )
+        hub.async_handle_chirpstack(json.dumps(event).encode(), source="test")
+
+
+def depth(hass: HomeAssistant) -> float:
+    """The lot's current depth, cm."""
+    return float(hass.states.get(DEPTH).state)
+
+
+@pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
+async def test_site_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    first_reports: MockConfigEntry,
+    platform: Platform,
+) -> None:
+    """A site is a device under its building with depth, clearing-needed and an event."""
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", [platform]):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_clearing_needed_once_then_cleared(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    site: MockConfigEntry,
+    clearing_events: list[dict[str, Any]],
+) -> None:
+    """Snowfall raises clearing_needed once at 8 cm; a plough clears it once."""
+    assert 1.5 <= depth(hass) <= 2.5  # the lot's thin base
+    assert hass.states.get(NEEDED).state == STATE_OFF
+    await snowfall(hass, first_reports, True)
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=3), STEP)
+    assert clearing_events == []
+    assert hass.states.get(NEEDED).state == STATE_OFF
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=2), STEP)
+    assert [e["event_type"] for e in clearing_events] == ["clearing_needed"]
+    needed = clearing_events[0]
+    assert needed["site"] == "Parkering"
+    assert 8 <= needed["depth_cm"] < 8.5
+    assert needed["threshold_cm"] == 8
+    assert hass.states.get(NEEDED).state == STATE_ON
+    # More snow: still the one event.
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=2), STEP)
+    assert len(clearing_events) == 1
+    assert depth(hass) > 10
+
+    await snowfall(hass, first_reports, False)
+    plough(hass, first_reports, depth_mm=10, fcnt=90_001)
+    await hass.async_block_till_done()
+    # The first ploughed sensor already brings the mean below the threshold.
+    assert [e["event_type"] for e in clearing_events] == ["clearing_needed", "cleared"]
+    assert clearing_events[1]["depth_cm"] < 8
+    assert depth(hass) == 1.0
+    assert hass.states.get(NEEDED).state == STATE_OFF
+
+
+async def test_restart_keeps_clearing_needed_without_repeating(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    site: MockConfigEntry,
+    clearing_events: list[dict[str, Any]],
+) -> None:
+    """A reload of the building neither loses nor repeats "clearing needed"."""
+    await snowfall(hass, first_reports, True)
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=5), STEP)
+    assert len(clearing_events) == 1
+    assert await hass.config_entries.async_reload(site.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=1), STEP)
+    assert len(clearing_events) == 1
+    assert hass.states.get(NEEDED).state == STATE_ON
+
+
+async def test_silent_sensors_leave_the_depth_unknown(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    site: MockConfigEntry,
+    clearing_events: list[dict[str, Any]],
+) -> None:
+    """With both sensors silent the depth is unknown and nothing is decided."""
+    for dev_eui in SNOW:
+        await hass.services.async_call(
+            DOMAIN,
+            SERVICE_SET_SCENARIO,
+            {
+                "config_entry_id": first_reports.entry_id,
+                "scenario": "sensor_silent",
+                "target": dev_eui,
+                "active": True,
+            },
+            blocking=True,
+        )
+    await snowfall(hass, first_reports, True)
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=6), STEP)
+    assert hass.states.get(DEPTH).state == "unknown"
+    assert clearing_events == []
+
+
+async def test_site_flow(
+    hass: HomeAssistant, first_reports: MockConfigEntry, site: MockConfigEntry
+) -> None:
+    """Add a site: a sensor without a mounting height is explained; reconfigure changes it."""
+    # One lot sensor loses its mounting height.
+    hub = first_reports.runtime_data
+    sensor_sub = hub.subentry_ids[SNOW[1]]
+    subentry = first_reports.subentries[sensor_sub]
+    data = {k: v for k, v in subentry.data.items() if k != "mounting_height"}
+    hass.config_entries.async_update_subentry(first_reports, subentry, data=data)
+    await hass.async_block_till_done()
+
+    result = await hass.config_entries.subentries.async_init(
+        (site.entry_id, "snow_site"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], site_data(name="parkering")
+    )
+    assert result["errors"] == {"name": "label_taken"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], site_data(name="Gården")
+    )
+    assert result["errors"] == {"sensors": "mounting_height_required"}
+    assert result["description_placeholders"]["sensor"].startswith(DEMO_BY_EUI[SNOW[1]].name)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], site_data(name=" Gården ", sensors=[SNOW[0]])
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garden_snow_depth") is not None
+
+    result = await site.start_subentry_reconfigure_flow(hass, SITE)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], site_data(sensors=[SNOW[0]], threshold_cm=12)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert site.subentries[SITE].data["threshold_cm"] == 12

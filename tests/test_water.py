@@ -1,0 +1,512 @@
+"""Water meters of a building: alerts, total consumption, hourly statistics, flows.
+
+The building "Solbacken" holds the demo's water meters: the Axioma W1 main meter (counted
+in the building total) and the six Kamstrup flowIQ apartment meters behind it (not counted).
+Meters report hourly with their hourly log (flowIQ: 12 h, W1: 15 h), so each hour's use is
+known the hour after. The simulator's leak scenario adds 12 L/h to one apartment meter (and
+so to the main meter too).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+import json
+from typing import Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryDataWithId
+from homeassistant.const import Platform
+from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
+from custom_components.ange_iot.const import DOMAIN, SERVICE_SET_SCENARIO
+from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
+
+from .common import BUILDING_METER, METER_1101, async_run_until, meter_event
+
+LOCAL = ZoneInfo("Europe/Stockholm")
+BUILDING_ID = "solbacken_water"
+ALERTS = "event.solbacken_meter_alerts"
+IN_ALERT = "sensor.solbacken_meters_in_alert"
+TOTAL = "sensor.solbacken_water_consumption"
+APARTMENT_METERS = [d.dev_eui for d in DEMO_DEVICES if d.role is Role.APARTMENT_METER]
+NAMES = {d.dev_eui: d.name for d in DEMO_DEVICES}
+HOUR = timedelta(hours=1)
+OPTIONS = {  # as the building's water form stores them (the care part left at defaults)
+    "water_night_start": "00:00:00",
+    "water_night_end": "06:00:00",
+    "water_night_check": "07:00:00",
+    "night_flow_lph": 5.0,
+    "high_use_factor": 3.0,
+    "silent_hours": 48,
+}
+
+
+def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A wall-clock time in Ånge in the test's week (November 2026)."""
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=LOCAL)
+
+
+def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> str:
+    """How events write a local wall-clock time: ISO in UTC."""
+    return local(day, hour, minute, second).astimezone(dt_util.UTC).isoformat()
+
+
+def meter_sub(dev_eui: str, **data: Any) -> ConfigSubentryDataWithId:
+    """A water-meter subentry as the meter form stores it."""
+    return ConfigSubentryDataWithId(
+        subentry_id=f"meter_{dev_eui[-4:]}",
+        subentry_type="water_meter",
+        title=NAMES[dev_eui],
+        unique_id=dev_eui,
+        data={
+            "dev_eui": dev_eui,
+            "counted": dev_eui == BUILDING_METER,
+            "continuous_by_design": False,
+            **data,
+        },
+    )
+
+
+def building_entry(*meters: ConfigSubentryDataWithId) -> MockConfigEntry:
+    """A building with the given meters (the main meter and every apartment meter)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=BUILDING_ID,
+        title="Solbacken",
+        data={"kind": "building"},
+        options=OPTIONS,
+        subentries_data=list(meters)
+        or [meter_sub(BUILDING_METER), *(meter_sub(m) for m in APARTMENT_METERS)],
+    )
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """Every test here runs with the recorder (set up before Home Assistant)."""
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The gateway with its buttons only: the meters' devices exist, few entities."""
+    return [Platform.BUTTON]
+
+
+@pytest.fixture
+def meter_alerts(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Every event the building's meter-alerts entity fires (not restored states)."""
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def _on_state(event: Event) -> None:
+        new: State | None = event.data["new_state"]
+        if event.data["entity_id"] != ALERTS or new is None:
+            return
+        stamp = dt_util.parse_datetime(new.state)
+        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
+            return
+        fired.append(
+            {k: v for k, v in new.attributes.items() if k not in ("friendly_name", "event_types")}
+        )
+
+    hass.bus.async_listen("state_changed", _on_state)
+    return fired
+
+
+async def set_scenario(
+    hass: HomeAssistant, gateway: MockConfigEntry, scenario: str, target: str, active: bool
+) -> None:
+    """Switch a scenario of the simulated gateway."""
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_SET_SCENARIO,
+        {
+            "config_entry_id": gateway.entry_id,
+            "scenario": scenario,
+            "target": target,
+            "active": active,
+        },
+        blocking=True,
+    )
+
+
+@pytest.fixture
+async def water(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first_reports: MockConfigEntry
+) -> MockConfigEntry:
+    """The demo site with the building's meters set up after the first reports."""
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def hourly(
+    hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The imported hourly rows of one statistic."""
+    await async_wait_recording_done(hass)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        start,
+        end,
+        {statistic_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return rows.get(statistic_id, [])
+
+
+def statistic(dev_eui: str) -> str:
+    """A meter's hourly statistic id."""
+    return f"{DOMAIN}:water_{dev_eui}"
+
+
+async def test_building_water_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    first_reports: MockConfigEntry,
+) -> None:
+    """Meter alerts, meters in alert and total consumption sit on the building's device."""
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", [Platform.SENSOR]):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_no_water_entities_without_meters(
+    hass: HomeAssistant, first_reports: MockConfigEntry
+) -> None:
+    """A care-only building gets no water entities."""
+    entry = MockConfigEntry(domain=DOMAIN, title="Solbacken", data={"kind": "building"})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(ALERTS) is None
+    assert hass.states.get(TOTAL) is None
+
+
+def started(alerts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(meter, alert, since) of every alert_started, in order."""
+    return [
+        (e["meter"], e["alert"], e["since"]) for e in alerts if e["event_type"] == "alert_started"
+    ]
+
+
+def cleared(alerts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(meter, alert) of every alert_cleared, in order."""
+    return [(e["meter"], e["alert"]) for e in alerts if e["event_type"] == "alert_cleared"]
+
+
+async def test_leak_alerts_fire_once_and_clear(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    device_registry: dr.DeviceRegistry,
+    first_reports: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+) -> None:
+    """A running toilet in Lgh 1101: continuous flow, night flow and the meters' own leak.
+
+    The leak also runs through the main meter. Each alert fires once, with the meter, its
+    device, since when and the leak rate; they clear when the leak is mended (night flow
+    only after two clean nights).
+    """
+    await set_scenario(hass, first_reports, "leak", METER_1101, True)
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(25, 7, 1), timedelta(minutes=30))
+
+    flat, main = NAMES[METER_1101], NAMES[BUILDING_METER]
+    assert sorted(started(meter_alerts), key=lambda a: (a[2], a[0])) == [
+        (flat, "continuous_flow", utc(23, 8)),
+        (main, "continuous_flow", utc(23, 9)),
+        (main, "night_flow", utc(24, 0)),
+        (flat, "night_flow", utc(24, 0)),
+        (flat, "leak", utc(24, 5, 0, 32)),
+        (main, "leak", utc(24, 5, 0, 33)),
+    ]
+    first = next(e for e in meter_alerts if e["alert"] == "continuous_flow")
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, METER_1101), first_reports.entry_id
+    )
+    assert device is not None
+    assert first == {
+        "event_type": "alert_started",
+        "alert": "continuous_flow",
+        "alert_id": f"{METER_1101}|continuous_flow|{utc(23, 8)}",
+        "source": "derived",
+        "meter": flat,
+        "meter_device_id": device.id,
+        "building": "Solbacken",
+        "since": utc(23, 8),
+        "leak_rate_lph": 12.0,
+    }
+    assert hass.states.get(IN_ALERT).state == "2"
+    open_alerts = hass.states.get(IN_ALERT).attributes["alerts"]
+    assert {(a["meter"], a["alert"]) for a in open_alerts} == {
+        (m, a) for m, a, _ in started(meter_alerts)
+    }
+
+    # Mended in the morning of the 25th: the flow stops, alerts clear by their own rules.
+    await set_scenario(hass, first_reports, "leak", METER_1101, False)
+    await async_run_until(hass, freezer, local(26, 7, 1), timedelta(minutes=30))
+    assert ("Lgh 1101 vattenmätare", "continuous_flow") in cleared(meter_alerts)
+    assert (flat, "leak") in cleared(meter_alerts)
+    assert (flat, "night_flow") not in cleared(meter_alerts)  # one clean night so far
+    await async_run_until(hass, freezer, local(27, 7, 1), timedelta(minutes=30))
+    assert (flat, "night_flow") in cleared(meter_alerts)
+    assert len(started(meter_alerts)) == 6  # nothing started twice
+    assert hass.states.get(IN_ALERT).state == "0"
+
+
+async def test_hourly_statistics_in_the_hour_the_water_ran(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    water: MockConfigEntry,
+) -> None:
+    """Each meter's hourly use lands in its own hour, from the logs; a repeat adds nothing."""
+    await async_run_until(hass, freezer, local(24, 8, 1), timedelta(minutes=30))
+    gateway = first_reports.runtime_data.gateway
+    sim = gateway.simulator
+    device = sim.devices[METER_1101]
+    rows = await hourly(hass, statistic(METER_1101), local(22, 0), dt_util.utcnow())
+    assert len(rows) >= 24
+    for row in rows[1:]:
+        start = dt_util.utc_from_timestamp(row["start"])
+        end = start + HOUR
+        # The simulated register in whole litres at each boundary, as the meter logs it.
+        used_l = sim_register_l(sim, device, end) - sim_register_l(sim, device, start)
+        previous = next(r for r in rows if r["start"] == row["start"] - 3600)
+        assert round((row["sum"] - previous["sum"]) * 1000) == used_l, start
+        assert row["state"] == sim_register_l(sim, device, end) / 1000
+
+    # The same log again, in a new uplink (as a network server may resend it): no change.
+    before = await hourly(hass, statistic(METER_1101), local(22, 0), dt_util.utcnow())
+    last_hour = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    _fport, payload, _fields = sim.payload_fields(device, last_hour)
+    first_reports.runtime_data.async_handle_chirpstack(
+        meter_event(volume_l=0, fcnt=70_000, time=dt_util.utcnow(), payload=payload),
+        source="test",
+    )
+    await hass.async_block_till_done()
+    assert await hourly(hass, statistic(METER_1101), local(22, 0), dt_util.utcnow()) == before
+
+
+def sim_register_l(sim: Any, device: Any, at: datetime) -> int:
+    """The simulated meter's register at ``at`` in whole litres (what it sends)."""
+    return int(sim._volume_l(device, at) // 1)
+
+
+async def test_silent_meter(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    water: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+) -> None:
+    """A meter that stops reporting raises "meter silent" after 48 h, cleared when it's back."""
+    await async_run_until(hass, freezer, local(23, 12, 1), timedelta(minutes=30))
+    await set_scenario(hass, first_reports, "sensor_silent", METER_1101, True)
+    await async_run_until(hass, freezer, local(25, 12, 0), timedelta(minutes=30))
+    assert started(meter_alerts) == []
+    await async_run_until(hass, freezer, local(25, 12, 30), timedelta(minutes=30))
+    # Silent since its last uplink (12:00 local, received 10 s after the hour).
+    assert started(meter_alerts) == [(NAMES[METER_1101], "silent", utc(23, 12, 0, 10))]
+    await set_scenario(hass, first_reports, "sensor_silent", METER_1101, False)
+    await async_run_until(hass, freezer, local(25, 13, 30), timedelta(minutes=30))
+    assert cleared(meter_alerts) == [(NAMES[METER_1101], "silent")]
+
+
+async def test_restart_fires_nothing_twice(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+) -> None:
+    """Open alerts survive a reload of the building without firing again."""
+    await set_scenario(hass, first_reports, "leak", METER_1101, True)
+    entry = building_entry(meter_sub(METER_1101))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(24, 9), timedelta(minutes=30))
+    fired = started(meter_alerts)
+    assert {alert for _m, alert, _s in fired} == {"continuous_flow", "night_flow", "leak"}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(24, 12), timedelta(minutes=30))
+    assert started(meter_alerts) == fired
+    assert hass.states.get(IN_ALERT).state == "1"
+
+
+async def test_meter_swap_is_never_counted(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    first_reports: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+) -> None:
+    """A lower reading raises "reading went backwards"; after the swap is accepted the
+    statistics continue from where they were (no negative, no jump)."""
+    entry = building_entry(meter_sub(METER_1101, counted=True))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(23, 12, 1), timedelta(minutes=30))
+    hub = first_reports.runtime_data
+    total_before = float(hass.states.get(TOTAL).state)
+    rows_before = await hourly(hass, statistic(METER_1101), local(22, 0), dt_util.utcnow())
+
+    hub.async_handle_chirpstack(meter_event(volume_l=12, fcnt=80_000), source="test")
+    await hass.async_block_till_done()
+    assert started(meter_alerts)[-1][:2] == (NAMES[METER_1101], "backwards")
+    assert float(hass.states.get(TOTAL).state) == total_before
+
+    button = entity_registry.async_get_entity_id(
+        "button", DOMAIN, f"{METER_1101}_accept_meter_reading"
+    )
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    await hass.async_block_till_done()
+    assert cleared(meter_alerts)[-1] == (NAMES[METER_1101], "backwards")
+    freezer.tick(HOUR)
+    hub.async_handle_chirpstack(meter_event(volume_l=42, fcnt=80_001), source="test")
+    await hass.async_block_till_done()
+    rows = await hourly(hass, statistic(METER_1101), local(22, 0), dt_util.utcnow())
+    sums = [r["sum"] for r in rows]
+    assert sums == sorted(sums)  # never decreasing
+    assert rows[-1]["sum"] == pytest.approx(rows_before[-1]["sum"] + 0.030)
+    assert float(hass.states.get(TOTAL).state) == pytest.approx(total_before + 0.030)
+
+
+async def test_total_never_drops_when_a_meter_leaves(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    water: MockConfigEntry,
+) -> None:
+    """The building total counts the main meter; uncounting or removing it keeps its use."""
+    await async_run_until(hass, freezer, local(23, 14, 1), timedelta(minutes=30))
+    total = float(hass.states.get(TOTAL).state)
+    assert total > 0
+    subentry = water.subentries[f"meter_{BUILDING_METER[-4:]}"]
+    hass.config_entries.async_update_subentry(
+        water, subentry, data={**subentry.data, "counted": False}
+    )
+    await hass.async_block_till_done()
+    assert water.state is ConfigEntryState.LOADED
+    assert float(hass.states.get(TOTAL).state) == total
+    await async_run_until(hass, freezer, local(23, 18, 1), timedelta(minutes=30))
+    assert float(hass.states.get(TOTAL).state) == total  # no counted meter uses water now
+    hass.config_entries.async_remove_subentry(water, subentry.subentry_id)
+    await hass.async_block_till_done()
+    assert float(hass.states.get(TOTAL).state) == total
+
+
+async def test_water_options_flow(
+    hass: HomeAssistant, first_reports: MockConfigEntry, water: MockConfigEntry
+) -> None:
+    """The building's water thresholds: shown, explained when wrong, applied when right."""
+    result = await hass.config_entries.options.async_init(water.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "water"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "water"
+    bad = {**OPTIONS, "water_night_check": "03:00:00"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
+    assert result["errors"] == {"base": "invalid_water_settings"}
+    assert "03:00" in result["description_placeholders"]["error"]
+    good = {**OPTIONS, "night_flow_lph": 8.0, "daily_limit_l": 2000}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], good)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert water.options == good
+    meter = water.runtime_data.water.meters[METER_1101]
+    assert meter.settings.night_flow_lph == 8.0
+    assert meter.settings.daily_limit_l == 2000
+
+
+async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEntry) -> None:
+    """Add a meter with overrides; a meter already in a building is not offered again.
+
+    (The selectors keep every override within what the engine accepts.)
+    """
+    entry = building_entry(meter_sub(BUILDING_METER))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "water_meter"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    offered = {o["value"] for o in result["data_schema"].schema["dev_eui"].config["options"]}
+    assert offered == set(APARTMENT_METERS)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"dev_eui": METER_1101, "counted": False, "continuous_by_design": True, "daily_limit_l": 0},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == NAMES[METER_1101]
+    await hass.async_block_till_done()
+    meter = entry.runtime_data.water.meters[METER_1101]
+    assert meter.settings.continuous_by_design is True
+    assert meter.settings.daily_limit_l is None
+    assert meter.counted is False
+
+    subentry_id = next(
+        s.subentry_id for s in entry.subentries.values() if s.unique_id == METER_1101
+    )
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    assert "dev_eui" not in result["data_schema"].schema
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"counted": False, "continuous_by_design": False, "night_flow_lph": 2}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.runtime_data.water.meters[METER_1101].settings.night_flow_lph == 2
+
+
+async def test_water_diagnostics_leave_out_meters_and_readings(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    water: MockConfigEntry,
+) -> None:
+    """Diagnostics show settings and counts, never a DevEUI, a meter name or a reading."""
+    await async_run_until(hass, freezer, local(23, 10, 1), timedelta(minutes=30))
+    diagnostics = await async_get_config_entry_diagnostics(hass, water)
+    text = json.dumps(diagnostics)
+    for dev_eui in [BUILDING_METER, *APARTMENT_METERS]:
+        assert dev_eui not in text
+        assert NAMES[dev_eui] not in text
+    meters = diagnostics["water_meters"]
+    assert len(meters) == 7
+    assert [m["counted"] for m in meters].count(True) == 1
+    assert all(m["hourly_points"] >= 2 for m in meters)
+    assert "volume" not in text
+    assert "53." not in text  # no register (the apartment meters read 53 m³ and up)
