@@ -13,7 +13,7 @@ from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
+from homeassistant.util import dt as dt_util, yaml as yaml_util
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -31,9 +31,17 @@ BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints"
 ALL = sorted(BLUEPRINTS.rglob("*.yaml"))
 
 
+SHIPPED = {
+    "care_check_notification.yaml",
+    "meter_alert_notification.yaml",
+    "sensor_maintenance.yaml",
+    "snow_clearing_notification.yaml",
+}
+
+
 def test_there_are_blueprints() -> None:
-    """The folder the develop instance links in is not empty."""
-    assert ALL
+    """The folder the develop instance links in holds every blueprint we ship."""
+    assert {path.name for path in ALL} >= SHIPPED
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
@@ -47,6 +55,24 @@ def test_blueprint_is_valid(path: Path) -> None:
     metadata = blueprint.metadata
     assert metadata["source_url"].endswith(f"blueprints/{domain}/ange_iot/{path.name}")
     assert "Ånge IoT" in metadata["name"]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_blueprint_inputs(path: Path) -> None:
+    """Every input is used and named in Swedish and English; the language is sv or en."""
+    blueprint = Blueprint(
+        load_yaml_dict(path), expected_domain="automation", schema=AUTOMATION_BLUEPRINT_SCHEMA
+    )
+    inputs = blueprint.inputs
+    assert set(inputs) == yaml_util.extract_inputs(blueprint.data)
+    for key, spec in inputs.items():
+        assert " / " in spec["name"], f"{key}: name it 'Svenska / English'"
+        assert "selector" in spec, key
+    language = inputs.get("language")
+    if language is not None:
+        assert language["default"] == "sv"
+        options = language["selector"]["select"]["options"]
+        assert [option["value"] for option in options] == ["sv", "en"]
 
 
 async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: timedelta) -> None:

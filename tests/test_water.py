@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 import json
+from pathlib import Path
+import shutil
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from homeassistant.const import Platform
 from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -36,6 +39,7 @@ from custom_components.ange_iot.const import DOMAIN, SERVICE_SET_SCENARIO
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
 from .common import BUILDING_METER, METER_1101, async_run_until, meter_event
+from .test_blueprint_meters import BLUEPRINT as METER_BLUEPRINT, _phone
 
 LOCAL = ZoneInfo("Europe/Stockholm")
 BUILDING_ID = "solbacken_water"
@@ -510,3 +514,47 @@ async def test_water_diagnostics_leave_out_meters_and_readings(
     assert all(m["hourly_points"] >= 2 for m in meters)
     assert "volume" not in text
     assert "53." not in text  # no register (the apartment meters read 53 m³ and up)
+
+
+async def test_blueprint_on_the_real_meter_alerts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+    first_reports: MockConfigEntry,
+) -> None:
+    """The meter-alert blueprint on the integration's own event entity (not a stand-in)."""
+    device_id, calls = _phone(hass, "Pixel 7")
+    hass.config.config_dir = str(tmp_path)
+    target = tmp_path / "blueprints" / "automation" / "ange_iot"
+    target.mkdir(parents=True)
+    shutil.copy(METER_BLUEPRINT, target)
+    await set_scenario(hass, first_reports, "leak", METER_1101, True)
+    entry = building_entry(meter_sub(METER_1101))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "meter_alerts",
+                "alias": "Meter alerts",
+                "use_blueprint": {
+                    "path": "ange_iot/meter_alert_notification.yaml",
+                    "input": {"meter_alerts": ALERTS, "phones": [device_id], "repeat_hours": 0},
+                },
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(24, 9), timedelta(minutes=30))
+    titles = sorted(call.data["title"] for call in calls)
+    assert titles == [
+        "Flöde utan uppehåll: Solbacken",
+        "Förbrukning nattetid: Solbacken",
+        "Läcka: Solbacken",
+    ]
+    message = next(c.data["message"] for c in calls if c.data["title"].startswith("Flöde"))
+    assert message == (
+        f"Mätare: {NAMES[METER_1101]}. Sedan 2026-11-23 08:00. Uppskattat läckflöde ≈ 12.0 L/h."
+    )

@@ -1,0 +1,477 @@
+"""The meter-alert notification blueprint: alerts, repeats, "seen", cleared.
+
+The building's meter-alerts event entity is driven directly, in the shape of Home
+Assistant's event entities (state = the event's time, ``event_type`` and the event data as
+attributes). Two phones are mobile_app devices with mocked ``notify.mobile_app_*`` actions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import hashlib
+from pathlib import Path
+import shutil
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.blueprint.models import Blueprint
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.yaml import load_yaml_dict
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    async_mock_service,
+)
+
+BLUEPRINT = (
+    Path(__file__).resolve().parents[1]
+    / "blueprints"
+    / "automation"
+    / "ange_iot"
+    / "meter_alert_notification.yaml"
+)
+LOCAL = ZoneInfo("Europe/Stockholm")
+ALERTS = "event.solbacken_meter_alerts"
+AUTOMATION = "automation.meter_alerts"
+EVENT_TYPES = ["alert_started", "alert_cleared"]
+START = datetime(2026, 11, 23, 9, 20, tzinfo=LOCAL)
+PHONES = ("Pixel 7", "Iphone Vaktmastare")
+LEAK_ID = "0001a8f000002101|leak|2026-11-23T08:15:00+00:00"
+NIGHT_ID = "0004a30b00e10001|night_flow|2026-11-23T02:00:00+00:00"
+LEAK = {
+    "alert_id": LEAK_ID,
+    "alert": "leak",
+    "meter": "Vattenmätare Lgh 1101",
+    "meter_device_id": "device-1101",
+    "building": "Solbacken",
+    "since": "2026-11-23T08:15:00+00:00",
+    "leak_rate_lph": 12.0,
+    "source": "meter",
+}
+NIGHT = {
+    "alert_id": NIGHT_ID,
+    "alert": "night_flow",
+    "meter": "Huvudmätare",
+    "meter_device_id": "device-main",
+    "building": "Solbacken",
+    "since": "2026-11-23T02:00:00+00:00",
+    "leak_rate_lph": None,
+    "source": "derived",
+}
+
+
+def tag(alert_id: str) -> str:
+    return "ange-meter-" + hashlib.md5(alert_id.encode()).hexdigest()
+
+
+def seen(alert_id: str) -> str:
+    return f"ANGE_METER_SEEN|{alert_id}"
+
+
+LEAK_SV = {
+    "title": "Läcka: Solbacken",
+    "message": "Mätare: Vattenmätare Lgh 1101. Sedan 2026-11-23 09:15. "
+    "Uppskattat läckflöde ≈ 12.0 L/h.",
+    "data": {
+        "tag": tag(LEAK_ID),
+        "group": "ange-meter",
+        "actions": [{"action": seen(LEAK_ID), "title": "Sett"}],
+    },
+}
+NIGHT_SV = {
+    "title": "Förbrukning nattetid: Solbacken",
+    "message": "Mätare: Huvudmätare. Sedan 2026-11-23 03:00.",
+    "data": {
+        "tag": tag(NIGHT_ID),
+        "group": "ange-meter",
+        "actions": [{"action": seen(NIGHT_ID), "title": "Sett"}],
+    },
+}
+
+
+def clear(alert_id: str) -> dict[str, Any]:
+    return {"message": "clear_notification", "data": {"tag": tag(alert_id)}}
+
+
+@dataclass
+class Meters:
+    """The phones' notify calls."""
+
+    calls: dict[str, list[ServiceCall]]  # phone name -> notify calls
+
+    def sent(self, name: str = PHONES[0]) -> list[dict[str, Any]]:
+        """What one phone received, in order."""
+        return [call.data for call in self.calls[name]]
+
+    def everywhere(self) -> list[dict[str, Any]]:
+        """What every phone received: the same, in order (asserted)."""
+        first = self.sent(PHONES[0])
+        for name in PHONES[1:]:
+            assert self.sent(name) == first, name
+        return first
+
+    def clear(self) -> None:
+        """Forget the calls so far."""
+        for calls in self.calls.values():
+            calls.clear()
+
+
+def _phone(hass: HomeAssistant, name: str) -> tuple[str, list[ServiceCall]]:
+    entry = MockConfigEntry(domain="mobile_app", title=name)
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={("mobile_app", name.lower().replace(" ", "-"))},
+        name=name,
+    )
+    slug = name.lower().replace(" ", "_")
+    return device.id, async_mock_service(hass, "notify", f"mobile_app_{slug}")
+
+
+async def async_setup_meters(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, **inputs: Any
+) -> Meters:
+    """The event entity (no event yet), two phones and an automation from the blueprint."""
+    await hass.config.async_set_time_zone("Europe/Stockholm")
+    freezer.move_to(START)
+    hass.states.async_set(ALERTS, "unknown", {"event_types": EVENT_TYPES})
+    phones: dict[str, str] = {}
+    calls: dict[str, list[ServiceCall]] = {}
+    for name in PHONES:
+        phones[name], calls[name] = _phone(hass, name)
+
+    hass.config.config_dir = str(tmp_path)
+    target = tmp_path / "blueprints" / "automation" / "ange_iot"
+    target.mkdir(parents=True)
+    shutil.copy(BLUEPRINT, target)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "meter_alerts",
+                "alias": "Meter alerts",
+                "use_blueprint": {
+                    "path": "ange_iot/meter_alert_notification.yaml",
+                    "input": {
+                        "meter_alerts": ALERTS,
+                        "phones": [phones[name] for name in PHONES],
+                        **inputs,
+                    },
+                },
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    state = hass.states.get(AUTOMATION)
+    assert state is not None
+    assert state.state == "on"  # a blueprint that fails validation gives "unavailable"
+    return Meters(calls=calls)
+
+
+async def _event(hass: HomeAssistant, event_type: str, data: dict[str, Any]) -> None:
+    """The entity fires an event now (an event entity's state is the event's time)."""
+    hass.states.async_set(
+        ALERTS,
+        dt_util.utcnow().isoformat(timespec="milliseconds"),
+        {"event_type": event_type, "event_types": EVENT_TYPES, **data},
+    )
+    await _settle(hass)
+
+
+async def _press(hass: HomeAssistant, action: str) -> None:
+    hass.bus.async_fire("mobile_app_notification_action", {"action": action})
+    await _settle(hass)
+
+
+async def _settle(hass: HomeAssistant) -> None:
+    """Let every run go as far as it can: until the event loop has nothing ready to run.
+
+    ``hass.async_block_till_done`` would wait for the runs waiting to repeat (tasks) too.
+    """
+    loop = asyncio.get_running_loop()
+    for _ in range(1000):
+        await asyncio.sleep(0)
+        if not loop._ready:  # type: ignore[attr-defined]  # CPython's queue of ready callbacks
+            return
+    pytest.fail("the event loop never settled")
+
+
+async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Move the clock in minute steps, running every timer that comes due."""
+    end = dt_util.utcnow() + delta
+    while dt_util.utcnow() < end:
+        freezer.tick(min(timedelta(minutes=1), end - dt_util.utcnow()))
+        async_fire_time_changed(hass)
+        await _settle(hass)
+
+
+def _running(hass: HomeAssistant) -> int:
+    """Runs of the automation in flight (waiting to repeat)."""
+    state = hass.states.get(AUTOMATION)
+    assert state is not None
+    return int(state.attributes["current"])
+
+
+def test_blueprint_passes_validation() -> None:
+    """HA's own blueprint schema; parallel runs, one per alert."""
+    blueprint = Blueprint(
+        load_yaml_dict(BLUEPRINT), expected_domain="automation", schema=AUTOMATION_BLUEPRINT_SCHEMA
+    )
+    assert blueprint.metadata["source_url"] == (
+        "https://github.com/ange-kommun/ange-iot/blob/main/"
+        "blueprints/automation/ange_iot/meter_alert_notification.yaml"
+    )
+    assert set(blueprint.inputs) == {"meter_alerts", "phones", "repeat_hours", "language"}
+    assert blueprint.data["mode"] == "parallel"
+    assert blueprint.data["max"] >= 50
+    assert "restart" in blueprint.metadata["description"]
+
+
+async def test_alert_reaches_every_phone(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """A leak: title, meter, local time, leak rate, tag per alert, a "Sett" button."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
+    await _event(hass, "alert_started", LEAK)
+    assert meters.everywhere() == [LEAK_SV]
+    assert _running(hass) == 0  # no repeat: nothing waits
+
+
+async def test_english_without_leak_rate(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """English texts; no leak-rate sentence when the rate is unknown."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, language="en", repeat_hours=0)
+    await _event(hass, "alert_started", NIGHT)
+    assert meters.everywhere() == [
+        {
+            "title": "Night-time use: Solbacken",
+            "message": "Meter: Huvudmätare. Since 2026-11-23 03:00.",
+            "data": {
+                "tag": tag(NIGHT_ID),
+                "group": "ange-meter",
+                "actions": [{"action": seen(NIGHT_ID), "title": "Seen"}],
+            },
+        }
+    ]
+    meters.clear()
+    await _event(hass, "alert_cleared", NIGHT)
+    assert meters.everywhere() == [
+        clear(NIGHT_ID),
+        {
+            "title": "Cleared: Solbacken",
+            "message": "The alert is over: Night-time use. Meter: Huvudmätare.",
+            "data": {"tag": tag(NIGHT_ID), "group": "ange-meter"},
+        },
+    ]
+
+
+NAMES = {
+    "leak": ("Läcka", "Leak"),
+    "burst": ("Rörbrott", "Burst pipe"),
+    "reverse_flow": ("Bakåtflöde", "Reverse flow"),
+    "dry": ("Torr mätare (luft i röret)", "Dry meter (air in the pipe)"),
+    "tamper": ("Manipulering av mätaren", "Meter tampering"),
+    "freeze": ("Frysrisk", "Risk of freezing"),
+    "continuous_flow": ("Flöde utan uppehåll", "Continuous flow"),
+    "night_flow": ("Förbrukning nattetid", "Night-time use"),
+    "high_use": ("Hög förbrukning", "High use"),
+    "silent": ("Mätaren rapporterar inte", "Meter not reporting"),
+    "backwards": ("Mätarställningen går bakåt", "Meter reading going backwards"),
+}
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+async def test_every_alert_has_a_name(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, language: str
+) -> None:
+    """All eleven alert kinds read as words in both languages; an unknown one as is."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, language=language, repeat_hours=0)
+    for i, alert in enumerate([*NAMES, "new_kind"]):
+        await _event(hass, "alert_started", LEAK | {"alert": alert, "alert_id": f"a{i}"})
+    expected = [NAMES[a][language == "en"] for a in NAMES] + ["new_kind"]
+    assert [call["title"] for call in meters.everywhere()] == [f"{n}: Solbacken" for n in expected]
+
+
+async def test_repeats_until_cleared(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """Every 2 hours the same notification again (same tag: it replaces); cleared stops it."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=2)
+    await _event(hass, "alert_started", LEAK)
+    assert meters.everywhere() == [LEAK_SV]
+    assert _running(hass) == 1
+
+    await _later(hass, freezer, timedelta(hours=1, minutes=59))
+    assert meters.everywhere() == [LEAK_SV]
+    await _later(hass, freezer, timedelta(minutes=1))
+    assert meters.everywhere() == [LEAK_SV, LEAK_SV]
+    await _later(hass, freezer, timedelta(hours=2))
+    assert meters.everywhere() == [LEAK_SV] * 3
+
+    meters.clear()
+    await _event(hass, "alert_cleared", LEAK | {"leak_rate_lph": None})
+    assert meters.everywhere() == [
+        clear(LEAK_ID),
+        {
+            "title": "Åtgärdat: Solbacken",
+            "message": "Larmet är över: Läcka. Mätare: Vattenmätare Lgh 1101.",
+            "data": {"tag": tag(LEAK_ID), "group": "ange-meter"},
+        },
+    ]
+    assert _running(hass) == 0
+    meters.clear()
+    await _later(hass, freezer, timedelta(hours=5))
+    assert meters.everywhere() == []
+
+
+async def test_seen_stops_the_repeats_of_that_alert_only(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """ "Sett" on any phone: that alert is not repeated; another alert still is."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=1)
+    await _event(hass, "alert_started", LEAK)
+    await _event(hass, "alert_started", NIGHT)
+    assert _running(hass) == 2
+    meters.clear()
+
+    await _press(hass, seen(LEAK_ID))
+    assert meters.everywhere() == []  # a press sends nothing, clears nothing
+    assert _running(hass) == 1
+    await _later(hass, freezer, timedelta(hours=1))
+    assert meters.everywhere() == [NIGHT_SV]
+
+    # Other presses do not stop anything: another app's, an unknown alert's.
+    await _press(hass, "OPEN_GARAGE")
+    await _press(hass, seen("some-other-alert"))
+    await _later(hass, freezer, timedelta(hours=1))
+    assert meters.everywhere() == [NIGHT_SV, NIGHT_SV]
+
+    # The seen alert still clears normally; the other one's cleared stops its repeats.
+    meters.clear()
+    await _event(hass, "alert_cleared", LEAK)
+    assert [c["message"] for c in meters.everywhere()] == [
+        "clear_notification",
+        "Larmet är över: Läcka. Mätare: Vattenmätare Lgh 1101.",
+    ]
+    await _event(hass, "alert_cleared", NIGHT)
+    assert _running(hass) == 0
+
+
+async def test_cleared_of_another_alert_keeps_repeating(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """One alert clearing does not stop the repeats of another."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=1)
+    await _event(hass, "alert_started", LEAK)
+    await _event(hass, "alert_started", NIGHT)
+    await _event(hass, "alert_cleared", NIGHT)
+    meters.clear()
+    await _later(hass, freezer, timedelta(hours=1))
+    assert meters.everywhere() == [LEAK_SV]
+    await _event(hass, "alert_cleared", LEAK)
+    assert _running(hass) == 0
+
+
+async def test_no_repeat_with_zero_interval(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """Interval 0: sent once, nothing waits; cleared still clears."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
+    await _event(hass, "alert_started", LEAK)
+    assert _running(hass) == 0
+    await _later(hass, freezer, timedelta(hours=10))
+    assert meters.everywhere() == [LEAK_SV]
+    meters.clear()
+    await _event(hass, "alert_cleared", LEAK)
+    assert meters.everywhere()[0] == clear(LEAK_ID)
+
+
+async def test_short_interval_is_at_least_15_minutes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """A tiny interval is raised to 15 minutes: no flood of pushes."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0.01)
+    await _event(hass, "alert_started", LEAK)
+    await _later(hass, freezer, timedelta(minutes=14))
+    assert len(meters.sent()) == 1
+    await _later(hass, freezer, timedelta(minutes=1))
+    assert len(meters.sent()) == 2
+    await _event(hass, "alert_cleared", LEAK)
+    assert _running(hass) == 0
+
+
+async def test_two_events_in_one_millisecond(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """Two alerts with the same event time (one uplink) are both sent."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
+    await _event(hass, "alert_started", LEAK)
+    await _event(hass, "alert_started", NIGHT)  # the clock is frozen: same state
+    assert meters.everywhere() == [LEAK_SV, NIGHT_SV]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "restored",  # start-up: unavailable, then the restored last event
+        "readded",  # removed and added again (a reload): no previous state
+        "attribute",  # a rename changes an attribute only
+        "old",  # an event an hour old
+        "no_alert_id",
+        "unknown_type",
+    ],
+)
+async def test_no_message_without_a_new_event(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, change: str
+) -> None:
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=1)
+    attributes = {"event_type": "alert_started", "event_types": EVENT_TYPES, **LEAK}
+    if change == "restored":
+        hass.states.async_set(ALERTS, STATE_UNAVAILABLE, {"restored": True})
+        await hass.async_block_till_done()
+        restored = (dt_util.utcnow() - timedelta(minutes=2)).isoformat(timespec="milliseconds")
+        hass.states.async_set(ALERTS, restored, attributes)
+    elif change == "readded":
+        hass.states.async_remove(ALERTS)
+        hass.states.async_set(ALERTS, dt_util.utcnow().isoformat(), attributes)
+    elif change == "attribute":
+        await _event(hass, "alert_started", LEAK)
+        await _event(hass, "alert_cleared", LEAK)
+        meters.clear()
+        freezer.tick(timedelta(seconds=10))
+        state = hass.states.get(ALERTS)
+        assert state is not None
+        hass.states.async_set(ALERTS, state.state, {**state.attributes, "friendly_name": "Larm"})
+    elif change == "old":
+        hass.states.async_set(
+            ALERTS, (dt_util.utcnow() - timedelta(hours=1)).isoformat(), attributes
+        )
+    elif change == "no_alert_id":
+        await _event(hass, "alert_started", LEAK | {"alert_id": None})
+    else:
+        await _event(hass, "alert_paused", LEAK)
+    await _settle(hass)
+    assert meters.everywhere() == []
+    assert _running(hass) == 0
+
+
+async def test_a_new_event_as_the_entity_comes_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """An event fired in the same write that makes the entity available again is sent."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
+    hass.states.async_set(ALERTS, STATE_UNAVAILABLE)
+    await _later(hass, freezer, timedelta(minutes=3))
+    await _event(hass, "alert_started", LEAK)
+    assert meters.everywhere() == [LEAK_SV]
