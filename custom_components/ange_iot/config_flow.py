@@ -1043,18 +1043,27 @@ def _apartment_schema(hass: HomeAssistant) -> Any:
     )
 
 
-class ApartmentSubentryFlow(ConfigSubentryFlow):
-    """Add or change an apartment: its label, sensors and care-check settings."""
+class BuildingPartSubentryFlow(ConfigSubentryFlow):
+    """A subentry of a building (apartment, water meter, site): one form to add or change."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add an apartment (a label such as "Lgh 1101"; no resident names)."""
+        """Add one."""
         return await self._async_form("user", user_input, None)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change an apartment's sensors or settings."""
+        """Change one."""
         return await self._async_form("reconfigure", user_input, self._get_reconfigure_subentry())
+
+    async def _async_form(
+        self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        raise NotImplementedError
+
+
+class ApartmentSubentryFlow(BuildingPartSubentryFlow):
+    """Add or change an apartment: its label, sensors and care-check settings."""
 
     async def _async_form(
         self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
@@ -1179,18 +1188,8 @@ def _device_title(hass: HomeAssistant, dev_eui: str) -> str:
     return dev_eui
 
 
-class WaterMeterSubentryFlow(ConfigSubentryFlow):
+class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
     """Add a water meter to a building: alerts, hourly statistics, the building total."""
-
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Pick a meter (from any gateway) and its overrides."""
-        return await self._async_form("user", user_input, None)
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Change a meter's overrides."""
-        return await self._async_form("reconfigure", user_input, self._get_reconfigure_subentry())
 
     async def _async_form(
         self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
@@ -1248,18 +1247,8 @@ def _distance_sensors(hass: HomeAssistant) -> dict[str, tuple[str, int | None]]:
     return found
 
 
-class SnowSiteSubentryFlow(ConfigSubentryFlow):
+class SnowSiteSubentryFlow(BuildingPartSubentryFlow):
     """Add a snow-clearing site: a lot or named area with its distance sensors."""
-
-    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Name the site, pick its sensors and thresholds."""
-        return await self._async_form("user", user_input, None)
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> SubentryFlowResult:
-        """Change a site's sensors or thresholds."""
-        return await self._async_form("reconfigure", user_input, self._get_reconfigure_subentry())
 
     async def _async_form(
         self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None

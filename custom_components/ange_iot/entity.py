@@ -90,28 +90,63 @@ class AngeBuildingEntity(Entity):
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, building_id(runtime))})
 
 
-class AngeApartmentEntity(Entity):
-    """An entity of one apartment (a device under its building)."""
+class AngeBuildingPartEntity(Entity):
+    """An entity of one part of a building (an apartment, a site): a device under it."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
 
     def __init__(
-        self, runtime: BuildingRuntime, subentry_id: str, description: EntityDescription
+        self,
+        runtime: BuildingRuntime,
+        subentry_id: str,
+        description: EntityDescription,
+        device_info: DeviceInfo,
     ) -> None:
-        """Bind to one apartment of the building."""
+        """Bind to one subentry of the building, on its own device."""
         self.runtime = runtime
         self.subentry_id = subentry_id
         self.entity_description = description
-        apartment = runtime.apartments[subentry_id]
         self._attr_unique_id = f"{runtime.entry.entry_id}_{subentry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"apartment_{subentry_id}")},
-            name=apartment.label,
-            manufacturer="Ånge IoT",
-            model="Apartment",
-            via_device_id=runtime.building_device_id,
-            suggested_area=apartment.label,
+        self._attr_device_info = device_info
+
+    @property
+    def refresh_signal(self) -> str:
+        """The dispatcher signal after which this entity writes its state."""
+        raise NotImplementedError
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the part's updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, self.refresh_signal, self._refresh)
+        )
+
+    @callback
+    def _refresh(self) -> None:
+        self.async_write_ha_state()
+
+
+class AngeApartmentEntity(AngeBuildingPartEntity):
+    """An entity of one apartment (a device under its building)."""
+
+    def __init__(
+        self, runtime: BuildingRuntime, subentry_id: str, description: EntityDescription
+    ) -> None:
+        """Bind to one apartment of the building."""
+        apartment = runtime.apartments[subentry_id]
+        super().__init__(
+            runtime,
+            subentry_id,
+            description,
+            DeviceInfo(
+                identifiers={(DOMAIN, f"apartment_{subentry_id}")},
+                name=apartment.label,
+                manufacturer="Ånge IoT",
+                model="Apartment",
+                via_device_id=runtime.building_device_id,
+                suggested_area=apartment.label,
+            ),
         )
 
     @property
@@ -119,18 +154,10 @@ class AngeApartmentEntity(Entity):
         """The apartment's runtime (settings, state, last evaluation)."""
         return self.runtime.apartments[self.subentry_id]
 
-    async def async_added_to_hass(self) -> None:
-        """Follow the apartment's evaluations."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, self.runtime.apartment_signal(self.subentry_id), self._refresh
-            )
-        )
-
-    @callback
-    def _refresh(self) -> None:
-        self.async_write_ha_state()
+    @property
+    def refresh_signal(self) -> str:
+        """The apartment's evaluations."""
+        return self.runtime.apartment_signal(self.subentry_id)
 
 
 def building_id(runtime: BuildingRuntime) -> str:
@@ -153,27 +180,25 @@ class AngeWaterEntity(AngeBuildingEntity):
         self.async_write_ha_state()
 
 
-class AngeSiteEntity(Entity):
+class AngeSiteEntity(AngeBuildingPartEntity):
     """An entity of one snow-clearing site (a device under its building)."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
 
     def __init__(
         self, runtime: BuildingRuntime, subentry_id: str, description: EntityDescription
     ) -> None:
         """Bind to one site of the building."""
-        self.runtime = runtime
-        self.subentry_id = subentry_id
-        self.entity_description = description
         site = runtime.snow.sites[subentry_id]
-        self._attr_unique_id = f"{runtime.entry.entry_id}_{subentry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, site.device_identifier)},
-            name=site.name,
-            manufacturer="Ånge IoT",
-            model="Snow-clearing site",
-            via_device_id=runtime.building_device_id,
+        super().__init__(
+            runtime,
+            subentry_id,
+            description,
+            DeviceInfo(
+                identifiers={(DOMAIN, site.device_identifier)},
+                name=site.name,
+                manufacturer="Ånge IoT",
+                model="Snow-clearing site",
+                via_device_id=runtime.building_device_id,
+            ),
         )
 
     @property
@@ -181,15 +206,7 @@ class AngeSiteEntity(Entity):
         """The site's runtime (settings, sensors, state)."""
         return self.runtime.snow.sites[self.subentry_id]
 
-    async def async_added_to_hass(self) -> None:
-        """Follow the site's updates."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, self.runtime.snow.signal(self.subentry_id), self._refresh
-            )
-        )
-
-    @callback
-    def _refresh(self) -> None:
-        self.async_write_ha_state()
+    @property
+    def refresh_signal(self) -> str:
+        """The site's updates."""
+        return self.runtime.snow.signal(self.subentry_id)

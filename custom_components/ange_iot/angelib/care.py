@@ -73,13 +73,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .device import DeviceConfig, DeviceState
 from .pipeline import Outcome, Result, TrackedDevice
 from .uplink import Uplink
+from .values import (
+    hm as _hm,
+    iso as _iso,
+    parse_duration as _parse_duration,
+    parse_time as _parse_time,
+    parse_when as _when,
+    utc as _utc,
+    zone as _zone,
+)
 
 LATE_AFTER = timedelta(seconds=60)  # an event this much after its due time is "late"
 MAX_CATCH_UP = timedelta(days=7)  # after a longer outage, older deadlines are not judged
@@ -137,11 +145,6 @@ class ActivityKind(StrEnum):
 
 
 # -- settings ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=32)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -255,42 +258,11 @@ class CareSettings:
         return replace(base, **changes)
 
 
-def _hm(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
 def _check_time(name: str, value: object) -> None:
     if not isinstance(value, time):
         raise ValueError(f"{name} must be a time of day")
     if value.tzinfo is not None:
         raise ValueError(f"{name} must be a local wall-clock time without a time zone")
-
-
-def _parse_time(value: object) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = time.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is None:
-                return parsed
-    raise ValueError(f"expected a time of day like 06:30, got {value!r}")
-
-
-def _parse_duration(value: object) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, Mapping):
-        parts = {k: value.get(k, 0) for k in ("days", "hours", "minutes", "seconds")}
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in parts.values()):
-            return timedelta(**parts)
-    raise ValueError(f"expected a duration in seconds, got {value!r}")
 
 
 DEFAULT_SETTINGS = CareSettings()
@@ -1195,30 +1167,5 @@ def _meets(reason: str, watch_from: datetime | None, activity: datetime | None) 
     return activity >= watch_from
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("times must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def _latest(*values: datetime | None) -> datetime | None:
     return max((v for v in values if v is not None), default=None)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _when(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)

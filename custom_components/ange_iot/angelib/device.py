@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .catalog import MODELS, Model
 from .uplink import Uplink
+from .values import parse_when
 
 DEFAULT_MISSED_REPORTS = 3
 DEDUP_MEMORY = 32  # recent (fCnt, payload) pairs remembered per device
@@ -177,14 +178,14 @@ class DeviceState:
         """Rebuild a snapshot written by ``as_dict``; tolerant of missing keys."""
 
         def when(key: str) -> datetime | None:
-            return when_value(data.get(key))
+            return parse_when(data.get(key))
 
         values = data.get("values")
         since = data.get("alarm_since")
         alarm_since: dict[str, datetime] = {}
         if isinstance(since, dict):
             for name, raw in since.items():
-                parsed = when_value(raw)
+                parsed = parse_when(raw)
                 if name in ALARM_FLAGS and parsed is not None:
                     alarm_since[name] = parsed
         return cls(
@@ -203,18 +204,6 @@ class DeviceState:
 
 # Hourly logs are history, not state: they belong to statistics, not to the snapshot.
 NOT_PERSISTED = frozenset({"volume_log_m3", "volume_log_times", "history"})
-
-
-def when_value(value: object) -> datetime | None:
-    """An aware datetime from an ISO string (naive ones are taken as UTC), else None."""
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    # Always aware: a naive time cannot be compared with "now".
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
 
 
 def _count(value: object) -> int:

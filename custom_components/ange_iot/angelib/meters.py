@@ -64,10 +64,20 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-import math
 from statistics import median
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .values import (
+    hm as _duration,
+    is_number as _is_number,
+    iso as _iso,
+    parse_duration as _parse_duration,
+    parse_time as _parse_time,
+    parse_when as _parse_when,
+    utc as _utc,
+    zone as _zone,
+)
 
 HOUR = timedelta(hours=1)
 KEEP = timedelta(days=35)  # hourly points kept for the rules (30-day median + margin)
@@ -118,11 +128,6 @@ DERIVED: tuple[AlertType, ...] = (
 
 
 # -- settings ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=32)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 @lru_cache(maxsize=8192)
@@ -270,42 +275,6 @@ class MeterSettings:
             except ValueError as err:
                 raise ValueError(f"{f.name}: {err}") from err
         return replace(base, **changes)
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    """A finite int or float (a bool is not a number here)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def _parse_time(value: object) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = time.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        else:
-            if parsed.tzinfo is None:
-                return parsed
-    raise ValueError(f"expected a time of day like 06:30, got {value!r}")
-
-
-def _parse_duration(value: object) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if _is_number(value):
-        return timedelta(seconds=float(value))
-    if isinstance(value, Mapping):
-        parts = {k: value.get(k, 0) for k in ("days", "hours", "minutes", "seconds")}
-        if all(_is_number(v) for v in parts.values()) and set(value) <= set(parts):
-            return timedelta(**parts)
-    raise ValueError(f"expected a duration in seconds, got {value!r}")
 
 
 # -- readings ------------------------------------------------------------------------
@@ -1131,12 +1100,6 @@ class _Rules:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("times must be timezone-aware")
-    return value.astimezone(UTC)
-
-
 def _floor_hour(value: datetime) -> datetime:
     return value.replace(minute=0, second=0, microsecond=0)
 
@@ -1144,23 +1107,3 @@ def _floor_hour(value: datetime) -> datetime:
 def _ceil_hour(value: datetime) -> datetime:
     floor = _floor_hour(value)
     return floor if floor == value else floor + HOUR
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _parse_when(value: object) -> datetime | None:
-    """An ISO-8601 string (``Z`` allowed) or datetime as aware UTC; naive means UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
