@@ -495,7 +495,15 @@ def check_demo_states(api: Api) -> list[str]:
     while time.monotonic() < deadline:
         ids = json.loads(render(api, "{{ integration_entities('ange_iot') | list | to_json }}"))
         states = {s["entity_id"]: s for s in api.request("GET", "/api/states")}
-        problems = demo_problems([states[i] for i in ids if i in states])
+        # Entity ids follow the instance's language; unique ids do not.
+        unique_ids = {
+            e["entity_id"]: e.get("unique_id", "")
+            for e in ws_command(api, {"type": "config/entity_registry/list"})
+            if e.get("platform") == DOMAIN
+        }
+        problems = demo_problems([states[i] for i in ids if i in states]) + building_problems(
+            states, unique_ids
+        )
         if not problems:
             return []
         time.sleep(2)
@@ -530,22 +538,30 @@ def demo_problems(states: list[dict[str, Any]]) -> list[str]:
     numeric("sensor.water", 7, 1, 10_000)  # 6 flowIQ + 1 W1, m³
     numeric("sensor.distance", 4, 0, 2000)  # 2 distance (mm) + 2 snow depth (cm)
     numeric("sensor.signal_strength", 15, -140, 0)
-    ids = {state["entity_id"] for state in states}
-    for wanted in (
-        "event.gruppbostad_solbacken_meter_alerts",
-        "sensor.gruppbostad_solbacken_water_consumption",
-        "sensor.gruppbostad_solbacken_meters_in_alert",
-        "sensor.parkering_snow_depth",
-        "event.parkering_snow_clearing",
-    ):
-        if wanted not in ids:
-            problems.append(f"{wanted} is missing (water meters or snow site not set up)")
     doors = [s for s in by_class.get("binary_sensor.door", []) if s["state"] in ("on", "off")]
     if not doors:
         problems.append("the demo door sensor has no state")
     motion = [s for s in by_class.get("binary_sensor.motion", []) if s["state"] in ("on", "off")]
     if len(motion) < 6:
         problems.append(f"only {len(motion)} of 6 motion sensors have a state")
+    return problems
+
+
+def building_problems(states: dict[str, Any], unique_ids: dict[str, str]) -> list[str]:
+    """The demo building's water and snow entities must exist and not be unavailable."""
+    problems = []
+    for key in (
+        "meter_alerts",
+        "water_consumption",
+        "meters_in_alert",
+        "site_snow_depth",
+        "snow_clearing",
+    ):
+        found = [e for e, unique_id in unique_ids.items() if unique_id.endswith(f"_{key}")]
+        if not found:
+            problems.append(f"no {key} entity (water meters or snow site not set up)")
+        elif any(states.get(e, {}).get("state", "unavailable") == "unavailable" for e in found):
+            problems.append(f"{key} is unavailable: {found}")
     return problems
 
 
