@@ -7,13 +7,20 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 import json
 import logging
+from pathlib import Path
+import shutil
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import Event, HomeAssistant, ServiceCall, State, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    async_mock_service,
+)
 
 from custom_components.ange_iot.angelib.codecs import kamstrup_flowiq
 from custom_components.ange_iot.angelib.lns import chirpstack
@@ -125,3 +132,75 @@ def capture_logs() -> Generator[LogRecords]:
     finally:
         LOGGER.removeHandler(handler)
         LOGGER.setLevel(level)
+
+
+BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints" / "automation" / "ange_iot"
+
+
+def mobile_phone(hass: HomeAssistant, name: str) -> tuple[str, list[ServiceCall]]:
+    """A Companion-app phone: its device id and its mocked ``notify.mobile_app_*`` calls."""
+    entry = MockConfigEntry(domain="mobile_app", title=name)
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={("mobile_app", name.lower().replace(" ", "-"))},
+        name=name,
+    )
+    slug = name.lower().replace(" ", "_")
+    return device.id, async_mock_service(hass, "notify", f"mobile_app_{slug}")
+
+
+async def async_setup_blueprint(
+    hass: HomeAssistant, tmp_path: Path, blueprint: str, automation_id: str, inputs: dict[str, Any]
+) -> str:
+    """An automation from one of our blueprints (copied into a fresh config dir).
+
+    Returns the automation's entity id, asserted "on": a blueprint that fails validation
+    gives an unavailable automation.
+    """
+    hass.config.config_dir = str(tmp_path)
+    target = tmp_path / "blueprints" / "automation" / "ange_iot"
+    target.mkdir(parents=True)
+    shutil.copy(BLUEPRINTS / blueprint, target)
+    alias = automation_id.replace("_", " ").capitalize()
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": automation_id,
+                "alias": alias,
+                "use_blueprint": {"path": f"ange_iot/{blueprint}", "input": inputs},
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    entity_id = f"automation.{automation_id}"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "on"
+    return entity_id
+
+
+def fired_events(hass: HomeAssistant, entity_id: str) -> list[dict[str, Any]]:
+    """Every event an event entity fires from now on, as its attributes (in order).
+
+    A fired event is stamped now; a state restored after a reload is older, and is not an
+    event.
+    """
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def _on_state(event: Event) -> None:
+        new: State | None = event.data["new_state"]
+        if event.data["entity_id"] != entity_id or new is None:
+            return
+        stamp = dt_util.parse_datetime(new.state)
+        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
+            return
+        fired.append(
+            {k: v for k, v in new.attributes.items() if k not in ("friendly_name", "event_types")}
+        )
+
+    hass.bus.async_listen("state_changed", _on_state)
+    return fired

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-import shutil
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,15 +21,14 @@ from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import Context, CoreState, Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
 from custom_components.ange_iot.const import DOMAIN, EVENT_CARE_LOG
 
-from .common import async_run_until
+from .common import async_run_until, async_setup_blueprint, mobile_phone
 
 BLUEPRINT = (
     Path(__file__).resolve().parents[1]
@@ -78,18 +76,6 @@ class Care:
     def action(self, kind: str, alert_id: str = ALERT_ID) -> str:
         """The action id of a button of an alert's notification."""
         return f"ANGE_CARE_{kind}|{self.apartment_device}|{alert_id}"
-
-
-def _phone(hass: HomeAssistant, name: str) -> tuple[str, list[ServiceCall]]:
-    entry = MockConfigEntry(domain="mobile_app", title=name)
-    entry.add_to_hass(hass)
-    device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={("mobile_app", name.lower().replace(" ", "-"))},
-        name=name,
-    )
-    slug = name.lower().replace(" ", "_")
-    return device.id, async_mock_service(hass, "notify", f"mobile_app_{slug}")
 
 
 async def async_setup_care(
@@ -140,37 +126,20 @@ async def async_setup_care(
     phones: dict[str, str] = {}
     calls: dict[str, list[ServiceCall]] = {}
     for name in (*STAFF, ESCALATION):
-        phones[name], calls[name] = _phone(hass, name)
+        phones[name], calls[name] = mobile_phone(hass, name)
 
-    hass.config.config_dir = str(tmp_path)
-    target = tmp_path / "blueprints" / "automation" / "ange_iot"
-    target.mkdir(parents=True)
-    shutil.copy(BLUEPRINT, target)
-    assert await async_setup_component(
+    await async_setup_blueprint(
         hass,
-        "automation",
+        tmp_path,
+        "care_check_notification.yaml",
+        "care_alerts",
         {
-            "automation": {
-                "id": "care_alerts",
-                "alias": "Care alerts",
-                "use_blueprint": {
-                    "path": "ange_iot/care_check_notification.yaml",
-                    "input": {
-                        "care_alerts": ALERTS,
-                        "staff_phones": [phones[name] for name in STAFF],
-                        **(
-                            {"escalation_phones": [phones[ESCALATION]]} if escalation_phones else {}
-                        ),
-                        **inputs,
-                    },
-                },
-            }
+            "care_alerts": ALERTS,
+            "staff_phones": [phones[name] for name in STAFF],
+            **({"escalation_phones": [phones[ESCALATION]]} if escalation_phones else {}),
+            **inputs,
         },
     )
-    await hass.async_block_till_done()
-    state = hass.states.get(AUTOMATION)
-    assert state is not None
-    assert state.state == "on"  # a blueprint that fails validation gives "unavailable"
 
     care_events: list[Event] = []
     seen: set[str] = set()

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 import hashlib
 from pathlib import Path
-import shutil
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,16 +20,14 @@ from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHE
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
-    async_mock_service,
 )
+
+from .common import async_setup_blueprint, mobile_phone
 
 BLUEPRINT = (
     Path(__file__).resolve().parents[1]
@@ -125,18 +122,6 @@ class Meters:
             calls.clear()
 
 
-def _phone(hass: HomeAssistant, name: str) -> tuple[str, list[ServiceCall]]:
-    entry = MockConfigEntry(domain="mobile_app", title=name)
-    entry.add_to_hass(hass)
-    device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={("mobile_app", name.lower().replace(" ", "-"))},
-        name=name,
-    )
-    slug = name.lower().replace(" ", "_")
-    return device.id, async_mock_service(hass, "notify", f"mobile_app_{slug}")
-
-
 async def async_setup_meters(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, **inputs: Any
 ) -> Meters:
@@ -147,34 +132,15 @@ async def async_setup_meters(
     phones: dict[str, str] = {}
     calls: dict[str, list[ServiceCall]] = {}
     for name in PHONES:
-        phones[name], calls[name] = _phone(hass, name)
+        phones[name], calls[name] = mobile_phone(hass, name)
 
-    hass.config.config_dir = str(tmp_path)
-    target = tmp_path / "blueprints" / "automation" / "ange_iot"
-    target.mkdir(parents=True)
-    shutil.copy(BLUEPRINT, target)
-    assert await async_setup_component(
+    await async_setup_blueprint(
         hass,
-        "automation",
-        {
-            "automation": {
-                "id": "meter_alerts",
-                "alias": "Meter alerts",
-                "use_blueprint": {
-                    "path": "ange_iot/meter_alert_notification.yaml",
-                    "input": {
-                        "meter_alerts": ALERTS,
-                        "phones": [phones[name] for name in PHONES],
-                        **inputs,
-                    },
-                },
-            }
-        },
+        tmp_path,
+        "meter_alert_notification.yaml",
+        "meter_alerts",
+        {"meter_alerts": ALERTS, "phones": [phones[name] for name in PHONES], **inputs},
     )
-    await hass.async_block_till_done()
-    state = hass.states.get(AUTOMATION)
-    assert state is not None
-    assert state.state == "on"  # a blueprint that fails validation gives "unavailable"
     return Meters(calls=calls)
 
 

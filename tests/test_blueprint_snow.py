@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-import shutil
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +17,12 @@ from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHE
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from .common import async_setup_blueprint, mobile_phone
 
 BLUEPRINT = (
     Path(__file__).resolve().parents[1]
@@ -83,43 +82,20 @@ async def async_setup_snow(
     await hass.config.async_set_time_zone("Europe/Stockholm")
     freezer.move_to(START)
     hass.states.async_set(SNOW, "unknown", {"event_types": EVENT_TYPES})
-    entry = MockConfigEntry(domain="mobile_app", title=PHONE)
-    entry.add_to_hass(hass)
-    device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, identifiers={("mobile_app", "pixel-7")}, name=PHONE
-    )
+    device_id, phone_calls = mobile_phone(hass, PHONE)
     snow = Snow(
-        phone=async_mock_service(hass, "notify", "mobile_app_pixel_7"),
+        phone=phone_calls,
         sms=async_mock_service(hass, "notify", "entreprenor_sms"),
         email=async_mock_service(hass, "notify", "fastighet_epost"),
     )
 
-    hass.config.config_dir = str(tmp_path)
-    target = tmp_path / "blueprints" / "automation" / "ange_iot"
-    target.mkdir(parents=True)
-    shutil.copy(BLUEPRINT, target)
-    assert await async_setup_component(
+    await async_setup_blueprint(
         hass,
-        "automation",
-        {
-            "automation": {
-                "id": "snow_clearing",
-                "alias": "Snow clearing",
-                "use_blueprint": {
-                    "path": "ange_iot/snow_clearing_notification.yaml",
-                    "input": {
-                        "snow_clearing": SNOW,
-                        **({"phones": [device.id]} if phone else {}),
-                        **inputs,
-                    },
-                },
-            }
-        },
+        tmp_path,
+        "snow_clearing_notification.yaml",
+        "snow_clearing",
+        {"snow_clearing": SNOW, **({"phones": [device_id]} if phone else {}), **inputs},
     )
-    await hass.async_block_till_done()
-    state = hass.states.get(AUTOMATION)
-    assert state is not None
-    assert state.state == "on"  # a blueprint that fails validation gives "unavailable"
     return snow
 
 

@@ -17,7 +17,7 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigSubentryDataWithId
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -30,7 +30,7 @@ from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_DEVICES, Role
 from custom_components.ange_iot.const import DOMAIN, SERVICE_SET_SCENARIO
 
-from .common import async_run_until
+from .common import async_run_until, fired_events
 
 BUILDING_ID = "solbacken_snow"
 SITE = "site_lot"
@@ -75,20 +75,7 @@ def platforms() -> list[Platform]:
 @pytest.fixture
 def clearing_events(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every event the site's snow-clearing entity fires (not restored states)."""
-    fired: list[dict[str, Any]] = []
-
-    @callback
-    def _on_state(event: Event) -> None:
-        new: State | None = event.data["new_state"]
-        if event.data["entity_id"] != CLEARING or new is None:
-            return
-        stamp = dt_util.parse_datetime(new.state)
-        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
-            return
-        fired.append({k: v for k, v in new.attributes.items() if k != "friendly_name"})
-
-    hass.bus.async_listen("state_changed", _on_state)
-    return fired
+    return fired_events(hass, CLEARING)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 import json
 from pathlib import Path
-import shutil
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -22,10 +21,9 @@ from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryDataWithId
 from homeassistant.const import Platform
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -38,8 +36,15 @@ from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
 from custom_components.ange_iot.const import DOMAIN, SERVICE_SET_SCENARIO
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
-from .common import BUILDING_METER, METER_1101, async_run_until, meter_event
-from .test_blueprint_meters import BLUEPRINT as METER_BLUEPRINT, _phone
+from .common import (
+    BUILDING_METER,
+    METER_1101,
+    async_run_until,
+    async_setup_blueprint,
+    fired_events,
+    meter_event,
+    mobile_phone,
+)
 
 LOCAL = ZoneInfo("Europe/Stockholm")
 BUILDING_ID = "solbacken_water"
@@ -114,22 +119,7 @@ def platforms() -> list[Platform]:
 @pytest.fixture
 def meter_alerts(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every event the building's meter-alerts entity fires (not restored states)."""
-    fired: list[dict[str, Any]] = []
-
-    @callback
-    def _on_state(event: Event) -> None:
-        new: State | None = event.data["new_state"]
-        if event.data["entity_id"] != ALERTS or new is None:
-            return
-        stamp = dt_util.parse_datetime(new.state)
-        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
-            return
-        fired.append(
-            {k: v for k, v in new.attributes.items() if k not in ("friendly_name", "event_types")}
-        )
-
-    hass.bus.async_listen("state_changed", _on_state)
-    return fired
+    return fired_events(hass, ALERTS)
 
 
 async def set_scenario(
@@ -523,30 +513,18 @@ async def test_blueprint_on_the_real_meter_alerts(
     first_reports: MockConfigEntry,
 ) -> None:
     """The meter-alert blueprint on the integration's own event entity (not a stand-in)."""
-    device_id, calls = _phone(hass, "Pixel 7")
-    hass.config.config_dir = str(tmp_path)
-    target = tmp_path / "blueprints" / "automation" / "ange_iot"
-    target.mkdir(parents=True)
-    shutil.copy(METER_BLUEPRINT, target)
+    device_id, calls = mobile_phone(hass, "Pixel 7")
     await set_scenario(hass, first_reports, "leak", METER_1101, True)
     entry = building_entry(meter_sub(METER_1101))
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    assert await async_setup_component(
+    await async_setup_blueprint(
         hass,
-        "automation",
-        {
-            "automation": {
-                "id": "meter_alerts",
-                "alias": "Meter alerts",
-                "use_blueprint": {
-                    "path": "ange_iot/meter_alert_notification.yaml",
-                    "input": {"meter_alerts": ALERTS, "phones": [device_id], "repeat_hours": 0},
-                },
-            }
-        },
+        tmp_path,
+        "meter_alert_notification.yaml",
+        "meter_alerts",
+        {"meter_alerts": ALERTS, "phones": [device_id], "repeat_hours": 0},
     )
-    await hass.async_block_till_done()
     await async_run_until(hass, freezer, local(24, 9), timedelta(minutes=30))
     titles = sorted(call.data["title"] for call in calls)
     assert titles == [
