@@ -79,8 +79,8 @@ class SnowRuntime:
         """Load stored site states and build the sites from the subentries."""
         self._store = snow_store(self.hass, self.entry.entry_id)
         stored = await self._store.async_load() or {}
-        states = stored.get("sites") if isinstance(stored.get("sites"), dict) else {}
-        assert isinstance(states, dict)
+        raw: object = stored.get("sites")
+        states: dict[str, Any] = raw if isinstance(raw, dict) else {}
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_SNOW_SITE:
                 continue

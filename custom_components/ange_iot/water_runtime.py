@@ -20,6 +20,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfVolume
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -118,8 +124,8 @@ class WaterRuntime:
         """Load stored meter states and build the meters from the subentries."""
         self._store = water_store(self.hass, self.entry.entry_id)
         stored = await self._store.async_load() or {}
-        states = stored.get("meters") if isinstance(stored.get("meters"), dict) else {}
-        assert isinstance(states, dict)
+        raw: object = stored.get("meters")
+        states: dict[str, Any] = raw if isinstance(raw, dict) else {}
         retired = stored.get("retired_m3")
         self.retired_m3 = float(retired) if isinstance(retired, int | float) else 0.0
         subentries = [
@@ -128,8 +134,9 @@ class WaterRuntime:
         defaults = self.defaults if subentries else MeterSettings()
         for subentry in subentries:
             dev_eui = subentry.data[CONF_DEV_EUI]
-            saved = states.get(dev_eui) if isinstance(states.get(dev_eui), dict) else {}
-            assert isinstance(saved, dict)
+            saved = states.get(dev_eui)
+            if not isinstance(saved, dict):
+                saved = {}
             meter = MeterRuntime(
                 subentry_id=subentry.subentry_id,
                 dev_eui=dev_eui,
@@ -319,16 +326,6 @@ class WaterRuntime:
         rows = meter.state.series.rows(since)
         if not rows:
             return
-        # Imported here so a Home Assistant without the recorder still loads the integration.
-        from homeassistant.components.recorder.models import (  # noqa: PLC0415
-            StatisticData,
-            StatisticMeanType,
-            StatisticMetaData,
-        )
-        from homeassistant.components.recorder.statistics import (  # noqa: PLC0415
-            async_add_external_statistics,
-        )
-
         metadata = StatisticMetaData(
             mean_type=StatisticMeanType.NONE,
             has_sum=True,
