@@ -141,6 +141,8 @@ class AngeHub:
     option_scenarios: set[tuple[Scenario, str]] = field(default_factory=set)
     _store: Store[dict[str, Any]] | None = None
     _timers: dict[str, CALLBACK_TYPE] = field(default_factory=dict)
+    _timer_due: dict[str, datetime] = field(default_factory=dict)  # when each timer fires
+    _save_pending: bool = False  # a delayed save is scheduled and has not run yet
     _available: dict[str, bool] = field(default_factory=dict)
     _logged: dict[tuple[str, str], datetime] = field(default_factory=dict)
     _listeners: list[Callable[[], None]] = field(default_factory=list)
@@ -204,6 +206,7 @@ class AngeHub:
         for unsub in self._timers.values():
             unsub()
         self._timers.clear()
+        self._timer_due.clear()
         for pending in (self._silence_timer, self._notify_pending):
             if pending is not None:
                 pending()
@@ -214,6 +217,7 @@ class AngeHub:
                 del router.owners[dev_eui]
         if self._store is not None:
             await self._store.async_save(self._snapshot())
+            self._save_pending = False  # async_save replaced any delayed save
 
     def device(self, dev_eui: str) -> TrackedDevice:
         """The tracked device (KeyError if not configured)."""
@@ -244,18 +248,24 @@ class AngeHub:
 
     @callback
     def async_handle_message(
-        self, parse: Callable[[], LnsEvent | None], *, source: str, key: str | None = None
+        self,
+        parse: Callable[[], LnsEvent | None],
+        *,
+        source: str,
+        key: str | Callable[[], str] | None = None,
     ) -> Result | None:
         """Parse one transport message and hand it on; a ``MessageError`` is a rejection.
 
         ``parse`` returns None for events that are ignored on purpose (ack, log, ...).
         ``key`` groups log lines (e.g. the DevEUI from an MQTT topic); default: ``source``.
+        A callable ``key`` is only called for a rejected message (it is per message).
         """
         self._count_message()
         try:
             event = parse()
         except MessageError as err:
-            self.async_reject(Reject.MALFORMED, key or source, f"from {source}: {err}")
+            label = key() if callable(key) else key
+            self.async_reject(Reject.MALFORMED, label or source, f"from {source}: {err}")
             return None
         if event is None:
             return None
@@ -418,23 +428,40 @@ class AngeHub:
     # -- availability ---------------------------------------------------------------
 
     def _schedule_unavailable(self, dev_eui: str) -> None:
+        """Arm the device's silence timer for its current ``unavailable_at``.
+
+        Called for every uplink: an armed timer that fires no later than the new deadline
+        is kept (when it fires, a device that reported since is re-armed, not marked), so
+        a busy device costs one timer per silence limit instead of one per uplink.
+        """
+        tracked = self.pipeline.devices.get(dev_eui)
+        when = tracked.state.unavailable_at(tracked.config) if tracked is not None else None
+        due = self._timer_due.get(dev_eui)
+        if when is not None and due is not None and due <= when and dev_eui in self._timers:
+            return
         if unsub := self._timers.pop(dev_eui, None):
             unsub()
-        tracked = self.pipeline.devices.get(dev_eui)
-        if tracked is None or (when := tracked.state.unavailable_at(tracked.config)) is None:
+        self._timer_due.pop(dev_eui, None)
+        if when is None:
             return
 
         @callback
         def _went_silent(_scheduled: datetime) -> None:
             self._timers.pop(dev_eui, None)
+            self._timer_due.pop(dev_eui, None)
             now = dt_util.utcnow()
             current = self.pipeline.devices.get(dev_eui)
             if current is None:
                 return
-            self._set_available(dev_eui, current.state.available(current.config, now))
+            available = current.state.available(current.config, now)
+            if available and self._available.get(dev_eui):
+                self._schedule_unavailable(dev_eui)  # it reported since: the new deadline
+                return
+            self._set_available(dev_eui, available)
             async_dispatcher_send(self.hass, self.signal(dev_eui))
             async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
 
+        self._timer_due[dev_eui] = when
         self._timers[dev_eui] = async_track_point_in_utc_time(self.hass, _went_silent, when)
 
     def _set_available(self, dev_eui: str, available: bool) -> None:
@@ -549,8 +576,21 @@ class AngeHub:
         self._silence_timer = async_track_point_in_utc_time(self.hass, _check, due)
 
     def _save(self) -> None:
-        if self._store is not None:
-            self._store.async_delay_save(self._snapshot, SAVE_DELAY_S)
+        """Save the device states within ``SAVE_DELAY_S``, however busy the traffic.
+
+        ``Store.async_delay_save`` postpones a pending write on every call: called per
+        uplink, a site with a message every few seconds would never be saved before
+        shutdown. One delayed save is scheduled at a time; the next change after it ran
+        schedules the next one.
+        """
+        if self._store is not None and not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._snapshot_to_save, SAVE_DELAY_S)
+
+    def _snapshot_to_save(self) -> dict[str, Any]:
+        """The data a delayed save writes (called when it runs)."""
+        self._save_pending = False
+        return self._snapshot()
 
     def _snapshot(self) -> dict[str, Any]:
         last = self.stats.last_message

@@ -106,7 +106,9 @@ class ChirpStackMqttGateway(Gateway):
         topic = msg.topic
         payload = bytes(msg.payload) if isinstance(msg.payload, bytearray) else msg.payload
         self.hub.async_handle_message(
-            lambda: self.parse(topic, payload), source=SOURCE_MQTT, key=self._key(topic)
+            lambda: self.parse(topic, payload),
+            source=SOURCE_MQTT,
+            key=lambda: self._key(topic),  # only needed to log a rejection
         )
 
     def parse(self, topic: str, payload: bytes | str) -> LnsEvent | None:

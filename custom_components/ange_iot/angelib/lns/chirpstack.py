@@ -18,6 +18,7 @@ import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+import functools
 import json
 import math
 import re
@@ -43,6 +44,8 @@ TOPIC_PLACEHOLDERS = ("applicationId", "devEui", "event")
 _HANDLEBARS = {"application_id": "applicationId", "dev_eui": "devEui", "event": "event"}
 _HANDLEBARS_RE = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
+# A raw control character other than tab, newline or carriage return: never in JSON text.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,7 +92,7 @@ def load_object(body: bytes | str, *, binary_hint: str) -> dict[str, Any]:
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > MAX_BODY_BYTES:
             raise MessageError(f"message of {size} bytes exceeds {MAX_BODY_BYTES}")
-    if any(c < " " and c not in "\t\n\r" for c in text):
+    if _CONTROL_RE.search(text):  # a regex, not a per-character loop: this is per message
         raise MessageError(binary_hint)
     try:
         data = json.loads(text)
@@ -328,6 +331,12 @@ def _template_levels(template: str) -> list[tuple[bool, str]]:
     return levels
 
 
+@functools.lru_cache(maxsize=16)
+def _cached_levels(template: str) -> tuple[tuple[bool, str], ...]:
+    """``_template_levels`` once per template: ``parse_topic`` runs for every message."""
+    return tuple(_template_levels(template))
+
+
 def validate_topic_template(template: str) -> str:
     """Return ``template`` in ``{placeholder}`` spelling, or raise ``ValueError``.
 
@@ -352,7 +361,7 @@ def subscription_topic(template: str, application_id: str | None) -> str:
 
 def parse_topic(template: str, topic: str) -> dict[str, str]:
     """The placeholder values of ``topic`` under ``template``; ``MessageError`` if no match."""
-    levels = _template_levels(template)
+    levels = _cached_levels(template)
     parts = topic.split("/")
     if len(parts) != len(levels):
         raise MessageError(
