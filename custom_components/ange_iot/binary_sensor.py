@@ -189,6 +189,9 @@ class AngeBinarySensorEntity(AngeDeviceEntity, BinarySensorEntity):
         """The latest state from the device."""
         return self.entity_description.is_on_fn(self.device)
 
+    def _shown_value(self) -> Any:
+        return self.is_on
+
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """A device alarm says since when it is on (first seen in an uplink)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -33,6 +35,8 @@ class AngeDeviceEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+
+    _shown: tuple[Any, ...] | None = None  # (available, value, attributes) last written
 
     def __init__(self, hub: AngeHub, dev_eui: str, description: EntityDescription) -> None:
         """Bind to one device of the hub."""
@@ -71,8 +75,22 @@ class AngeDeviceEntity(Entity):
             async_dispatcher_connect(self.hass, self.hub.signal(self.dev_eui), self._handle_update)
         )
 
+    def _shown_value(self) -> Any:
+        """The value this entity shows (a platform overrides it): see ``_handle_update``."""
+        return None
+
     @callback
     def _handle_update(self) -> None:
+        """Write the state when what it shows changed, as Home Assistant's MQTT entities do.
+
+        Every uplink signals all entities of its device, but most of them show the same
+        as before; an unchanged write only moves ``last_reported`` and costs CPU on every
+        uplink (about a third of the ingest cost, measured with ``scripts/bench``).
+        """
+        shown = (self.available, self._shown_value(), self.extra_state_attributes)
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.async_write_ha_state()
 
 

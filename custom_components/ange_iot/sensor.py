@@ -261,6 +261,9 @@ class AngeSensorEntity(AngeDeviceEntity, SensorEntity):
         """The latest value from the device."""
         return self.entity_description.value_fn(self.device)
 
+    def _shown_value(self) -> Any:
+        return self.native_value
+
 
 class AngeGatewaySensorEntity(SensorEntity):
     """A counter of the gateway itself (on the gateway's device)."""
