@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from datetime import UTC, datetime, time as dtime, timedelta
+import gc
 import importlib
 import json
 from pathlib import Path
@@ -504,6 +505,10 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     registry = er.async_get(hass)
     building_entities = er.async_entries_for_config_entry(registry, BUILDING_ID)
     out["building_entities"] = len(building_entities)
+    # Every evaluation tells the building's attention sensor, which counts all apartments.
+    t0 = time.perf_counter()
+    runtime.attention_count()
+    out["attention_count_s"] = time.perf_counter() - t0
     out["entities_per_apartment"] = round(len(building_entities) / count, 2)
     snapshot_times.clear()
 
@@ -517,6 +522,16 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(0.01)
             lags.append(time.monotonic() - t0 - 0.01)
 
+    gc_pauses: list[float] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif info.get("generation") == 2:
+            gc_pauses.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
     probe = asyncio.ensure_future(lag_probe())
     sent, index, period = 0, 0, 1 / rate
     next_at = time.monotonic()
@@ -537,6 +552,7 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     load_s = time.monotonic() - load_start
     load_cpu = time.process_time() - load_cpu
     await probe
+    gc.callbacks.remove(on_gc)
     runtime_class._snapshot = original_snapshot  # type: ignore[method-assign]
     runtime_class.async_start = original_start  # type: ignore[method-assign]
     runtime_class._save = original_save  # type: ignore[method-assign]
@@ -556,6 +572,8 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
             "loop_lag_p99_s": percentile(lags, 99),
             "loop_lag_max_s": max(lags) if lags else None,
             "load_s": load_s,
+            "gc_full_collections": len(gc_pauses),
+            "gc_full_max_s": max(gc_pauses) if gc_pauses else None,
             "snapshots_during_load": len(snapshot_times),
             "snapshot_mean_s": sum(snapshot_times) / len(snapshot_times)
             if snapshot_times
@@ -604,8 +622,10 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"HA: BuildingRuntime.async_start, {ha['apartments']:,} apartments",
                 f"{_ms(ha['async_start_wall_s'])} ms wall, {_ms(ha['async_start_cpu_s'])} ms CPU",
                 "—",
-                f"{ha['evaluated_at_start']:,} evaluated; building set-up "
-                f"{fmt(ha['building_setup_wall_s'], 1, 's')} with its "
+                f"{ha['evaluated_at_start']:,} evaluated; each evaluation recounts all "
+                "apartments for the attention sensor "
+                f"({_ms(ha.get('attention_count_s', 0) * 1000)} µs); building set-up "
+                f"{fmt(ha['building_setup_wall_s'], 1, 's')}, "
                 f"{ha['building_entities']:,} entities",
             )
         )
@@ -628,14 +648,22 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             "event-loop lag during that load, p99 / max",
             f"{_ms(ha['loop_lag_p99_s'])} / {_ms(ha['loop_lag_max_s'])} ms",
             "—",
-            "proposed care_runtime fixes patched in" if ha.get("patched") else "code as is",
+            f"{ha.get('gc_full_collections', 0)} full GC pauses, max "
+            f"{_ms(ha.get('gc_full_max_s'))} ms; "
+            + ("proposed care_runtime fixes patched in" if ha.get("patched") else "code as is"),
         )
     )
     saves = ha["snapshots_during_load"]
     out.append(
         (
             f"care-store saves during {fmt(ha.get('load_s'), 0, 's')} of that load",
-            f"{saves}" + (f" (max {_ms(ha['snapshot_max_s'])} ms each)" if saves else ""),
+            f"{saves}"
+            + (
+                f" (snapshot mean {_ms(ha['snapshot_mean_s'])} ms, max "
+                f"{_ms(ha['snapshot_max_s'])} ms)"
+                if saves
+                else ""
+            ),
             "—",
             "every 2 s expected"
             + ("" if saves else ": NONE (Store.async_delay_save debounces; a crash loses it)"),

@@ -38,6 +38,7 @@ from .const import (
     device_signal,
 )
 from .coordinator import get_router
+from .storage import DelayedSave
 
 if TYPE_CHECKING:
     from .snow_runtime import SnowRuntime
@@ -75,7 +76,7 @@ class BuildingRuntime:
     known_sensors: dict[str, SensorHealth] = field(default_factory=dict)
     water: WaterRuntime = field(init=False)  # the building's water meters (set up beside)
     snow: SnowRuntime = field(init=False)  # the building's snow-clearing sites
-    _store: Store[dict[str, Any]] | None = None
+    _saver: DelayedSave | None = None
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False
 
@@ -97,8 +98,9 @@ class BuildingRuntime:
 
     async def async_setup(self) -> None:
         """Load stored states and build the apartments (evaluation starts later)."""
-        self._store = care_store(self.hass, self.entry.entry_id)
-        stored = await self._store.async_load()
+        store = care_store(self.hass, self.entry.entry_id)
+        self._saver = DelayedSave(store, self._snapshot, CARE_SAVE_DELAY_S)
+        stored = await store.async_load()
         states = stored.get("apartments") if isinstance(stored, dict) else None
         if not isinstance(states, dict):
             states = {}
@@ -159,8 +161,8 @@ class BuildingRuntime:
             if apartment.timer is not None:
                 apartment.timer()
                 apartment.timer = None
-        if self._store is not None:
-            await self._store.async_save(self._snapshot())
+        if self._saver is not None:
+            await self._saver.async_save_now()
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -356,10 +358,11 @@ class BuildingRuntime:
         )
 
     def _save(self) -> None:
-        if self._store is not None:
-            self._store.async_delay_save(self._snapshot, CARE_SAVE_DELAY_S)
+        if self._saver is not None:
+            self._saver.schedule()
 
     def _snapshot(self) -> dict[str, Any]:
+        watched = {key for apartment in self.apartments.values() for key in apartment.sensors}
         return {
             "apartments": {
                 sid: apartment.state.as_dict() for sid, apartment in self.apartments.items()
@@ -375,7 +378,7 @@ class BuildingRuntime:
                     "silence_limit": round(known.silence_limit.total_seconds()),
                 }
                 for key, known in self.known_sensors.items()
-                if any(key in apartment.sensors for apartment in self.apartments.values())
+                if key in watched
             },
         }
 

@@ -47,6 +47,7 @@ from .const import (
     SUBENTRY_DEVICE,
     device_signal,
 )
+from .storage import DelayedSave
 
 if TYPE_CHECKING:
     from .gateway import Gateway
@@ -139,10 +140,9 @@ class AngeHub:
     gateway_device_id: str = ""
     applied_subentries: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
     option_scenarios: set[tuple[Scenario, str]] = field(default_factory=set)
-    _store: Store[dict[str, Any]] | None = None
+    _saver: DelayedSave | None = None
     _timers: dict[str, CALLBACK_TYPE] = field(default_factory=dict)
     _timer_due: dict[str, datetime] = field(default_factory=dict)  # when each timer fires
-    _save_pending: bool = False  # a delayed save is scheduled and has not run yet
     _available: dict[str, bool] = field(default_factory=dict)
     _logged: dict[tuple[str, str], datetime] = field(default_factory=dict)
     _listeners: list[Callable[[], None]] = field(default_factory=list)
@@ -159,8 +159,11 @@ class AngeHub:
 
     async def async_setup(self) -> None:
         """Load stored device states and start tracking the configured devices."""
-        self._store = Store(self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.entry.entry_id}.devices")
-        stored = await self._store.async_load() or {}
+        store: Store[dict[str, Any]] = Store(
+            self.hass, STORAGE_VERSION, f"{DOMAIN}.{self.entry.entry_id}.devices"
+        )
+        self._saver = DelayedSave(store, self._snapshot, SAVE_DELAY_S)
+        stored = await store.async_load() or {}
         states = stored.get("devices") if isinstance(stored, dict) else None
         if not isinstance(states, dict):
             states = {}
@@ -215,9 +218,8 @@ class AngeHub:
         for dev_eui in self.pipeline.devices:
             if router.owners.get(dev_eui) is self:
                 del router.owners[dev_eui]
-        if self._store is not None:
-            await self._store.async_save(self._snapshot())
-            self._save_pending = False  # async_save replaced any delayed save
+        if self._saver is not None:
+            await self._saver.async_save_now()
 
     def device(self, dev_eui: str) -> TrackedDevice:
         """The tracked device (KeyError if not configured)."""
@@ -576,21 +578,9 @@ class AngeHub:
         self._silence_timer = async_track_point_in_utc_time(self.hass, _check, due)
 
     def _save(self) -> None:
-        """Save the device states within ``SAVE_DELAY_S``, however busy the traffic.
-
-        ``Store.async_delay_save`` postpones a pending write on every call: called per
-        uplink, a site with a message every few seconds would never be saved before
-        shutdown. One delayed save is scheduled at a time; the next change after it ran
-        schedules the next one.
-        """
-        if self._store is not None and not self._save_pending:
-            self._save_pending = True
-            self._store.async_delay_save(self._snapshot_to_save, SAVE_DELAY_S)
-
-    def _snapshot_to_save(self) -> dict[str, Any]:
-        """The data a delayed save writes (called when it runs)."""
-        self._save_pending = False
-        return self._snapshot()
+        """Save the device states within ``SAVE_DELAY_S``, however busy the traffic."""
+        if self._saver is not None:
+            self._saver.schedule()
 
     def _snapshot(self) -> dict[str, Any]:
         last = self.stats.last_message

@@ -35,6 +35,7 @@ from .const import (
     device_signal,
 )
 from .coordinator import get_router
+from .storage import DelayedSave
 
 SNOW_SAVE_DELAY_S = 10
 
@@ -63,7 +64,7 @@ class SnowRuntime:
     hass: HomeAssistant
     entry: ConfigEntry[Any]
     sites: dict[str, SiteRuntime] = field(default_factory=dict)  # by subentry id
-    _store: Store[dict[str, Any]] | None = None
+    _saver: DelayedSave | None = None
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False
 
@@ -77,8 +78,9 @@ class SnowRuntime:
 
     async def async_setup(self) -> None:
         """Load stored site states and build the sites from the subentries."""
-        self._store = snow_store(self.hass, self.entry.entry_id)
-        stored = await self._store.async_load() or {}
+        store = snow_store(self.hass, self.entry.entry_id)
+        self._saver = DelayedSave(store, self._snapshot, SNOW_SAVE_DELAY_S)
+        stored = await store.async_load() or {}
         raw: object = stored.get("sites")
         states: dict[str, Any] = raw if isinstance(raw, dict) else {}
         for subentry in self.entry.subentries.values():
@@ -116,8 +118,8 @@ class SnowRuntime:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
-        if self._store is not None:
-            await self._store.async_save(self._snapshot())
+        if self._saver is not None:
+            await self._saver.async_save_now()
 
     def _device_callback(
         self, subentry_id: str
@@ -158,8 +160,8 @@ class SnowRuntime:
             data["site"] = site.name
             LOGGER.info("%s: %s at %s cm", site.name, event_type, event.depth_cm)
             async_dispatcher_send(self.hass, self.event_signal(subentry_id), event_type, data)
-        if self._store is not None:
-            self._store.async_delay_save(self._snapshot, SNOW_SAVE_DELAY_S)
+        if self._saver is not None:
+            self._saver.schedule()
         async_dispatcher_send(self.hass, self.signal(subentry_id))
 
     def _snapshot(self) -> dict[str, Any]:

@@ -58,6 +58,7 @@ from .const import (
     device_signal,
 )
 from .coordinator import get_router
+from .storage import DelayedSave
 
 WATER_SAVE_DELAY_S = 10
 KEEP_HISTORY = timedelta(days=35)  # 30 days for the high-use median, plus margin
@@ -96,7 +97,7 @@ class WaterRuntime:
     entry: ConfigEntry[Any]
     meters: dict[str, MeterRuntime] = field(default_factory=dict)  # by DevEUI
     retired_m3: float = 0.0  # use of meters removed from the total, kept so it never drops
-    _store: Store[dict[str, Any]] | None = None
+    _saver: DelayedSave | None = None
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False
     _no_recorder_logged: bool = False
@@ -122,8 +123,9 @@ class WaterRuntime:
 
     async def async_setup(self) -> None:
         """Load stored meter states and build the meters from the subentries."""
-        self._store = water_store(self.hass, self.entry.entry_id)
-        stored = await self._store.async_load() or {}
+        store = water_store(self.hass, self.entry.entry_id)
+        self._saver = DelayedSave(store, self._snapshot, WATER_SAVE_DELAY_S)
+        stored = await store.async_load() or {}
         raw: object = stored.get("meters")
         states: dict[str, Any] = raw if isinstance(raw, dict) else {}
         retired = stored.get("retired_m3")
@@ -193,8 +195,8 @@ class WaterRuntime:
             if meter.timer is not None:
                 meter.timer()
                 meter.timer = None
-        if self._store is not None:
-            await self._store.async_save(self._snapshot())
+        if self._saver is not None:
+            await self._saver.async_save_now()
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -344,8 +346,8 @@ class WaterRuntime:
     # -- persistence -------------------------------------------------------------------
 
     def _save(self) -> None:
-        if self._store is not None:
-            self._store.async_delay_save(self._snapshot, WATER_SAVE_DELAY_S)
+        if self._saver is not None:
+            self._saver.schedule()
 
     def _snapshot(self) -> dict[str, Any]:
         return {
