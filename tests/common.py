@@ -204,3 +204,24 @@ def fired_events(hass: HomeAssistant, entity_id: str) -> list[dict[str, Any]]:
 
     hass.bus.async_listen("state_changed", _on_state)
     return fired
+
+
+async def set_scenario(
+    hass: HomeAssistant,
+    gateway: MockConfigEntry,
+    scenario: str,
+    target: str = "",
+    active: bool = True,
+) -> None:
+    """Switch a scenario of the simulated gateway with the integration's service."""
+    await hass.services.async_call(
+        DOMAIN,
+        "set_scenario",
+        {
+            "config_entry_id": gateway.entry_id,
+            "scenario": scenario,
+            "target": target,
+            "active": active,
+        },
+        blocking=True,
+    )

@@ -60,11 +60,10 @@ from custom_components.ange_iot.const import (
     SERVICE_ARM_ESCALATION,
     SERVICE_PAUSE,
     SERVICE_RESUME,
-    SERVICE_SET_SCENARIO,
 )
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
-from .common import DOOR_1101, async_run_until
+from .common import DOOR_1101, async_run_until, set_scenario
 
 LOCAL = ZoneInfo("Europe/Stockholm")
 BUILDING_ID = "solbacken"  # a fixed entry id: stable unique ids in the snapshot
@@ -174,23 +173,6 @@ def not_up() -> tuple[str, ...]:
 
 
 NOT_UP = pytest.mark.parametrize("not_up", [(APT,)], ids=["not_up"])
-
-
-async def set_scenario(
-    hass: HomeAssistant, gateway: MockConfigEntry, scenario: str, target: str, active: bool = True
-) -> None:
-    """Switch a scenario of the simulated gateway with the integration's service."""
-    await hass.services.async_call(
-        DOMAIN,
-        SERVICE_SET_SCENARIO,
-        {
-            "config_entry_id": gateway.entry_id,
-            "scenario": scenario,
-            "target": target,
-            "active": active,
-        },
-        blocking=True,
-    )
 
 
 @pytest.fixture

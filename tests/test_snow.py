@@ -28,9 +28,9 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.ange_iot.angelib.codecs import milesight
 from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_DEVICES, Role
-from custom_components.ange_iot.const import DOMAIN, SERVICE_SET_SCENARIO
+from custom_components.ange_iot.const import DOMAIN
 
-from .common import async_run_until, fired_events
+from .common import async_run_until, fired_events, set_scenario
 
 BUILDING_ID = "solbacken_snow"
 SITE = "site_lot"
@@ -92,12 +92,7 @@ async def site(
 
 async def snowfall(hass: HomeAssistant, gateway: MockConfigEntry, active: bool) -> None:
     """Switch the simulator's snowfall."""
-    await hass.services.async_call(
-        DOMAIN,
-        SERVICE_SET_SCENARIO,
-        {"config_entry_id": gateway.entry_id, "scenario": "snowfall", "active": active},
-        blocking=True,
-    )
+    await set_scenario(hass, gateway, "snowfall", active=active)
 
 
 def plough(hass: HomeAssistant, gateway: MockConfigEntry, depth_mm: int, fcnt: int) -> None:
@@ -210,17 +205,7 @@ async def test_silent_sensors_leave_the_depth_unknown(
 ) -> None:
     """With both sensors silent the depth is unknown and nothing is decided."""
     for dev_eui in SNOW:
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_SET_SCENARIO,
-            {
-                "config_entry_id": first_reports.entry_id,
-                "scenario": "sensor_silent",
-                "target": dev_eui,
-                "active": True,
-            },
-            blocking=True,
-        )
+        await set_scenario(hass, first_reports, "sensor_silent", dev_eui)
     await snowfall(hass, first_reports, True)
     await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=6), STEP)
     assert hass.states.get(DEPTH).state == "unknown"

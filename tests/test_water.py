@@ -33,7 +33,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
-from custom_components.ange_iot.const import DOMAIN, SERVICE_SET_SCENARIO
+from custom_components.ange_iot.const import DOMAIN
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
 from .common import (
@@ -44,6 +44,7 @@ from .common import (
     fired_events,
     meter_event,
     mobile_phone,
+    set_scenario,
 )
 
 LOCAL = ZoneInfo("Europe/Stockholm")
@@ -120,23 +121,6 @@ def platforms() -> list[Platform]:
 def meter_alerts(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every event the building's meter-alerts entity fires (not restored states)."""
     return fired_events(hass, ALERTS)
-
-
-async def set_scenario(
-    hass: HomeAssistant, gateway: MockConfigEntry, scenario: str, target: str, active: bool
-) -> None:
-    """Switch a scenario of the simulated gateway."""
-    await hass.services.async_call(
-        DOMAIN,
-        SERVICE_SET_SCENARIO,
-        {
-            "config_entry_id": gateway.entry_id,
-            "scenario": scenario,
-            "target": target,
-            "active": active,
-        },
-        blocking=True,
-    )
 
 
 @pytest.fixture

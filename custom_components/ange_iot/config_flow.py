@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 import secrets
 from types import MappingProxyType
@@ -41,7 +41,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .angelib.care import CareSettings
-from .angelib.catalog import MODELS, Kind
+from .angelib.catalog import MODELS, Kind, Model
 from .angelib.lns import chirpstack, tts
 from .angelib.meters import MeterSettings
 from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
@@ -1165,26 +1165,35 @@ def _meter_settings_error(values: Mapping[str, Any], base: MeterSettings) -> str
     return None
 
 
-def _known_devices(hass: HomeAssistant, kinds: tuple[Kind, ...]) -> list[tuple[str, str]]:
-    """Devices of the given kinds on any gateway, as (DevEUI, "title (model)")."""
-    found: list[tuple[str, str]] = []
+def _device_subentries(
+    hass: HomeAssistant, kinds: tuple[Kind, ...] | None = None
+) -> Iterator[tuple[ConfigSubentry, Model]]:
+    """The sensors added to any gateway (of the given kinds), with their models."""
     for entry in hass.config_entries.async_entries(DOMAIN):
         for subentry in entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_DEVICE:
                 continue
             model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
-            if model is None or model.kind not in kinds:
-                continue
-            label = f"{subentry.title} ({model.manufacturer} {model.name})"
-            found.append((subentry.data[CONF_DEV_EUI], label))
+            if model is not None and (kinds is None or model.kind in kinds):
+                yield subentry, model
+
+
+def _device_label(subentry: ConfigSubentry, model: Model) -> str:
+    return f"{subentry.title} ({model.manufacturer} {model.name})"
+
+
+def _known_devices(hass: HomeAssistant, kinds: tuple[Kind, ...]) -> list[tuple[str, str]]:
+    """Devices of the given kinds on any gateway, as (DevEUI, "title (model)")."""
+    found = [
+        (s.data[CONF_DEV_EUI], _device_label(s, m)) for s, m in _device_subentries(hass, kinds)
+    ]
     return sorted(found, key=lambda item: item[1])
 
 
 def _device_title(hass: HomeAssistant, dev_eui: str) -> str:
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        for subentry in entry.subentries.values():
-            if subentry.subentry_type == SUBENTRY_DEVICE and subentry.data[CONF_DEV_EUI] == dev_eui:
-                return subentry.title
+    for subentry, _model in _device_subentries(hass):
+        if subentry.data[CONF_DEV_EUI] == dev_eui:
+            return subentry.title
     return dev_eui
 
 
@@ -1232,18 +1241,12 @@ class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
 def _distance_sensors(hass: HomeAssistant) -> dict[str, tuple[str, int | None]]:
     """Distance sensors of any gateway: DevEUI -> (label, mounting height mm)."""
     found: dict[str, tuple[str, int | None]] = {}
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        for subentry in entry.subentries.values():
-            if subentry.subentry_type != SUBENTRY_DEVICE:
-                continue
-            model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
-            if model is None or model.kind is not Kind.DISTANCE:
-                continue
-            height = subentry.data.get(CONF_MOUNTING_HEIGHT)
-            found[subentry.data[CONF_DEV_EUI]] = (
-                f"{subentry.title} ({model.manufacturer} {model.name})",
-                height if isinstance(height, int) else None,
-            )
+    for subentry, model in _device_subentries(hass, (Kind.DISTANCE,)):
+        height = subentry.data.get(CONF_MOUNTING_HEIGHT)
+        found[subentry.data[CONF_DEV_EUI]] = (
+            _device_label(subentry, model),
+            height if isinstance(height, int) else None,
+        )
     return found
 
 
