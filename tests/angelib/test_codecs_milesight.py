@@ -22,14 +22,6 @@ from custom_components.ange_iot.angelib.codecs.milesight import (
 VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
 EXTRA = milesight.EXTRA_FIELDS
 
-# Where vectors.json disagrees with the vendor, the vendor wins (payloads.md). The EM310-UDL
-# frame 0175640382dc05040000 ends with position record 04 00 00: value 0 is "normal" in
-# Milesight-IoT/SensorDecoders EM310-UDL_Decoder.js (readPositionStatus {0: normal, 1: tilt})
-# and in the TTN em310-udl-codec.yaml example (04 00 01 -> "tilt"), so tilt is False.
-VENDOR_CORRECTIONS: dict[str, dict[str, Any]] = {
-    "0175640382dc05040000": {"tilt": False},
-}
-
 
 def _shared_vectors(codec_id: str) -> list[Any]:
     if not VECTORS_PATH.is_file():
@@ -127,13 +119,13 @@ OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
 
 @pytest.mark.parametrize("vector", _shared_vectors("milesight"))
 def test_shared_vector(vector: dict[str, Any]) -> None:
-    """Every checked vector decodes to exactly its canonical fields (vendor corrections noted)."""
+    """Every checked vector decodes to exactly its canonical fields."""
     payload = bytes.fromhex(vector["hex"])
     if vector["expected"] == {"error": True}:
         with pytest.raises(MilesightDecodeError):
             decode(vector["fport"], payload)
         return
-    expected = {**vector["expected"], **VENDOR_CORRECTIONS.get(vector["hex"], {})}
+    expected = vector["expected"]
     result = decode(vector["fport"], payload)
     _assert_canonical(result, expected)
     assert only_known(result, EXTRA)
