@@ -31,6 +31,7 @@ from .common import (
     capture_logs,
     entity_id,
     meter_event,
+    set_scenario,
 )
 from .conftest import START
 
@@ -388,3 +389,72 @@ async def test_future_timestamp_is_replaced_by_arrival_time(
         meter_event(volume_l=60_000_000, fcnt=900, time=now + timedelta(days=1)), source="test"
     )
     assert hub.device(METER_1101).state.last_seen == now
+
+
+# -- applied once, saved soon ------------------------------------------------------------
+
+
+async def test_redelivered_uplinks_after_a_restart_are_not_applied_again(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> None:
+    """A ChirpStack re-delivery or TTS backfill overlap after a restart is a duplicate.
+
+    The duplicate memory used to be 32 entries and not stored: after a restart every
+    re-delivered uplink was applied (and passed to care and meter logic) a second time.
+    """
+    await async_run_until(hass, freezer, dt_util.utcnow() + FIRST_REPORTS)
+    # The simulated meter stops sending; the network server's messages stand in for it.
+    await set_scenario(hass, init_integration, "sensor_silent", METER_1101)
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(minutes=45))
+    start = dt_util.utcnow() - timedelta(minutes=44)
+    events = [
+        meter_event(volume_l=53_300 + n, fcnt=100 + n, time=start + timedelta(minutes=n))
+        for n in range(40)
+    ]
+    hub = init_integration.runtime_data
+    applied = hub.pipeline.counters[Outcome.APPLIED]
+    for body in events:
+        hub.async_handle_chirpstack(body, source="test")
+    await hass.async_block_till_done()
+    assert hub.pipeline.counters[Outcome.APPLIED] == applied + 40
+    # The first one again, after 39 newer ones (beyond the old 32-entry memory).
+    hub.async_handle_chirpstack(events[0], source="test")
+    assert hub.pipeline.counters[Outcome.APPLIED] == applied + 40
+
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    hub = init_integration.runtime_data
+    applied = hub.pipeline.counters[Outcome.APPLIED]
+    for body in events:
+        hub.async_handle_chirpstack(body, source="test")
+    await hass.async_block_till_done()
+    assert hub.pipeline.counters[Outcome.APPLIED] == applied
+    assert hub.pipeline.counters[Outcome.DUPLICATE] == 40
+    later = dt_util.utcnow()
+    hub.async_handle_chirpstack(meter_event(volume_l=53_400, fcnt=141, time=later), source="test")
+    assert hub.pipeline.counters[Outcome.APPLIED] == applied + 1
+
+
+async def test_applied_state_is_on_disk_within_five_seconds(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A crash loses at most 5 s of applied device state, without a write per uplink."""
+    await async_run_until(hass, freezer, dt_util.utcnow() + FIRST_REPORTS)
+    await set_scenario(hass, init_integration, "sensor_silent", METER_1101)
+    await async_tick(hass, freezer, timedelta(seconds=30))  # the first reports are saved
+    key = f"{DOMAIN}.{init_integration.entry_id}.devices"
+    hub = init_integration.runtime_data
+    writes: list[int] = []
+    for n in range(20):  # an uplink every half second for ten seconds
+        hub.async_handle_chirpstack(meter_event(volume_l=60_000 + n, fcnt=200 + n), source="test")
+        await async_tick(hass, freezer, timedelta(seconds=0.5))
+        stored = hass_storage[key]["data"]["devices"][METER_1101]["fcnt"]
+        if not writes or writes[-1] != stored:
+            writes.append(stored)
+        # What is on disk is never more than 5 s (ten uplinks here) behind what was applied.
+        if n >= 10:
+            assert stored >= 200 + n - 10
+    assert 2 <= len(writes) <= 4  # one write per 5 s, not one per uplink

@@ -60,7 +60,7 @@ CONF_MOUNTING_HEIGHT: Final = "mounting_height"  # mm
 CONF_AREA: Final = "area"
 
 STORAGE_VERSION: Final = 1
-SAVE_DELAY_S: Final = 15
+SAVE_DELAY_S: Final = 5  # the most applied state a crash can lose (README: Storage)
 
 SERVICE_SET_SCENARIO: Final = "set_scenario"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"

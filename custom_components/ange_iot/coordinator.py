@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .angelib.catalog import guess_model
-from .angelib.device import DeviceConfig, DeviceState
+from .angelib.device import AppliedFrames, DeviceConfig, DeviceState
 from .angelib.lns import chirpstack
 from .angelib.lns.chirpstack import JoinEvent, StatusEvent
 from .angelib.pipeline import Outcome, Pipeline, Result, TrackedDevice
@@ -311,9 +311,11 @@ class AngeHub:
 
     @callback
     def async_apply_join(self, event: JoinEvent) -> None:
-        """A (re)join: the frame counter restarts, so forget the dedup memory."""
+        """A (re)join: the frame counter starts over in a new epoch from the join on."""
         tracked = self.pipeline.devices[event.dev_eui]
         tracked.state.recent.clear()
+        tracked.state.frames = AppliedFrames(since=event.time)
+        self._save()
         self._log_once(
             event.dev_eui, "join", "%s (%s) joined the network", tracked.config.name,
             event.dev_eui, level="info",
@@ -386,6 +388,17 @@ class AngeHub:
             async_dispatcher_send(self.hass, self.signal(dev_eui))
             async_dispatcher_send(
                 self.hass, device_signal(dev_eui), result.applied, uplink.received_at
+            )
+        elif result.outcome is Outcome.STALE:
+            self._log_once(
+                uplink.dev_eui,
+                Outcome.STALE,
+                "Ignored an uplink from %s received %s (fCnt %s): older than the frames it "
+                "remembers, so it may have been applied already",
+                self.pipeline.devices[uplink.dev_eui].config.name,
+                uplink.received_at.isoformat(),
+                uplink.fcnt,
+                level="info",
             )
         elif result.outcome is Outcome.DECODE_ERROR:
             self.stats.rejected[Reject.DECODE] += 1

@@ -37,7 +37,7 @@ from .const import (
 from .coordinator import get_router
 from .storage import DelayedSave
 
-SNOW_SAVE_DELAY_S = 10
+SNOW_SAVE_DELAY_S = 5
 
 
 @dataclass

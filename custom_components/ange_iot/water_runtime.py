@@ -60,7 +60,7 @@ from .const import (
 from .coordinator import get_router
 from .storage import DelayedSave
 
-WATER_SAVE_DELAY_S = 10
+WATER_SAVE_DELAY_S = 5
 KEEP_HISTORY = timedelta(days=35)  # 30 days for the high-use median, plus margin
 
 

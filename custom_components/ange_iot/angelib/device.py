@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from .catalog import MODELS, Model
@@ -16,7 +17,8 @@ from .uplink import Uplink
 from .values import parse_when
 
 DEFAULT_MISSED_REPORTS = 3
-DEDUP_MEMORY = 32  # recent (fCnt, payload) pairs remembered per device
+DEDUP_MEMORY = 32  # recent (fCnt, payload) pairs remembered per device (not persisted)
+FRAME_WINDOW = 512  # frame counters remembered below the highest one applied (persisted)
 
 # Fields whose change counts as "someone is up and about".
 ACTIVITY_DOOR = "door"
@@ -66,6 +68,85 @@ class DeviceConfig:
         return self.interval * max(1, self.missed_reports)
 
 
+class Frame(StrEnum):
+    """How an uplink relates to the frames a device has already applied."""
+
+    NEW = "new"  # newer than anything applied
+    LATE = "late"  # older than the last applied frame, but never applied itself
+    DUPLICATE = "duplicate"  # applied already (a second transport, a re-delivery, a replay)
+    STALE = "stale"  # older than the frames remembered: it may have been applied; refused
+
+
+@dataclass(slots=True, kw_only=True)
+class AppliedFrames:
+    """Which frames of one device were applied, across restarts.
+
+    A sliding window over the frame counter, like the anti-replay window of IPsec (RFC 4303
+    section 3.4.3): ``top`` is the highest fCnt applied in the current counter epoch and bit
+    ``i`` of ``bits`` says whether fCnt ``top - i`` was applied. A counter that starts over
+    (a rejoin, a reset ABP device) starts a new epoch at ``since``; anything received
+    before it, or below the window, cannot be told apart from an applied frame and is
+    refused. An uplink received after the last applied one is new, whatever its counter.
+    """
+
+    since: datetime | None = None  # when the counter last started over (None: never seen)
+    top: int | None = None
+    bits: int = 0
+
+    def classify(self, fcnt: int, received_at: datetime, last_seen: datetime | None) -> Frame:
+        """Where an uplink with ``fcnt`` received at ``received_at`` stands."""
+        if last_seen is None or received_at > last_seen:
+            return Frame.NEW
+        if self.since is not None and received_at < self.since:
+            return Frame.STALE
+        if self.top is None:
+            return Frame.LATE  # a state stored before frames were kept, with no fCnt
+        offset = self.top - fcnt
+        if offset < 0:
+            return Frame.LATE  # beyond every frame applied in this epoch: never applied
+        if offset >= FRAME_WINDOW:
+            return Frame.STALE
+        return Frame.DUPLICATE if self.bits >> offset & 1 else Frame.LATE
+
+    def remember(self, fcnt: int, received_at: datetime) -> None:
+        """Mark ``fcnt`` applied (a new one moves the window; one seen before restarts it)."""
+        if self.top is None or fcnt > self.top:
+            shift = fcnt - self.top if self.top is not None else FRAME_WINDOW
+            self.bits = ((self.bits << shift) | 1) & _WINDOW_MASK if shift < FRAME_WINDOW else 1
+            self.top = fcnt
+            return
+        offset = self.top - fcnt
+        if offset < FRAME_WINDOW and not self.bits >> offset & 1:
+            self.bits |= 1 << offset
+            return
+        # The counter went back to a frame already applied (or far below): it started over.
+        self.since, self.top, self.bits = received_at, fcnt, 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe: the window as a hex string."""
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "top": self.top,
+            "bits": format(self.bits, "x"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, fcnt: int | None) -> AppliedFrames:
+        """Rebuild a snapshot; a state stored before frames were kept knows its last fCnt."""
+        if isinstance(data, dict):
+            top, bits = data.get("top"), data.get("bits")
+            if isinstance(top, int) and not isinstance(top, bool) and isinstance(bits, str):
+                try:
+                    mask = int(bits, 16) & _WINDOW_MASK
+                except ValueError:
+                    mask = 1
+                return cls(since=parse_when(data.get("since")), top=top, bits=mask)
+        return cls(top=fcnt, bits=1) if fcnt is not None else cls()
+
+
+_WINDOW_MASK = (1 << FRAME_WINDOW) - 1
+
+
 @dataclass(slots=True)
 class ApplyResult:
     """What one decoded uplink changed."""
@@ -91,14 +172,24 @@ class DeviceState:
     rejected_volume: float | None = None
     # Alarm flags currently on, with the time each was first seen (cleared when reported off).
     alarm_since: dict[str, datetime] = field(default_factory=dict)
+    frames: AppliedFrames = field(default_factory=AppliedFrames)
     recent: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=DEDUP_MEMORY))
 
-    def is_duplicate(self, uplink: Uplink) -> bool:
-        """True for an uplink already applied (same fCnt and payload seen recently).
+    def classify(self, uplink: Uplink) -> Frame:
+        """Is ``uplink`` new, late, already applied, or too old to tell?
 
-        An fCnt reset after a rejoin carries a different payload and is not a duplicate.
+        "Applied once" holds across restarts and replays: the frame window is stored with
+        the state. The in-memory (fCnt, payload) memory also catches a copy whose time was
+        replaced (stamped in the future); an fCnt reset after a rejoin carries a different
+        payload and is not a duplicate there.
         """
-        return (uplink.fcnt, uplink.payload) in self.recent
+        if (uplink.fcnt, uplink.payload) in self.recent:
+            return Frame.DUPLICATE
+        return self.frames.classify(uplink.fcnt, uplink.received_at, self.last_seen)
+
+    def is_duplicate(self, uplink: Uplink) -> bool:
+        """True for an uplink that must not be applied (applied already, or too old to tell)."""
+        return self.classify(uplink) in (Frame.DUPLICATE, Frame.STALE)
 
     def available(self, config: DeviceConfig, now: datetime) -> bool:
         """Available while the last report is younger than the silence limit."""
@@ -116,6 +207,7 @@ class DeviceState:
         newer current values.
         """
         self.recent.append((uplink.fcnt, uplink.payload))
+        self.frames.remember(uplink.fcnt, uplink.received_at)
         result = ApplyResult(fields=fields, activity=False)
         late = self.last_seen is not None and uplink.received_at < self.last_seen
         if not late:
@@ -159,7 +251,7 @@ class DeviceState:
         self.rejected_volume = None
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-safe snapshot for persistence (dedup memory is not kept)."""
+        """A JSON-safe snapshot for persistence (with the applied-frames window)."""
         return {
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "last_activity": self.last_activity.isoformat() if self.last_activity else None,
@@ -171,6 +263,7 @@ class DeviceState:
             "volume_decreased": self.volume_decreased,
             "rejected_volume": self.rejected_volume,
             "alarm_since": {k: v.isoformat() for k, v in self.alarm_since.items()},
+            "frames": self.frames.as_dict(),
         }
 
     @classmethod
@@ -188,17 +281,19 @@ class DeviceState:
                 parsed = parse_when(raw)
                 if name in ALARM_FLAGS and parsed is not None:
                     alarm_since[name] = parsed
+        fcnt = data.get("fcnt") if isinstance(data.get("fcnt"), int) else None
         return cls(
             last_seen=when("last_seen"),
             last_activity=when("last_activity"),
             values=dict(values) if isinstance(values, dict) else {},
             rssi=_num(data.get("rssi")),
             snr=_num(data.get("snr")),
-            fcnt=data.get("fcnt") if isinstance(data.get("fcnt"), int) else None,
+            fcnt=fcnt,
             rejected_frames=_count(data.get("rejected_frames")),
             volume_decreased=bool(data.get("volume_decreased")),
             rejected_volume=_num(data.get("rejected_volume")),
             alarm_since=alarm_since,
+            frames=AppliedFrames.from_dict(data.get("frames"), fcnt),
         )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .codecs import CODECS, DecodeError
-from .device import ApplyResult, DeviceConfig, DeviceState
+from .device import ApplyResult, DeviceConfig, DeviceState, Frame
 from .uplink import Uplink
 
 
@@ -20,6 +20,7 @@ class Outcome(StrEnum):
 
     APPLIED = "applied"
     DUPLICATE = "duplicate"
+    STALE = "stale"  # older than the frames remembered: may have been applied; refused
     UNKNOWN_DEVICE = "unknown_device"
     DECODE_ERROR = "decode_error"
 
@@ -71,9 +72,11 @@ class Pipeline:
             self.counters[Outcome.UNKNOWN_DEVICE] += 1
             return Result(Outcome.UNKNOWN_DEVICE, uplink.dev_eui)
         state = tracked.state
-        if state.is_duplicate(uplink):
-            self.counters[Outcome.DUPLICATE] += 1
-            return Result(Outcome.DUPLICATE, uplink.dev_eui)
+        frame = state.classify(uplink)
+        if frame is Frame.DUPLICATE or frame is Frame.STALE:
+            outcome = Outcome.DUPLICATE if frame is Frame.DUPLICATE else Outcome.STALE
+            self.counters[outcome] += 1
+            return Result(outcome, uplink.dev_eui)
         codec = CODECS[tracked.config.model.codec]
         try:
             fields = codec.decode(uplink.fport, uplink.payload)
