@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.ange_iot.angelib.codecs import kamstrup_flowiq
 from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI
+from custom_components.ange_iot.care_runtime import DATA_ONLINE_SINCE
 from custom_components.ange_iot.const import DOMAIN, LOGGER
 
 # Demo devices used throughout the entity tests.
@@ -225,3 +226,12 @@ async def set_scenario(
         },
         blocking=True,
     )
+
+
+def home_assistant_restarts(hass: HomeAssistant) -> None:
+    """Call between an unload and a setup that stand for a restart of Home Assistant.
+
+    A reload is not downtime: alerts are "late" only when they came due before Home
+    Assistant (this process) was running, so a test that plays a restart says so.
+    """
+    hass.data.pop(DATA_ONLINE_SINCE, None)

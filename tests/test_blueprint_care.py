@@ -28,7 +28,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
 from custom_components.ange_iot.const import DOMAIN, EVENT_CARE_LOG
 
-from .common import async_run_until, async_setup_blueprint, mobile_phone
+from .common import (
+    async_run_until,
+    async_setup_blueprint,
+    home_assistant_restarts,
+    mobile_phone,
+)
 
 BLUEPRINT = (
     Path(__file__).resolve().parents[1]
@@ -496,6 +501,7 @@ async def test_restart_late_alert_and_reload_send_nothing_twice(
     entry_id = care.building.entry_id
     await async_run_until(hass, freezer, ALERT_AT - timedelta(minutes=15), STEP)
     assert await hass.config_entries.async_unload(entry_id)
+    home_assistant_restarts(hass)
     await async_run_until(hass, freezer, ALERT_AT + timedelta(minutes=5), STEP)
     assert all(not calls for calls in care.calls.values())
 

@@ -63,7 +63,7 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
-from .common import DOOR_1101, async_run_until, set_scenario
+from .common import DOOR_1101, async_run_until, home_assistant_restarts, set_scenario
 
 LOCAL = ZoneInfo("Europe/Stockholm")
 BUILDING_ID = "solbacken"  # a fixed entry id: stable unique ids in the snapshot
@@ -1189,10 +1189,11 @@ async def test_deadline_missed_while_stopped(
     ] == [APT]
     apartment = building.runtime_data.apartments[sub_id(APT)]
     assert await hass.config_entries.async_unload(building.entry_id)
+    home_assistant_restarts(hass)
     await hass.async_block_till_done()
     stored = hass_storage[STORE_KEY]["data"]["apartments"][sub_id(APT)]
     assert stored == apartment.state.as_dict()  # written at unload
-    assert stored["care"] is None
+    assert stored["alerts"] == []
     assert stored["last_activity"] is None
 
     # The resident stays in bed; the building is not running at 09:15.
@@ -1262,6 +1263,7 @@ async def test_restart_from_stored_state(
     }
     entry = building_entry()
     entry.add_to_hass(hass)
+    home_assistant_restarts(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -1289,6 +1291,7 @@ async def test_late_alert_at_boot_waits_for_started(
     """At boot, a late alert fires once Home Assistant has started (automations listen)."""
     await async_run_until(hass, freezer, local(9, 0), STEP)
     assert await hass.config_entries.async_unload(building.entry_id)
+    home_assistant_restarts(hass)
     await async_run_until(hass, freezer, local(9, 40), STEP)
     core_states: list[CoreState] = []
 
@@ -1327,6 +1330,7 @@ async def test_activity_during_boot_counts_before_the_first_evaluation(
     """
     await async_run_until(hass, freezer, local(9, 0), STEP)
     assert await hass.config_entries.async_unload(building.entry_id)
+    home_assistant_restarts(hass)
     await async_run_until(hass, freezer, local(9, 40), STEP)
 
     hass.set_state(CoreState.not_running)
@@ -1542,6 +1546,7 @@ async def test_escalation_due_while_stopped(
     await until_morning_alert(hass, freezer, alerts)
     await arm(hass)
     assert await hass.config_entries.async_unload(building.entry_id)
+    home_assistant_restarts(hass)
     await hass.async_block_till_done()
     await async_run_until(hass, freezer, local(9, 40), STEP)
     assert await hass.config_entries.async_setup(building.entry_id)

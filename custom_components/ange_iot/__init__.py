@@ -18,7 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .angelib.simulator import Scenario
-from .care_runtime import BuildingRuntime, care_store
+from .care_runtime import BuildingRuntime, care_store, online_since
 from .const import (
     CONF_EPOCH,
     CONF_GATEWAY,
@@ -66,8 +66,14 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's services."""
+    """Register the integration's services; note when Home Assistant is up and running."""
     async_setup_services(hass)
+
+    @callback
+    def _started(_hass: HomeAssistant) -> None:
+        online_since(hass)  # what came due before this came due while HA was not running
+
+    async_at_started(hass, _started)
     return True
 
 

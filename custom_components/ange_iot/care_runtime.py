@@ -24,6 +24,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dis
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .angelib import care
 from .angelib.care import ApartmentState, CareEvent, CareSettings, Evaluation, SensorHealth
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from .water_runtime import WaterRuntime
 
 CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
+DATA_ONLINE_SINCE: HassKey[datetime] = HassKey(f"{DOMAIN}_online_since")
 ESCALATED = "escalated"  # event type: an armed escalation came due unacknowledged
 
 
@@ -228,11 +230,8 @@ class BuildingRuntime:
     @staticmethod
     def _open_unacknowledged(apartment: ApartmentRuntime, alert_id: str) -> bool:
         evaluation = apartment.evaluation
-        return (
-            evaluation is not None
-            and evaluation.alert_id == alert_id
-            and evaluation.status in (care.Status.CHECK_NEEDED, care.Status.SENSOR_OFFLINE)
-            and evaluation.acknowledged_by is None
+        return evaluation is not None and any(
+            alert.id == alert_id and alert.waiting for alert in evaluation.open_alerts
         )
 
     def _escalate_due(self, apartment: ApartmentRuntime, now: datetime) -> datetime | None:
@@ -248,14 +247,15 @@ class BuildingRuntime:
                 continue
             del apartment.escalations[alert_id]
             assert evaluation is not None
+            alert = next(a for a in evaluation.open_alerts if a.id == alert_id)
             self._send(
                 apartment,
                 ESCALATED,
                 {
                     "apartment": apartment.label,
-                    "reason": evaluation.reason or "",
-                    "since": evaluation.since.isoformat(),
-                    "late": now - due > care.LATE_AFTER,
+                    "reason": alert.reason,
+                    "since": alert.since.isoformat(),
+                    "late": due < online_since(self.hass),
                     "id": f"{alert_id}:escalated",
                     "alert_id": alert_id,
                 },
@@ -272,7 +272,12 @@ class BuildingRuntime:
             return None
         now = dt_util.utcnow()
         evaluation = care.evaluate(
-            apartment.label, apartment.settings, apartment.state, self._health(apartment), now
+            apartment.label,
+            apartment.settings,
+            apartment.state,
+            self._health(apartment),
+            now,
+            online_since=online_since(self.hass),
         )
         apartment.evaluation = evaluation
         for event in evaluation.events:
@@ -381,6 +386,18 @@ class BuildingRuntime:
                 if key in watched
             },
         }
+
+
+def online_since(hass: HomeAssistant) -> datetime:
+    """Since when Home Assistant has been running and evaluating (this process).
+
+    Alerts that came due before it came due while Home Assistant was not running: they are
+    ``late``, whatever the delay. A reload of the integration is not downtime: the time is
+    kept for the whole run (set when Home Assistant has started, or at the first use).
+    """
+    if (since := hass.data.get(DATA_ONLINE_SINCE)) is None:
+        since = hass.data[DATA_ONLINE_SINCE] = dt_util.utcnow()
+    return since
 
 
 def care_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

@@ -364,6 +364,16 @@ class AngeCareSensor(AngeApartmentEntity, SensorEntity):
             "alert_id": evaluation.alert_id,
             "acknowledged_by": evaluation.acknowledged_by,
             "offline_sensors": list(evaluation.offline_sensors),
+            # Every open alert (several can be: each occasion has its own), oldest first.
+            "open_alerts": [
+                {
+                    "id": alert.id,
+                    "reason": alert.reason,
+                    "since": alert.since.isoformat(),
+                    "acknowledged_by": alert.acknowledged_by,
+                }
+                for alert in evaluation.open_alerts
+            ],
         }
 
 

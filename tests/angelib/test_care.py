@@ -524,6 +524,39 @@ def test_night_door_needs_acknowledgement_then_activity() -> None:
     assert run.at(at("23:40")).acknowledged_by == "user-7"
 
 
+def test_open_alert_never_hides_a_later_one() -> None:
+    """An unacknowledged night-door alert: later nights' doors and a missed morning ring.
+
+    (Defect: "a deadline that comes due while an unacknowledged alert is open is covered by
+    it" silenced the apartment for as long as nobody acknowledged.)
+    """
+    settings = CareSettings(night_door=True)
+    day2, day3 = DAY + timedelta(days=1), DAY + timedelta(days=2)
+    run = Home(settings=settings).run(
+        D0,
+        at("12:00", day3),
+        motion=[*day_of_motion(), *day_of_motion(day2), at("11:00", day3)],
+        doors=[
+            at("02:00"),
+            at("02:00:40"),  # closed again: the same night's alert, nothing new
+            at("01:30", day2),
+        ],
+    )
+    assert run.rows == [
+        check_needed(Reason.NIGHT_DOOR, "10 02:00"),
+        check_needed(Reason.NIGHT_DOOR, "11 01:30"),
+        check_needed(Reason.NO_MORNING_ACTIVITY, "12 09:15"),
+        resolved(Reason.NO_MORNING_ACTIVITY, "12 11:00"),
+    ]
+    status = run.at(at("10:00", day3))
+    assert (status.status, status.reason) == (Status.CHECK_NEEDED, Reason.NO_MORNING_ACTIVITY)
+    assert [a.reason for a in status.open_alerts] == [
+        Reason.NIGHT_DOOR,
+        Reason.NIGHT_DOOR,
+        Reason.NO_MORNING_ACTIVITY,
+    ]
+
+
 def test_night_door_off_by_default() -> None:
     run = Home().run(D0, at("23:59"), motion=day_of_motion(), doors=[at("23:30")])
     assert run.rows == []
@@ -541,6 +574,8 @@ def test_acknowledged_alert_does_not_refire_but_a_later_deadline_does() -> None:
         check_needed(Reason.NO_MORNING_ACTIVITY, "10 09:15"),
         ("acknowledged", "no_morning_activity", "10 09:25", "user-1", False),
         check_needed(Reason.INACTIVE, "10 13:40"),
+        # Both open alerts are resolved by the activity, each with its own event.
+        resolved(Reason.NO_MORNING_ACTIVITY, "10 14:00"),
         resolved(Reason.INACTIVE, "10 14:00"),
     ]
     ack = run.at(at("10:00"))
@@ -562,12 +597,11 @@ def test_acknowledge_by_alert_id_only_that_alert() -> None:
     """A press on an old notification does not acknowledge a newer alert."""
     home = Home()
     home.run(D0, at("09:15"))
-    assert home.state.care is not None
-    current = home.state.care.id
+    (alert,) = home.state.alerts
     assert not acknowledge(home.state, "u", at("09:20"), alert_id="Lgh 1101|inactive|old")
-    assert home.state.care.acknowledged_at is None
-    assert acknowledge(home.state, "u", at("09:20"), alert_id=current)
-    assert home.state.care.acknowledged_by == "u"
+    assert alert.acknowledged_at is None
+    assert acknowledge(home.state, "u", at("09:20"), alert_id=alert.id)
+    assert alert.acknowledged_by == "u"
 
 
 def test_acknowledge_twice_keeps_the_first() -> None:
@@ -707,6 +741,27 @@ def test_restart_fires_missed_deadline_once_marked_late() -> None:
     assert evaluate("Lgh 1101", DEFAULT, again, sensors, now + MIN).events == ()
 
 
+def test_late_means_home_assistant_was_not_running_whatever_the_delay() -> None:
+    """27 s after the deadline but while HA was down: late. 117 s after, HA running: not.
+
+    (Defect: "late" was "evaluated more than 60 s after its time", so a short restart gave
+    late: false and a busy or reloaded instance gave late: true.)
+    """
+    home = Home()
+    home.run(D0, at("08:00"), motion=every(at("05:00"), at("05:50")))
+    due = at("09:15")
+    down = restored(home.state)
+    up = due + timedelta(seconds=27)  # Home Assistant came back 27 s after the deadline
+    sensors = [SensorHealth(key="ers", last_seen=up, silence_limit=LIMIT)]
+    result = evaluate("Lgh 1101", DEFAULT, down, sensors, up, online_since=up - MIN / 6)
+    assert [(e.type, e.late) for e in result.events] == [(EventType.CHECK_NEEDED, True)]
+    running = restored(home.state)
+    late_eval = due + timedelta(seconds=117)  # evaluated late, but HA was running
+    sensors = [SensorHealth(key="ers", last_seen=late_eval, silence_limit=LIMIT)]
+    result = evaluate("Lgh 1101", DEFAULT, running, sensors, late_eval, online_since=at("08:00"))
+    assert [(e.type, e.late) for e in result.events] == [(EventType.CHECK_NEEDED, False)]
+
+
 def test_restart_with_replayed_activity_fires_each_missed_deadline_once() -> None:
     """Uplinks queued at the network server arrive at the restart; the walk uses them."""
     home = Home()
@@ -841,7 +896,7 @@ def test_state_round_trips_through_json() -> None:
 )
 def test_state_from_garbage_is_empty_not_an_error(garbage: object) -> None:
     state = ApartmentState.from_dict(garbage)
-    assert state.care is None
+    assert state.alerts == []
     assert state.pending == []
     result = evaluate("A", DEFAULT, state, [], at("08:00"))
     assert result.status is Status.SENSOR_OFFLINE

@@ -75,6 +75,11 @@ AWAY_FROM, AWAY_UNTIL = local(6, "08:00"), local(7, "20:00")  # Lgh 1103 away, c
 SILENT_FROM, SILENT_UNTIL = local(9, "00:30"), local(9, "05:30")  # Lgh 1201's sensor silent
 GATEWAY_DOWN, GATEWAY_UP = local(12, "14:00"), local(12, "14:45")  # the gateway is down
 HA_DOWN, HA_UP = local(13, "06:00"), local(13, "10:00")  # Home Assistant is not running
+# Lgh 1101 (night door watched 23:00-05:00): the door opens at night on day 4 and nobody
+# acknowledges; it opens again on day 10; on day 14 the resident does not get up.
+DOOR_NIGHT_1, DOOR_NIGHT_2 = local(4, "02:00"), local(10, "01:30")
+NOT_UP_1101_ON, NOT_UP_1101_OFF = local(14, "03:00"), local(14, "12:00")
+DOOR_1101 = next(d.dev_eui for d in DEMO_DEVICES if d.role is Role.DOOR)
 
 
 @dataclass
@@ -141,6 +146,10 @@ def _restart(world: World, now: datetime) -> None:
     world.evaluate_due(HA_UP)  # at start-up: every apartment
 
 
+def _night_door(world: World, now: datetime) -> None:
+    world.sim.open_door(DOOR_1101, now)
+
+
 def _ack(world: World, now: datetime) -> None:
     assert acknowledge(world.monitor.apartments["Lgh 1102"].state, "personal-1", now)
     world.evaluate("Lgh 1102", now)
@@ -166,6 +175,10 @@ ACTIONS: list[tuple[datetime, Callable[[World, datetime], None]]] = sorted(
         (GATEWAY_DOWN, _gateway(True)),
         (GATEWAY_UP, _gateway(False)),
         (HA_DOWN, _restart),
+        (DOOR_NIGHT_1, _night_door),
+        (DOOR_NIGHT_2, _night_door),
+        (NOT_UP_1101_ON, _switch(Scenario.RESIDENT_NOT_UP, True, "Lgh 1101")),
+        (NOT_UP_1101_OFF, _switch(Scenario.RESIDENT_NOT_UP, False, "Lgh 1101")),
     ],
     key=lambda item: item[0],
 )
@@ -256,18 +269,28 @@ EXPECTED: list[Row] = [
     # Day 3 (Wed): Lgh 1102 stays in bed from 03:00. No activity 06:00-09:15 -> a check at
     # 09:00 + 15 min. Staff acknowledge at 09:25; the resident still does not move, so the
     # daytime timer (restarted by the acknowledgement) runs out at 09:25 + 6 h + 15 min.
-    # That alert is not acknowledged and covers the next morning's deadline (day 4, 09:15).
     ("Lgh 1102", CHECK, "no_morning_activity", "Wed 25 Mar 09:15:00", "", False),
     ("Lgh 1102", ACK, "no_morning_activity", "Wed 25 Mar 09:25:00", "personal-1", False),
     ("Lgh 1102", CHECK, "inactive", "Wed 25 Mar 15:40:00", "", False),
-    # Day 4 (Thu): the scenario ends at 12:00, but Thursday is a daily-activity day for
-    # Lgh 1102 (out until about 14:15): the first uplink with motion is at 14:18:08.
+    # Day 4 (Thu) 02:00: Lgh 1101's door opens at night: a check at once. Nobody
+    # acknowledges it, so it stays open (only an acknowledgement and then activity clear it).
+    ("Lgh 1101", CHECK, "night_door", "Thu 26 Mar 02:00:00", "", False),
+    # Day 4, 09:15: the open, unacknowledged alert from yesterday does not hide today's
+    # missed morning: its own alert.
+    ("Lgh 1102", CHECK, "no_morning_activity", "Thu 26 Mar 09:15:00", "", False),
+    # The scenario ends at 12:00, but Thursday is a daily-activity day for Lgh 1102 (out
+    # until about 14:15): the first uplink with motion, at 14:18:08, resolves all three.
+    ("Lgh 1102", RESOLVED, "no_morning_activity", "Thu 26 Mar 14:18:08", "activity", False),
     ("Lgh 1102", RESOLVED, "inactive", "Thu 26 Mar 14:18:08", "activity", False),
+    ("Lgh 1102", RESOLVED, "no_morning_activity", "Thu 26 Mar 14:18:08", "activity", False),
     # Days 6-7 (Sat 08:00 - Sun 20:00, over the DST change): Lgh 1103 away and paused: nothing.
     # Day 9 (Tue): Lgh 1201's sensor is silent 00:30-05:30. Its last report was at 00:20:16,
     # so it is flagged at 00:20:16 + 3 × 10 min; back with the first report after 05:30.
     ("Lgh 1201", OFFLINE, "sensor_silent", "Tue 31 Mar 00:50:16", "", False),
     ("Lgh 1201", RESOLVED, "sensor_silent", "Tue 31 Mar 05:39:10", BACK, False),
+    # Day 10 (Wed) 01:30: Lgh 1101's door opens at night again. Day 4's alert is still open
+    # and unacknowledged: another night, its own alert (it used to be swallowed).
+    ("Lgh 1101", CHECK, "night_door", "Wed 01 Apr 01:30:00", "", False),
     # Day 12 (Fri): the gateway is down 14:00-14:45: every apartment cannot tell at once,
     # until its sensors report again after 14:45 (each motion sensor's next 10-min report).
     ("Lgh 1101", OFFLINE, "gateway_down", "Fri 03 Apr 14:00:00", "", False),
@@ -301,6 +324,11 @@ EXPECTED: list[Row] = [
     # Lgh 1101's check also depends on its door sensor (hourly, 3 h limit): last report
     # 05:59:28, silent by 08:59:28, back only with its 10:58:26 report.
     ("Lgh 1101", RESOLVED, "sensor_silent", "Sat 04 Apr 10:58:26", BACK, False),
+    # Day 14 (Sun): Lgh 1101's resident does not get up. Two night-door alerts are still
+    # open and unacknowledged; the missed morning gets its own alert all the same, resolved
+    # by the first motion after the scenario ends at 12:00.
+    ("Lgh 1101", CHECK, "no_morning_activity", "Sun 05 Apr 09:15:00", "", False),
+    ("Lgh 1101", RESOLVED, "no_morning_activity", "Sun 05 Apr 12:03:47", "activity", False),
 ]
 
 
@@ -354,6 +382,18 @@ def test_the_written_times_follow_from_the_uplinks() -> None:
         if m.time >= NOT_UP_OFF and m.fields["motion_count"] > 0
     )
     assert _since(world, "Lgh 1102", RESOLVED, "inactive") == [first_motion]
+    # Lgh 1101: each night-door alert is the door's own report at the opening; both stay
+    # open (unacknowledged) to the end, and the day-14 morning alert is resolved by motion.
+    doors = [m.time for m in _reports(world, DOOR_1101) if m.fields["door"]]
+    assert DOOR_NIGHT_1 in doors
+    assert DOOR_NIGHT_2 in doors
+    assert _since(world, "Lgh 1101", CHECK, "night_door") == [DOOR_NIGHT_1, DOOR_NIGHT_2]
+    assert not _since(world, "Lgh 1101", RESOLVED, "night_door")
+    last = world.monitor.apartments["Lgh 1101"].last
+    assert last is not None
+    assert [a.id for a in last.open_alerts] == [
+        e.alert_id for e in world.events if e.apartment == "Lgh 1101" and e.reason == "night_door"
+    ]
     # The gateway and the restart: back with each motion sensor's first report.
     for name in APARTMENTS:
         back = _since(world, name, RESOLVED, "gateway_down")
@@ -413,5 +453,7 @@ def test_lgh_1102_status_through_the_bad_day() -> None:
     assert status_at(local(3, "09:25")) == (Status.ACKNOWLEDGED, "no_morning_activity")
     assert status_at(local(3, "15:39:59")) == (Status.ACKNOWLEDGED, "no_morning_activity")
     assert status_at(local(3, "15:40")) == (Status.CHECK_NEEDED, "inactive")
-    assert status_at(local(4, "09:30")) == (Status.CHECK_NEEDED, "inactive")
+    # Several open alerts: the status is about the newest one waiting for a person.
+    assert status_at(local(4, "09:14")) == (Status.CHECK_NEEDED, "inactive")
+    assert status_at(local(4, "09:30")) == (Status.CHECK_NEEDED, "no_morning_activity")
     assert status_at(local(4, "14:18:08")) == (Status.OK, None)

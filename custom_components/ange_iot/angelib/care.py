@@ -34,10 +34,15 @@ The rules (times are local wall-clock times in ``CareSettings.timezone``):
 * **Pause** (resident away, visited) suppresses checks and alerts and closes open alerts
   (``resolved`` with ``resolution="paused"``); deadlines that pass while paused are dropped.
   ``enabled=False`` does the same (status ``paused``, reason ``disabled``).
-* An apartment has at most one open check alert. A deadline that comes due while an
-  unacknowledged alert is open is covered by it (no new alert); after an acknowledgement, a
-  deadline that comes due later opens a new alert (the resident was seen, and then again was
-  not). Activity resolves a check alert (``resolved``), acknowledged or not.
+* **One alert per condition and occasion; an open alert never hides a later one.** Each
+  deadline (a day's morning check, an inactivity period, a night's door opening) is its own
+  occasion with its own alert, event and notification, whatever else is open: an
+  unacknowledged night-door alert from Tuesday does not hide Friday's door opening or the
+  next morning's missed check. Only the same occasion is not repeated: more door changes in
+  the same night, while that night's alert is open and unacknowledged, add nothing. Each
+  check alert has its own clearing rule: morning and inactivity alerts are resolved by
+  activity after their window began (acknowledged or not); a night-door alert by an
+  acknowledgement followed by activity.
 
 Resolution: sensors report activity per uplink (an Elsys ERS counts PIR triggers over its
 10-minute interval), so an activity time is the uplink's time and "last activity" is only as
@@ -53,8 +58,11 @@ Restart: ``evaluate`` walks from the last evaluation time to ``now`` through eve
 activity, pause boundary and sensor silence in between, in time order. A deadline that passed
 while Home Assistant was down fires once, with ``late=True`` (evaluated more than
 ``LATE_AFTER`` after the event's own time: the due time, the resolving activity, the
-acknowledgement); of several missed deadlines with no activity between them the first fires
-and covers the rest (one open check alert). Nothing fires twice: every event has a
+acknowledgement), or, when the caller says since when Home Assistant has been running
+(``online_since``), exactly those that came due before it: a reload of the integration is not
+downtime. Of several deadlines of one kind that passed while Home Assistant was down with no
+activity between them the first fires and covers the rest (one summary, not a storm of late
+alerts of the same kind). Nothing fires twice: every event has a
 deterministic id and the state remembers the ones already sent. Sensors whose silence limit
 ran out while Home Assistant was down give one late ``sensor_offline`` alert, resolved by
 their next report. Activity recorded after an evaluation but timestamped before it (a late
@@ -93,6 +101,7 @@ LATE_AFTER = timedelta(seconds=60)  # an event this much after its due time is "
 MAX_CATCH_UP = timedelta(days=7)  # after a longer outage, older deadlines are not judged
 FIRED_MEMORY = 256  # event ids remembered per apartment
 PENDING_MEMORY = 1024  # activity times recorded but not yet evaluated
+MAX_OPEN_ALERTS = 64  # a guard on open check alerts per apartment (weeks of them)
 _MAX_STEPS = 20_000  # a guard; a week's walk takes a few hundred steps
 
 
@@ -418,9 +427,9 @@ class ApartmentState:
     reset_at: datetime | None = None  # latest acknowledgement, pause end or (re)start
     disabled_since: datetime | None = None
     ok_since: datetime | None = None
-    care: Alert | None = None
+    alerts: list[Alert] = field(default_factory=list)  # open check alerts, oldest first
     offline: Alert | None = None
-    deferred: _Obligation | None = None
+    deferred: list[_Obligation] = field(default_factory=list)  # one per reason at most
     fired: deque[str] = field(default_factory=lambda: deque(maxlen=FIRED_MEMORY))
 
     @property
@@ -457,13 +466,12 @@ class ApartmentState:
             "reset_at": _iso(self.reset_at),
             "disabled_since": _iso(self.disabled_since),
             "ok_since": _iso(self.ok_since),
-            "care": self.care.as_dict() if self.care else None,
+            "alerts": [alert.as_dict() for alert in self.alerts],
             "offline": self.offline.as_dict() if self.offline else None,
-            "deferred": (
-                {"reason": self.deferred.reason, "watch_from": _iso(self.deferred.watch_from)}
-                if self.deferred
-                else None
-            ),
+            "deferred": [
+                {"reason": item.reason, "watch_from": _iso(item.watch_from)}
+                for item in self.deferred
+            ],
             "fired": list(self.fired),
         }
 
@@ -485,19 +493,35 @@ class ApartmentState:
                     if at is not None:
                         pending.append((at, kind))
         pending.sort()
-        deferred = None
+        deferred: list[_Obligation] = []
         raw_deferred = data.get("deferred")
-        if isinstance(raw_deferred, Mapping):
-            watch = _when(raw_deferred.get("watch_from"))
-            reason = raw_deferred.get("reason")
-            if watch is not None and reason in (Reason.NO_MORNING_ACTIVITY, Reason.INACTIVE):
-                deferred = _Obligation(str(reason), watch)
+        if isinstance(raw_deferred, Mapping):  # stored before several could wait
+            raw_deferred = [raw_deferred]
+        for item in raw_deferred if isinstance(raw_deferred, list) else ():
+            if not isinstance(item, Mapping):
+                continue
+            watch = _when(item.get("watch_from"))
+            reason = item.get("reason")
+            if (
+                watch is not None
+                and reason in (Reason.NO_MORNING_ACTIVITY, Reason.INACTIVE)
+                and all(d.reason != reason for d in deferred)
+            ):
+                deferred.append(_Obligation(str(reason), watch))
         raw_fired = data.get("fired")
         fired: deque[str] = deque(
             (f for f in raw_fired if isinstance(f, str)) if isinstance(raw_fired, list) else (),
             maxlen=FIRED_MEMORY,
         )
-        care = Alert.from_dict(data.get("care"))
+        raw_alerts = data.get("alerts")
+        if not isinstance(raw_alerts, list):  # stored when one check alert could be open
+            raw_alerts = [data.get("care")]
+        alerts = [
+            alert
+            for alert in (Alert.from_dict(raw) for raw in raw_alerts[:MAX_OPEN_ALERTS])
+            if alert is not None and alert.kind is EventType.CHECK_NEEDED
+        ]
+        alerts.sort(key=lambda alert: alert.due)
         offline = Alert.from_dict(data.get("offline"))
         return cls(
             started=_when(data.get("started")),
@@ -510,7 +534,7 @@ class ApartmentState:
             reset_at=_when(data.get("reset_at")),
             disabled_since=_when(data.get("disabled_since")),
             ok_since=_when(data.get("ok_since")),
-            care=care if care and care.kind is EventType.CHECK_NEEDED else None,
+            alerts=alerts,
             offline=offline if offline and offline.kind is EventType.SENSOR_OFFLINE else None,
             deferred=deferred,
             fired=fired,
@@ -546,7 +570,7 @@ def acknowledge(
     """
     at = _utc(at)
     done = False
-    for alert in (state.care, state.offline):
+    for alert in (*state.alerts, state.offline):
         if (
             alert is not None
             and alert.acknowledged_at is None
@@ -640,6 +664,24 @@ class Evaluation:
     last_activity: datetime | None = None  # resolution: one report interval
     offline_sensors: tuple[str, ...] = ()
     pause_until: datetime | None = None
+    open_alerts: tuple[OpenAlert, ...] = ()  # every open alert, check alerts oldest first
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenAlert:
+    """One open alert as the status shows it (no resident data)."""
+
+    id: str
+    kind: EventType
+    reason: str
+    since: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Not yet acknowledged: someone must act."""
+        return self.acknowledged_at is None
 
 
 # -- the engine ----------------------------------------------------------------------
@@ -651,15 +693,20 @@ def evaluate(
     state: ApartmentState,
     sensors: Iterable[SensorHealth],
     now: datetime,
+    *,
+    online_since: datetime | None = None,
 ) -> Evaluation:
     """Bring ``state`` up to ``now`` and say how the apartment is.
 
     Deterministic: the same settings, state, sensors and ``now`` give the same result. Call
     it after every input (activity, acknowledgement, pause, a sensor report, a settings
     change) and at ``next_wakeup``. A ``now`` before the last evaluation counts as the last
-    evaluation (the clock never runs backwards here).
+    evaluation (the clock never runs backwards here). ``online_since``: since when Home
+    Assistant has been running; events due before it are ``late`` (without it, events
+    evaluated more than ``LATE_AFTER`` after their time are).
     """
-    return _Walk(apartment, settings, state, tuple(sensors), _utc(now)).run()
+    online = _utc(online_since) if online_since is not None else None
+    return _Walk(apartment, settings, state, tuple(sensors), _utc(now), online_since=online).run()
 
 
 class _Walk:
@@ -672,11 +719,14 @@ class _Walk:
         state: ApartmentState,
         sensors: tuple[SensorHealth, ...],
         now: datetime,
+        *,
+        online_since: datetime | None = None,
     ) -> None:
         self.apartment = apartment
         self.settings = settings
         self.state = state
         self.sensors = sensors
+        self.online_since = online_since
         self.now = max(now, state.evaluated) if state.evaluated else now
         self.zone = settings.zone
         self.events: list[CareEvent] = []
@@ -758,10 +808,10 @@ class _Walk:
             elif offline is None and st.offline is not None:
                 self._resolve(st.offline, Resolution.SENSORS_BACK, at)
                 st.offline = None
-                if st.deferred is not None:
-                    deferred, st.deferred = st.deferred, None
-                    if not _meets(deferred.reason, deferred.watch_from, st.last_activity):
-                        self._open_care(deferred.reason, deferred.watch_from, at)
+                deferred, st.deferred = st.deferred, []
+                for item in deferred:
+                    if not _meets(item.reason, item.watch_from, st.last_activity):
+                        self._open_care(item.reason, item.watch_from, at)
         # 4. Deadlines.
         if watching and judge:
             morning = self._next_morning(prev)
@@ -781,10 +831,9 @@ class _Walk:
     def _activity(self, when: datetime, kind: ActivityKind, at: datetime) -> None:
         st = self.state
         st.last_activity = _latest(st.last_activity, when)
-        care = st.care
-        if care is not None and care.resolved_by(when):
-            self._resolve(care, Resolution.ACTIVITY, max(when, care.due))
-            st.care = None
+        for alert in [a for a in st.alerts if a.resolved_by(when)]:
+            self._resolve(alert, Resolution.ACTIVITY, max(when, alert.due))
+            st.alerts.remove(alert)
         if (
             kind is ActivityKind.DOOR
             and self.settings.night_door
@@ -796,16 +845,15 @@ class _Walk:
     def _obligation(self, reason: str, watch_from: datetime, at: datetime) -> None:
         st = self.state
         if st.offline is not None:
-            if st.deferred is None:
-                st.deferred = _Obligation(reason, watch_from)
+            if all(item.reason != reason for item in st.deferred):
+                st.deferred.append(_Obligation(reason, watch_from))
             return
         self._open_care(reason, watch_from, at)
 
     def _open_care(self, reason: str, watch_from: datetime, at: datetime) -> None:
         st = self.state
-        care = st.care
-        if care is not None and (care.acknowledged_at is None or at <= care.acknowledged_at):
-            return  # covered by the open alert
+        if any(self._covers(open_alert, reason, at) for open_alert in st.alerts):
+            return
         alert = Alert(
             id=f"{self.apartment}|{reason}|{at.isoformat()}",
             kind=EventType.CHECK_NEEDED,
@@ -815,7 +863,43 @@ class _Walk:
             watch_from=watch_from,
         )
         if self._emit(EventType.CHECK_NEEDED, alert, at):
-            st.care = alert
+            st.alerts.append(alert)
+            del st.alerts[:-MAX_OPEN_ALERTS]
+
+    def _covers(self, alert: Alert, reason: str, at: datetime) -> bool:
+        """Does the open ``alert`` already stand for a ``reason`` deadline due at ``at``?
+
+        Only when nothing new happened: the same night's door while that night's alert is
+        open, or a "not seen" deadline (morning, inactivity) on the same day as an open
+        "not seen" alert with no activity since it opened (the open alert already says the
+        resident has not been seen since). Across days only for deadlines that passed while
+        Home Assistant was down: one late alert then says "not seen since", not one per day.
+        An alert acknowledged before ``at`` covers nothing: someone looked, and then the
+        resident was again not seen.
+        """
+        if alert.acknowledged_at is not None and alert.acknowledged_at < at:
+            return False
+        if Reason.NIGHT_DOOR in (reason, alert.reason):
+            return alert.reason == reason and self._night_of(alert.due) == self._night_of(at)
+        last = self.state.last_activity
+        if last is not None and last >= alert.due:
+            return False
+        return self._day(alert.due) == self._day(at) or self._is_late(at)
+
+    def _night_of(self, at: datetime) -> date:
+        """The local date on which the night around ``at`` began."""
+        local = at.astimezone(self.zone)
+        wall = local.time().replace(tzinfo=None)
+        s = self.settings
+        if s.night_start > s.night_end and wall < s.night_end:  # after midnight
+            return local.date() - timedelta(days=1)
+        return local.date()
+
+    def _is_late(self, at: datetime) -> bool:
+        """Did ``at`` pass while Home Assistant was not running (as far as we know)?"""
+        if self.online_since is not None:
+            return at < self.online_since
+        return self.now - at > LATE_AFTER
 
     def _open_offline(
         self, at: datetime, since: datetime, reason: str, keys: tuple[str, ...]
@@ -836,14 +920,15 @@ class _Walk:
 
     def _close_all(self, resolution: Resolution, at: datetime) -> None:
         st = self.state
-        for alert in (st.care, st.offline):
+        for alert in (*st.alerts, st.offline):
             if alert is not None:
                 self._resolve(alert, resolution, at)
-        st.care = st.offline = None
-        st.deferred = None
+        st.alerts = []
+        st.offline = None
+        st.deferred = []
 
     def _announce_acks(self) -> None:
-        for alert in (self.state.care, self.state.offline):
+        for alert in (*self.state.alerts, self.state.offline):
             if alert is not None and alert.acknowledged_at and not alert.ack_announced:
                 alert.ack_announced = True
                 self._emit(
@@ -873,7 +958,7 @@ class _Walk:
                 apartment=self.apartment,
                 reason=alert.reason,
                 since=since,
-                late=self.now - (when or since) > LATE_AFTER,
+                late=self._is_late(when or since),
                 id=event_id,
                 alert_id=alert.id,
                 user=user,
@@ -993,9 +1078,10 @@ class _Walk:
         offline = self._offline_at(at)
         if offline is not None:  # cannot tell, even without an open alert
             return Status.SENSOR_OFFLINE, offline[1]
-        if st.care is not None:
-            status = Status.ACKNOWLEDGED if st.care.acknowledged_at else Status.CHECK_NEEDED
-            return status, st.care.reason
+        primary = _primary(st.alerts)
+        if primary is not None:
+            status = Status.ACKNOWLEDGED if primary.acknowledged_at else Status.CHECK_NEEDED
+            return status, primary.reason
         return Status.OK, None
 
     def _result(self) -> Evaluation:
@@ -1008,7 +1094,7 @@ class _Walk:
         elif status is Status.SENSOR_OFFLINE:
             alert = st.offline
         elif status in (Status.CHECK_NEEDED, Status.ACKNOWLEDGED):
-            alert = st.care
+            alert = _primary(st.alerts)
         if alert is not None:
             since = alert.since
             if status is Status.ACKNOWLEDGED and alert.acknowledged_at is not None:
@@ -1043,12 +1129,30 @@ class _Walk:
             next_wakeup=min((w for w in wake if w is not None and w > now), default=None),
             events=tuple(self.events),
             rechecking=rechecking,
-            alert_id=alert.id if alert else (st.care.id if st.care else None),
+            alert_id=alert.id if alert else None,
             acknowledged_by=alert.acknowledged_by if alert else None,
             last_activity=st.last_activity,
             offline_sensors=offline[2] if offline and status is Status.SENSOR_OFFLINE else (),
             pause_until=st.pause_until if st.paused_at(now) else None,
+            open_alerts=tuple(
+                OpenAlert(
+                    id=a.id,
+                    kind=a.kind,
+                    reason=a.reason,
+                    since=a.since,
+                    acknowledged_by=a.acknowledged_by,
+                    acknowledged_at=a.acknowledged_at,
+                )
+                for a in (*st.alerts, st.offline)
+                if a is not None
+            ),
         )
+
+
+def _primary(alerts: list[Alert]) -> Alert | None:
+    """The check alert a status is about: the newest unacknowledged, else the newest."""
+    waiting = [a for a in alerts if a.acknowledged_at is None]
+    return (waiting or alerts)[-1] if alerts else None
 
 
 # -- a driver the Home Assistant layer (and the scenario tests) can reuse ----------------

@@ -251,6 +251,20 @@ class Simulator:
                 for hour in [h for h in cache if h > current]:
                     del cache[hour]
 
+    def open_door(
+        self, dev_eui: str, at: datetime, open_for: timedelta = timedelta(seconds=40)
+    ) -> None:
+        """An extra opening of a door at ``at`` (someone leaves at night), closed again after.
+
+        Outside the door's daily pattern, which goes on as before.
+        """
+        if dev_eui not in self.devices or self.devices[dev_eui].role is not Role.DOOR:
+            raise ValueError(f"{dev_eui!r} is not a demo door sensor")
+        self._seq += 1
+        heapq.heappush(self._queue, (at, self._seq, dev_eui, "extra_open"))
+        self._seq += 1
+        heapq.heappush(self._queue, (at + open_for, self._seq, dev_eui, "extra_close"))
+
     def scenario_active(
         self, scenario: Scenario, target: str = "", at: datetime | None = None
     ) -> bool:
@@ -282,6 +296,8 @@ class Simulator:
                 self._door_pending[dev_eui] -= 1
                 if not self._door_pending[dev_eui]:
                     self._schedule_door_day(dev, at + timedelta(hours=6))
+            elif what in ("extra_open", "extra_close"):
+                self._door_open[dev_eui] = what == "extra_open"
             message = self._message(dev, at)
             if message is not None:
                 out.append(message)
