@@ -37,7 +37,11 @@ from homeassistant.const import (
 from homeassistant.core import Context, CoreState, Event, HomeAssistant, State, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -115,8 +119,8 @@ def apartment_data(label: str) -> dict[str, Any]:
     }
 
 
-def building_entry() -> MockConfigEntry:
-    """The building with one apartment per demo apartment."""
+def building_entry(overrides: dict[str, dict[str, Any]] | None = None) -> MockConfigEntry:
+    """The building with one apartment per demo apartment (``overrides`` per label)."""
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=BUILDING_ID,
@@ -129,7 +133,7 @@ def building_entry() -> MockConfigEntry:
                 subentry_type="apartment",
                 title=label,
                 unique_id=None,
-                data=apartment_data(label),
+                data=apartment_data(label) | (overrides or {}).get(label, {}),
             )
             for label in APARTMENTS
         ],
@@ -1282,6 +1286,67 @@ async def test_restart_from_stored_state(
     await reload(hass, entry)
     await async_run_until(hass, freezer, local(9, 50), STEP)
     assert len(alerts.fired) == 1
+
+
+async def test_lost_care_store_is_never_all_well(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    alerts: Alerts,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+    hass_admin_user: MockUser,
+) -> None:
+    """The care store is unreadable at start: today is judged again, and we say so.
+
+    (Defect: an apartment with an open, acknowledged morning alert showed "All well"; the
+    alert, who acknowledged it and the missed deadline were gone, and nothing said so.)
+    Lgh 1102's morning window starts at 08:00 here, after the demo's first reports.
+    """
+    await set_scenario(hass, init_integration, "resident_not_up", APT)
+    await async_run_until(hass, freezer, WATCHING, STEP)
+    building = building_entry({APT: {"morning_start": "08:00:00"}})
+    building.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, MORNING_DUE + timedelta(minutes=5), STEP)
+    await call(hass, SERVICE_ACKNOWLEDGE, hass_admin_user, apartment=apartment_device(hass))
+    assert status(hass) == "acknowledged"
+    await async_run_until(hass, freezer, local(9, 25), STEP)
+    assert issue_registry.async_get_issue(DOMAIN, f"care_state_lost_{BUILDING_ID}") is None
+
+    assert await hass.config_entries.async_unload(building.entry_id)
+    home_assistant_restarts(hass)
+    # Home Assistant found the file unreadable, renamed it away and starts without it.
+    del hass_storage[STORE_KEY]
+    await async_run_until(hass, freezer, local(9, 40), STEP)
+    alerts.fired.clear()
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+
+    # Nobody has been seen in Lgh 1102 since 08:00: the morning check fires again, late.
+    assert status(hass) == "check_needed"
+    assert [(e["event_type"], e["apartment"], e["late"]) for e in alerts.fired] == [
+        ("check_needed", APT, True)
+    ]
+    # The others were seen this morning (the gateway's device store still knows when).
+    assert [label for label in APARTMENTS if status(hass, label) != "ok"] == [APT]
+    issue = issue_registry.async_get_issue(DOMAIN, f"care_state_lost_{BUILDING_ID}")
+    assert issue is not None
+    assert issue.translation_key == "care_state_lost"
+    assert issue.translation_placeholders == {
+        "building": "Solbacken",
+        "apartments": ", ".join(APARTMENTS),
+    }
+
+
+async def test_new_building_is_not_a_lost_one(
+    hass: HomeAssistant, building: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """A building that never stored anything starts without a repair notice."""
+    assert issue_registry.async_get_issue(DOMAIN, f"care_state_lost_{BUILDING_ID}") is None
+    assert [label for label in APARTMENTS if status(hass, label) != "ok"] == []
 
 
 @NOT_UP

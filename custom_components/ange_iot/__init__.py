@@ -18,7 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .angelib.simulator import Scenario
-from .care_runtime import BuildingRuntime, care_store, online_since
+from .care_runtime import BuildingRuntime, care_index_store, care_store, online_since
 from .const import (
     CONF_EPOCH,
     CONF_GATEWAY,
@@ -123,6 +123,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> Non
     """A removed building takes its stored care state (activity times) with it."""
     if entry.data.get(CONF_KIND) == KIND_BUILDING:
         await care_store(hass, entry.entry_id).async_remove()
+        await care_index_store(hass, entry.entry_id).async_remove()
         await water_store(hass, entry.entry_id).async_remove()
         await snow_store(hass, entry.entry_id).async_remove()
 

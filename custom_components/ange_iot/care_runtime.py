@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -81,6 +81,10 @@ class BuildingRuntime:
     _saver: DelayedSave | None = None
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False
+    # Apartments whose stored care state was lost (unreadable store): re-judged at start.
+    lost: set[str] = field(default_factory=set)
+    _index: Store[dict[str, Any]] | None = None
+    _indexed: frozenset[str] = frozenset()
 
     @property
     def event_signal(self) -> str:
@@ -102,7 +106,9 @@ class BuildingRuntime:
         """Load stored states and build the apartments (evaluation starts later)."""
         store = care_store(self.hass, self.entry.entry_id)
         self._saver = DelayedSave(store, self._snapshot, CARE_SAVE_DELAY_S)
+        self._index = care_index_store(self.hass, self.entry.entry_id)
         stored = await store.async_load()
+        index = await self._index.async_load()
         states = stored.get("apartments") if isinstance(stored, dict) else None
         if not isinstance(states, dict):
             states = {}
@@ -123,6 +129,18 @@ class BuildingRuntime:
                 state=ApartmentState.from_dict(states.get(subentry.subentry_id)),
                 escalations=_parse_escalations(escalations.get(subentry.subentry_id)),
             )
+        # The index says which apartments had stored state. One that had and has none now
+        # lost it (Home Assistant renames an unreadable store away and starts without it).
+        had = index.get("apartments") if isinstance(index, dict) else None
+        self._indexed = (
+            frozenset(a for a in had if isinstance(a, str))
+            if isinstance(had, list)
+            else frozenset()
+        )
+        self.lost = {sid for sid in self.apartments if sid in self._indexed and sid not in states}
+
+        if self.lost:
+            self._raise_lost_issue()
 
     @callback
     def async_follow_sensors(self) -> None:
@@ -145,8 +163,58 @@ class BuildingRuntime:
     def async_start(self) -> None:
         """Evaluate every apartment now (entities exist and automations listen by now)."""
         self._started = True
+        for subentry_id in sorted(self.lost):
+            if (apartment := self.apartments.get(subentry_id)) is not None:
+                self._rejudge_today(apartment)
+        self.lost.clear()
         for apartment in self.apartments.values():
             self.async_evaluate(apartment.subentry_id)
+
+    def _rejudge_today(self, apartment: ApartmentRuntime) -> None:
+        """Care state lost: judge today again from what the sensors' gateways still know.
+
+        Never "all is well" from nothing: watching starts at the apartment's last known
+        activity if that was today (deadlines before it were met or are moot: the resident
+        has been seen since), else at midnight, so a check missed today fires again, late.
+        A sensor whose gateway cannot say is "cannot tell". Acknowledgements, pauses and
+        night-door openings are not in the device store: the repair issue says so.
+        """
+        zone = apartment.settings.zone
+        midnight = datetime.combine(dt_util.utcnow().astimezone(zone).date(), time(), zone)
+        router = get_router(self.hass)
+        seen: list[datetime] = []
+        for dev_eui in apartment.sensors:
+            owner = router.owners.get(dev_eui)
+            tracked = owner.pipeline.devices.get(dev_eui) if owner is not None else None
+            if tracked is not None and tracked.state.last_activity is not None:
+                seen.append(tracked.state.last_activity)
+        start = max([midnight.astimezone(UTC), *seen])
+        state = apartment.state
+        state.started = state.evaluated = state.reset_at = start
+        if seen:
+            care.record_activity(state, max(seen))
+        LOGGER.warning(
+            "%s: the care state of %s was lost; today's checks are judged again from %s",
+            self.entry.title,
+            apartment.label,
+            start.astimezone(zone).isoformat(timespec="minutes"),
+        )
+
+    def _raise_lost_issue(self) -> None:
+        labels = sorted(self.apartments[sid].label for sid in self.lost)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"care_state_lost_{self.entry.entry_id}",
+            is_fixable=True,
+            is_persistent=True,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="care_state_lost",
+            translation_placeholders={
+                "building": self.entry.title,
+                "apartments": ", ".join(labels),
+            },
+        )
 
     @property
     def running(self) -> bool:
@@ -365,6 +433,10 @@ class BuildingRuntime:
     def _save(self) -> None:
         if self._saver is not None:
             self._saver.schedule()
+        if self._index is not None and self._indexed != (current := frozenset(self.apartments)):
+            # Which apartments have stored state: how a lost store is told from a new one.
+            self._indexed = current
+            self._index.async_delay_save(lambda: {"apartments": sorted(current)}, 1)
 
     def _snapshot(self) -> dict[str, Any]:
         watched = {key for apartment in self.apartments.values() for key in apartment.sensors}
@@ -403,6 +475,11 @@ def online_since(hass: HomeAssistant) -> datetime:
 def care_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where a building keeps its apartments' care state."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.care")
+
+
+def care_index_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Which apartments have stored care state: a lost care store is noticed, not trusted."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.care_index")
 
 
 def settings_from(data: Any, base: CareSettings | None) -> CareSettings:
