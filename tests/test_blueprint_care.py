@@ -21,6 +21,7 @@ from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import Context, CoreState, Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import slugify
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -50,7 +51,7 @@ AUTOMATION = "automation.care_alerts"
 WATCHING = datetime(2026, 11, 23, 7, 31, tzinfo=LOCAL)  # after every sensor's first report
 ALERT_AT = datetime(2026, 11, 23, 9, 15, tzinfo=LOCAL)  # morning deadline 09:00 + 15 min
 ALERT_ID = f"{APARTMENT}|no_morning_activity|2026-11-23T08:15:00+00:00"
-TAG = "ange-care-solbacken-lgh_1102"
+TAG = f"ange-care-solbacken-{slugify(ALERT_ID)}"  # one notification per alert
 STAFF = ("Personal 1", "Personal 2")
 ESCALATION = "Jour"
 STEP = timedelta(seconds=30)
@@ -439,9 +440,15 @@ async def test_no_escalation_with_zero_delay(
     )
     await async_run_until(hass, freezer, ALERT_AT + timedelta(minutes=20), STEP)
 
-    assert _event_types(care) == ["check_needed"]
+    assert _event_types(care) == ["check_needed", "reminder"]
+    reminder = _alert(
+        care,
+        title=f"Påminnelse: {APARTMENT}",
+        message="Ingen har kvitterat än (1:a påminnelsen). Ingen aktivitet i morse. Sedan 09:15.",
+    )
     for name in STAFF:
-        assert care.sent(name) == [_alert(care)]  # normal: no urgency fields
+        # normal: no urgency fields; the reminder replaces the alert (the same tag)
+        assert care.sent(name) == [_alert(care), reminder]
     assert care.sent(ESCALATION) == []
 
 
@@ -471,18 +478,27 @@ async def test_sensor_offline_can_be_switched_off(
     assert offline["reason"] == "sensor_silent"
     assert offline["since"] == "2026-11-23T07:01:00+00:00"  # 08:01 local
     if not notify_offline:
-        assert _event_types(care) == ["sensor_offline"]  # nothing armed, nothing escalated
+        # Nothing armed, nothing escalated, nothing sent (its reminder neither).
+        assert _event_types(care) == ["sensor_offline", "reminder"]
         assert all(not calls for calls in care.calls.values())
         return
-    assert _event_types(care) == ["sensor_offline", "escalated"]
+    # 08:11 escalated; 08:16 the first reminder (staff again, the same tag).
+    assert _event_types(care) == ["sensor_offline", "escalated", "reminder"]
     alert = {
         "title": f"Kan inte avgöra: {APARTMENT}",
         "message": "En sensor är tyst, tillsynen kan inte göras. Sedan 08:01.",
-        "tag": f"{TAG}-offline",
+        "tag": f"ange-care-solbacken-{slugify(offline['alert_id'])}",
         "alert_id": offline["alert_id"],
     }
+    reminder = alert | {
+        "title": f"Påminnelse: {APARTMENT}",
+        "message": "Ingen har kvitterat än (1:a påminnelsen). " + alert["message"],
+    }
     for name in STAFF:
-        assert care.sent(name) == [_alert(care, **alert, **TIME_SENSITIVE)]
+        assert care.sent(name) == [
+            _alert(care, **alert, **TIME_SENSITIVE),
+            _alert(care, **reminder, **TIME_SENSITIVE),
+        ]
     escalated = alert | {
         "title": f"Ej kvitterat: {APARTMENT}",
         "message": "Ingen har kvitterat på 10 min. " + alert["message"],

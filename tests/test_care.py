@@ -85,6 +85,8 @@ OPTIONS = {  # as the building form stores them
     "active_end": "22:00:00",
     "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
     "grace": {"hours": 0, "minutes": 15, "seconds": 0},
+    # Off for the rule tests below; reminders have tests of their own.
+    "reminder_interval": {"hours": 0, "minutes": 0, "seconds": 0},
     "night_door": False,
     "night_start": "23:00:00",
     "night_end": "05:00:00",
@@ -119,14 +121,16 @@ def apartment_data(label: str) -> dict[str, Any]:
     }
 
 
-def building_entry(overrides: dict[str, dict[str, Any]] | None = None) -> MockConfigEntry:
+def building_entry(
+    overrides: dict[str, dict[str, Any]] | None = None, options: dict[str, Any] | None = None
+) -> MockConfigEntry:
     """The building with one apartment per demo apartment (``overrides`` per label)."""
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=BUILDING_ID,
         title="Solbacken",
         data={"kind": "building"},
-        options=OPTIONS,
+        options=OPTIONS | (options or {}),
         subentries_data=[
             ConfigSubentryDataWithId(
                 subentry_id=sub_id(label),
@@ -404,7 +408,10 @@ async def test_building_flow(
     assert result["step_id"] == "building"
     assert result["errors"] == {}
     assert result["description_placeholders"] == {"error": ""}
-    assert form_values(result) == OPTIONS
+    # The engine's defaults (reminders every 15 minutes; the tests here store them off).
+    assert form_values(result) == OPTIONS | {
+        "reminder_interval": {"hours": 0, "minutes": 15, "seconds": 0}
+    }
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Solbacken", **OPTIONS, **bad}
@@ -510,6 +517,7 @@ async def test_building_diagnostics(
             "night_start": "23:00",
             "night_end": "05:00",
             "grace": 900,
+            "reminder_interval": 0,
         },
         "sensors": 1,
         "escalations_armed": 1,
@@ -1339,6 +1347,47 @@ async def test_lost_care_store_is_never_all_well(
         "building": "Solbacken",
         "apartments": ", ".join(APARTMENTS),
     }
+
+
+async def test_reminders_until_acknowledged_and_across_a_restart(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    alerts: Alerts,
+    hass_admin_user: MockUser,
+) -> None:
+    """Unacknowledged: a reminder every 15 min, stored; a restart neither loses nor doubles."""
+    await set_scenario(hass, init_integration, "resident_not_up", APT)
+    await async_run_until(hass, freezer, WATCHING, STEP)
+    building = building_entry(options={"reminder_interval": {"minutes": 15}})
+    building.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(9, 50), STEP)
+    assert [(e["event_type"], e.get("count")) for e in alerts.fired] == [
+        ("check_needed", None),
+        ("reminder", 1),  # 09:30
+        ("reminder", 2),  # 09:45
+    ]
+    assert alerts.fired[1]["id"] == f"{ALERT_ID}|reminder|1"
+    assert alerts.fired[1]["since"] == utc_iso(MORNING_DUE)
+
+    # Home Assistant is down 09:50-10:20: one late reminder at the restart, then on time.
+    assert await hass.config_entries.async_unload(building.entry_id)
+    home_assistant_restarts(hass)
+    await async_run_until(hass, freezer, local(10, 20), STEP)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(10, 31), STEP)
+    assert [(e["event_type"], e.get("count"), e["late"]) for e in alerts.fired[3:]] == [
+        ("reminder", 4, True),  # 10:15, while Home Assistant was down: one, not two
+        ("reminder", 5, False),  # 10:30
+    ]
+    # Acknowledged: no more reminders.
+    await call(hass, SERVICE_ACKNOWLEDGE, hass_admin_user, apartment=apartment_device(hass))
+    await async_run_until(hass, freezer, local(11, 0), STEP)
+    assert [e["event_type"] for e in alerts.fired[5:]] == ["acknowledged"]
 
 
 async def test_new_building_is_not_a_lost_one(

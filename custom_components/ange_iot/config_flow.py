@@ -894,7 +894,7 @@ def _check_model(user_input: dict[str, Any]) -> str | None:
 
 _CARE_TIMES = ("morning_start", "morning_deadline", "active_start", "active_end")
 _NIGHT_TIMES = ("night_start", "night_end")
-_CARE_DURATIONS = ("inactivity_limit", "grace")
+_CARE_DURATIONS = ("inactivity_limit", "grace", "reminder_interval")
 
 
 def _care_default_fields() -> dict[Any, Any]:
@@ -904,6 +904,7 @@ def _care_default_fields() -> dict[Any, Any]:
         fields[vol.Required(key)] = TimeSelector()
     fields[vol.Required("inactivity_limit")] = DurationSelector()
     fields[vol.Required("grace")] = DurationSelector()
+    fields[vol.Required("reminder_interval")] = DurationSelector()
     fields[vol.Required("night_door", default=False)] = BooleanSelector()
     for key in _NIGHT_TIMES:
         fields[vol.Required(key)] = TimeSelector()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 import functools
 import json
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings as hyp_settings, strategies as st
@@ -39,7 +40,14 @@ DAY = date(2026, 3, 10)  # a Tuesday in winter time (UTC+1)
 MIN = timedelta(minutes=1)
 HEARTBEAT = timedelta(minutes=10)
 LIMIT = timedelta(minutes=30)  # 10-minute reports × 3 missed
-DEFAULT = CareSettings()
+
+
+def rules(**changes: Any) -> CareSettings:
+    """Settings for the rule tests: reminders off (they have tests of their own)."""
+    return CareSettings(**{"reminder_interval": timedelta(0), **changes})
+
+
+DEFAULT = rules()
 
 
 def at(hhmm: str, day: date = DAY, plus_days: int = 0) -> datetime:
@@ -422,7 +430,7 @@ def test_dst_nights_keep_local_deadlines(day: date, utc_due: datetime) -> None:
 
 def test_nonexistent_local_time_moves_forward_by_the_gap() -> None:
     """A window starting at 02:30 on the spring night starts at 03:30 CEST (01:30 UTC)."""
-    settings = CareSettings(morning_start=time(2, 30), morning_deadline=time(4, 0))
+    settings = rules(morning_start=time(2, 30), morning_deadline=time(4, 0))
     start = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)  # 00:00 CET
     before = Home(settings=settings).run(
         start, at("06:00", SPRING), motion=[datetime(2026, 3, 29, 1, 29, tzinfo=UTC)]
@@ -438,9 +446,7 @@ def test_nonexistent_local_time_moves_forward_by_the_gap() -> None:
 
 def test_ambiguous_local_time_means_its_first_occurrence() -> None:
     """A deadline at 02:30 on the autumn night is 02:30 CEST (00:30 UTC), the first one."""
-    settings = CareSettings(
-        morning_start=time(1, 0), morning_deadline=time(2, 30), grace=timedelta(0)
-    )
+    settings = rules(morning_start=time(1, 0), morning_deadline=time(2, 30), grace=timedelta(0))
     start = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)  # 00:00 CEST
     run = Home(settings=settings).run(start, datetime(2026, 10, 25, 2, 0, tzinfo=UTC))
     assert [(e.type, e.since) for e in run.events] == [
@@ -450,7 +456,7 @@ def test_ambiguous_local_time_means_its_first_occurrence() -> None:
 
 def test_inactivity_limit_is_elapsed_time_across_the_autumn_change() -> None:
     """Last seen 01:00 CEST; 4 h later is 04:00 CET (wall clock shows 3 h later)."""
-    settings = CareSettings(
+    settings = rules(
         morning_check=False,
         active_start=time(0, 30),
         active_end=time(23, 0),
@@ -469,7 +475,7 @@ def test_inactivity_limit_is_elapsed_time_across_the_autumn_change() -> None:
 
 def test_night_window_is_local_on_both_dst_nights() -> None:
     """Door changes at 02:30 CET and again at 02:30 CEST (the repeated hour) both count."""
-    settings = CareSettings(night_door=True)
+    settings = rules(night_door=True)
     first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     second = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET
     outside = datetime(2026, 10, 25, 4, 0, tzinfo=UTC)  # 05:00 CET: the window has ended
@@ -492,7 +498,7 @@ def test_night_window_is_local_on_both_dst_nights() -> None:
         (EventType.ACKNOWLEDGED, second + 5 * MIN),
         (EventType.RESOLVED, second + 10 * MIN),
     ]
-    spring = CareSettings(night_door=True)
+    spring = rules(night_door=True)
     home = Home(settings=spring)
     at_0330_cest = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     run = home.run(
@@ -505,7 +511,7 @@ def test_night_window_is_local_on_both_dst_nights() -> None:
 
 
 def test_night_door_needs_acknowledgement_then_activity() -> None:
-    settings = CareSettings(night_door=True)
+    settings = rules(night_door=True)
     home = Home(settings=settings)
     run = home.run(
         D0,
@@ -530,7 +536,7 @@ def test_open_alert_never_hides_a_later_one() -> None:
     (Defect: "a deadline that comes due while an unacknowledged alert is open is covered by
     it" silenced the apartment for as long as nobody acknowledged.)
     """
-    settings = CareSettings(night_door=True)
+    settings = rules(night_door=True)
     day2, day3 = DAY + timedelta(days=1), DAY + timedelta(days=2)
     run = Home(settings=settings).run(
         D0,
@@ -703,7 +709,7 @@ def test_disabled_is_paused_and_reenabling_judges_nothing_retroactively() -> Non
     evaluate("A", DEFAULT, state, sensors(D0), D0)
     alert = evaluate("A", DEFAULT, state, sensors(at("09:15")), at("09:15"))
     assert [e.type for e in alert.events] == [EventType.CHECK_NEEDED]
-    off = CareSettings(enabled=False)
+    off = rules(enabled=False)
     result = evaluate("A", off, state, sensors(at("09:30")), at("09:30"))
     assert (result.status, result.reason, result.next_wakeup) == (
         Status.PAUSED,
@@ -858,7 +864,7 @@ def test_activity_never_rewinds() -> None:
 
 
 def test_state_round_trips_through_json() -> None:
-    run = Home(settings=CareSettings(night_door=True)).run(
+    run = Home(settings=rules(night_door=True)).run(
         D0,
         at("09:30"),
         doors=[at("01:00")],
@@ -911,7 +917,7 @@ def test_naive_stored_times_are_utc() -> None:
 
 
 def test_settings_round_trip_and_building_defaults() -> None:
-    building = CareSettings(grace=timedelta(minutes=20))
+    building = rules(grace=timedelta(minutes=20))
     apartment = CareSettings.from_dict(
         {"morning_deadline": "09:30", "night_door": True, "inactivity_limit": {"hours": 3}},
         base=building,
@@ -1033,10 +1039,10 @@ steps = st.lists(st.tuples(GAP, op), min_size=1, max_size=60)
 settings_choice = st.sampled_from(
     [
         DEFAULT,
-        CareSettings(night_door=True, grace=timedelta(0)),
-        CareSettings(inactivity_limit=timedelta(hours=1), grace=timedelta(minutes=20)),
-        CareSettings(morning_check=False, night_door=True, night_start=time(21)),
-        CareSettings(enabled=False),
+        rules(night_door=True, grace=timedelta(0)),
+        rules(inactivity_limit=timedelta(hours=1), grace=timedelta(minutes=20)),
+        rules(morning_check=False, night_door=True, night_start=time(21)),
+        rules(enabled=False),
     ]
 )
 
@@ -1133,3 +1139,71 @@ def test_properties(care: CareSettings, plan: list[tuple[int, tuple[str, object]
     plain = [(n, f, s) for n, f, s, _ in results]
     assert [(n, f, s) for n, f, s, _ in again] == plain
     assert [(n, f, s) for n, f, s, _ in persisted] == plain
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+REMIND = CareSettings(reminder_interval=timedelta(minutes=15))
+
+
+def _reminders(events: Iterable[CareEvent]) -> list[tuple[int | None, str, bool]]:
+    return [
+        (e.count, e.since.astimezone(Z).strftime("%H:%M"), e.late)
+        for e in events
+        if e.type is EventType.REMINDER
+    ]
+
+
+def test_unacknowledged_alert_repeats_until_acknowledged() -> None:
+    """Every 15 minutes after the alert, its own reminder event; none after the press."""
+    home = Home(settings=REMIND)
+    run = home.run(
+        D0,
+        at("11:00"),
+        actions=[(at("10:05"), lambda s, m: acknowledge(s, "nattpersonal", m))],
+    )
+    reminders = [e for e in run.events if e.type is EventType.REMINDER]
+    assert [(e.count, e.id.rsplit("|", 1)[-1]) for e in reminders] == [
+        (1, "1"),
+        (2, "2"),
+        (3, "3"),
+    ]
+    # Each says since when the alert is open; they came at 09:30, 09:45 and 10:00.
+    assert {e.since for e in reminders} == {at("09:15")}
+    assert [t for t, r in run.evaluations if any(e in reminders for e in r.events)] == [
+        at("09:30"),
+        at("09:45"),
+        at("10:00"),
+    ]
+    assert all(e.alert_id == reminders[0].alert_id and not e.late for e in reminders)
+
+
+def test_restart_mid_reminder_neither_loses_nor_doubles_one() -> None:
+    """Down from 09:40 to 10:20: one late reminder at the restart, then on time again."""
+    home = Home(settings=REMIND)
+    home.run(D0, at("09:40"))
+    state = restored(home.state)
+    up = at("10:20")
+    sensors = [SensorHealth(key="ers", last_seen=up, silence_limit=LIMIT)]
+    result = evaluate("Lgh 1101", REMIND, state, sensors, up, online_since=up)
+    assert _reminders(result.events) == [(4, "09:15", True)]
+    assert evaluate("Lgh 1101", REMIND, state, sensors, up, online_since=up).events == ()
+    assert result.next_wakeup == at("10:30")
+    again = restored(state)
+    on_time = evaluate("Lgh 1101", REMIND, again, sensors, at("10:30"), online_since=up)
+    assert _reminders(on_time.events) == [(5, "09:15", False)]
+
+
+def test_a_silent_gateway_does_not_remind_per_apartment() -> None:
+    """Its building's incident stands for all apartments; a silent sensor does remind."""
+    gateway = Home(settings=REMIND, gateway_down=[(at("08:00"), at("09:00"))])
+    run = gateway.run(D0, at("08:59"), motion=every(at("07:00"), at("08:59")))
+    assert [e.type for e in run.events] == [EventType.SENSOR_OFFLINE]
+    sensor = Home(settings=REMIND, silent=[(at("08:00"), at("10:00"))])
+    run = sensor.run(D0, at("09:30"), motion=every(at("07:00"), at("07:50")))
+    assert [e.type for e in run.events][:2] == [EventType.SENSOR_OFFLINE, EventType.REMINDER]
+
+
+def test_reminders_can_be_switched_off() -> None:
+    run = Home(settings=rules()).run(D0, at("11:00"))
+    assert [e.type for e in run.events] == [EventType.CHECK_NEEDED]

@@ -135,6 +135,7 @@ class EventType(StrEnum):
     SENSOR_OFFLINE = "sensor_offline"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+    REMINDER = "reminder"  # an open alert nobody has acknowledged, again
 
 
 class Resolution(StrEnum):
@@ -176,6 +177,8 @@ class CareSettings:
     night_start: time = time(23, 0)
     night_end: time = time(5, 0)
     grace: timedelta = timedelta(minutes=15)
+    # An unacknowledged alert repeats this often until acknowledged or cleared (0: never).
+    reminder_interval: timedelta = timedelta(minutes=15)
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, with a message a user understands."""
@@ -203,6 +206,11 @@ class CareSettings:
             timedelta(0) <= self.grace <= timedelta(hours=6)
         ):
             raise ValueError("the re-check grace must be between 0 and 6 hours")
+        if not isinstance(self.reminder_interval, timedelta) or not (
+            self.reminder_interval == timedelta(0)
+            or timedelta(minutes=1) <= self.reminder_interval <= timedelta(hours=24)
+        ):
+            raise ValueError("the reminder interval must be off or between 1 minute and 24 hours")
         if not isinstance(self.inactivity_limit, timedelta) or (
             self.inactivity_limit < timedelta(minutes=1)
         ):
@@ -340,6 +348,7 @@ class Alert:
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     ack_announced: bool = False
+    reminders: int = 0  # reminders sent for it
     sensors: tuple[str, ...] = ()
 
     def resolved_by(self, at: datetime) -> bool:
@@ -362,6 +371,7 @@ class Alert:
             "acknowledged_by": self.acknowledged_by,
             "acknowledged_at": _iso(self.acknowledged_at),
             "ack_announced": self.ack_announced,
+            "reminders": self.reminders,
             "sensors": list(self.sensors),
         }
 
@@ -399,6 +409,7 @@ class Alert:
             acknowledged_by=by if isinstance(by, str) else None,
             acknowledged_at=_when(data.get("acknowledged_at")),
             ack_announced=data.get("ack_announced") is True,
+            reminders=_count(data.get("reminders")),
             sensors=tuple(s for s in sensors if isinstance(s, str))
             if isinstance(sensors, list)
             else (),
@@ -629,6 +640,7 @@ class CareEvent:
     alert_id: str
     user: str | None = None  # acknowledged: who
     resolution: Resolution | None = None  # resolved: why
+    count: int | None = None  # reminder: the how-manieth
 
     def as_dict(self) -> dict[str, Any]:
         """Event data for the bus (no resident data: an apartment label, reasons, times)."""
@@ -645,6 +657,8 @@ class CareEvent:
             out["user"] = self.user
         if self.resolution is not None:
             out["resolution"] = str(self.resolution)
+        if self.count is not None:
+            out["count"] = self.count
         return out
 
 
@@ -766,6 +780,7 @@ class _Walk:
             self._step(at, prev=cursor, judge=True)
             cursor = at
         self._step(now, prev=now, judge=False)
+        self._remind()
         st.evaluated = now
         return self._result()
 
@@ -927,6 +942,38 @@ class _Walk:
         st.offline = None
         st.deferred = []
 
+    def _reminding(self) -> list[Alert]:
+        """Open alerts that repeat until someone acknowledges them (or they clear).
+
+        A "cannot tell" caused by a silent gateway does not: the building's incident stands
+        for all its apartments at once.
+        """
+        if not self.settings.reminder_interval:
+            return []
+        st = self.state
+        return [
+            alert
+            for alert in (*st.alerts, st.offline)
+            if alert is not None
+            and alert.acknowledged_at is None
+            and not (alert.kind is EventType.SENSOR_OFFLINE and alert.reason == Reason.GATEWAY_DOWN)
+        ]
+
+    def _remind(self) -> None:
+        """One reminder per interval passed since the alert; after a restart, one (late)."""
+        interval = self.settings.reminder_interval
+        for alert in self._reminding():
+            count = (self.now - alert.due) // interval
+            if count > alert.reminders:
+                alert.reminders = count
+                self._emit(
+                    EventType.REMINDER,
+                    alert,
+                    alert.since,
+                    when=alert.due + count * interval,
+                    count=count,
+                )
+
     def _announce_acks(self) -> None:
         for alert in (*self.state.alerts, self.state.offline):
             if alert is not None and alert.acknowledged_at and not alert.ack_announced:
@@ -947,11 +994,15 @@ class _Walk:
         when: datetime | None = None,
         user: str | None = None,
         resolution: Resolution | None = None,
+        count: int | None = None,
     ) -> bool:
-        event_id = f"{alert.id}|{kind}"
-        if event_id in self.state.fired:
-            return False
-        self.state.fired.append(event_id)
+        if count is None:
+            event_id = f"{alert.id}|{kind}"
+            if event_id in self.state.fired:
+                return False
+            self.state.fired.append(event_id)
+        else:  # a reminder: the alert's own count keeps it once (not the fired memory)
+            event_id = f"{alert.id}|{kind}|{count}"
         self.events.append(
             CareEvent(
                 type=kind,
@@ -963,6 +1014,7 @@ class _Walk:
                 alert_id=alert.id,
                 user=user,
                 resolution=resolution,
+                count=count,
             )
         )
         return True
@@ -1120,6 +1172,9 @@ class _Walk:
             if rule is not None:
                 wake += [rule[1], rule[2]]
         wake += [x.unavailable_at(started, now) for x in self.sensors]
+        wake += [
+            a.due + (a.reminders + 1) * self.settings.reminder_interval for a in self._reminding()
+        ]
         offline = self._offline_at(now)
         return Evaluation(
             status=status,
@@ -1269,6 +1324,10 @@ def _meets(reason: str, watch_from: datetime | None, activity: datetime | None) 
     if reason == Reason.INACTIVE:
         return activity > watch_from
     return activity >= watch_from
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _latest(*values: datetime | None) -> datetime | None:
