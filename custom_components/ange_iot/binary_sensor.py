@@ -11,8 +11,9 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
@@ -157,20 +158,20 @@ async def async_setup_entry(
             )
         return
     hub: AngeHub = runtime
-    for dev_eui, subentry_id in hub.subentry_ids.items():
+
+    def _entities(dev_eui: str) -> list[Entity]:
         config = hub.device(dev_eui).config
-        async_add_entities(
-            (
-                AngeBinarySensorEntity(hub, dev_eui, description)
-                for description in BINARY_SENSORS
-                if (
-                    description.exists_fn(config)
-                    if description.exists_fn
-                    else description.key in config.model.fields
-                )
-            ),
-            config_subentry_id=subentry_id,
-        )
+        return [
+            AngeBinarySensorEntity(hub, dev_eui, description)
+            for description in BINARY_SENSORS
+            if (
+                description.exists_fn(config)
+                if description.exists_fn
+                else description.key in config.model.fields
+            )
+        ]
+
+    hub.async_register_entity_factory(Platform.BINARY_SENSOR, _entities, async_add_entities)
 
 
 class AngeBinarySensorEntity(AngeDeviceEntity, BinarySensorEntity):

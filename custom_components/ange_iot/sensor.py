@@ -19,6 +19,7 @@ from homeassistant.const import (
     SIGNAL_STRENGTH_DECIBELS,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    Platform,
     UnitOfElectricPotential,
     UnitOfLength,
     UnitOfPressure,
@@ -30,6 +31,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -229,20 +231,20 @@ async def async_setup_entry(
         return
     hub: AngeHub = runtime
     async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
-    for dev_eui, subentry_id in hub.subentry_ids.items():
+
+    def _entities(dev_eui: str) -> list[Entity]:
         config = hub.device(dev_eui).config
-        async_add_entities(
-            (
-                AngeSensorEntity(hub, dev_eui, description)
-                for description in SENSORS
-                if (
-                    description.exists_fn(config)
-                    if description.exists_fn
-                    else description.key in config.model.fields
-                )
-            ),
-            config_subentry_id=subentry_id,
-        )
+        return [
+            AngeSensorEntity(hub, dev_eui, description)
+            for description in SENSORS
+            if (
+                description.exists_fn(config)
+                if description.exists_fn
+                else description.key in config.model.fields
+            )
+        ]
+
+    hub.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
 
 
 class AngeSensorEntity(AngeDeviceEntity, SensorEntity):

@@ -1,0 +1,316 @@
+"""Devices, apartments, meters and sites added, changed or removed while traffic flows.
+
+A subentry change is applied in place (no reload of the gateway or building): no other
+device's uplink is dropped, no other apartment's entity changes state, and nothing is
+reported as downtime ("late").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Generator
+from datetime import datetime, timedelta
+import itertools
+import json
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_NAME, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_mqtt_message,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    MqttMockHAClientGenerator,
+)
+
+from custom_components.ange_iot.angelib.device import ApplyResult
+from custom_components.ange_iot.angelib.lns import chirpstack
+from custom_components.ange_iot.const import (
+    CONF_DEV_EUI,
+    CONF_INVERT_DOOR,
+    CONF_MISSED_REPORTS,
+    CONF_MODEL,
+    CONF_REPORT_INTERVAL,
+    DOMAIN,
+    SECRET_HEADER,
+    SUBENTRY_DEVICE,
+    device_signal,
+)
+
+from .conftest import START
+from .test_gateway_chirpstack import (
+    APP,
+    ERS,
+    HOOK,
+    LITE,
+    SECRET,
+    elsys_up,
+    http_config_entry,
+    mqtt_config_entry,
+)
+
+NEW = "a81758fffe0a7777"
+NEW_DEVICE = {
+    CONF_DEV_EUI: NEW,
+    CONF_NAME: "Lgh 1103 hall",
+    CONF_MODEL: "elsys_ers",
+    CONF_REPORT_INTERVAL: 10,
+    CONF_MISSED_REPORTS: 3,
+    CONF_INVERT_DOOR: False,
+}
+
+
+@pytest.fixture
+def disk_like_storage(hass: HomeAssistant) -> Generator[None]:
+    """Stores load through the executor, as from a real disk (a few loop turns).
+
+    The harness answers from memory at once, which hides what a reload does to traffic
+    on a real installation.
+    """
+    real = Store.async_load
+
+    async def _async_load(self: Store[Any]) -> Any:
+        await hass.async_add_executor_job(lambda: None)
+        return await real(self)
+
+    with patch.object(Store, "async_load", _async_load):
+        yield
+
+
+class Traffic:
+    """ChirpStack uplinks over the HTTP webhook, counted as sent and as applied."""
+
+    def __init__(self, hass: HomeAssistant, client: Any) -> None:
+        self.hass = hass
+        self.client = client
+        self.sent: Counter[str] = Counter()
+        self.applied: Counter[str] = Counter()
+        self._fcnt = itertools.count(1)
+        for dev_eui in (ERS, LITE, NEW):
+            async_dispatcher_connect(hass, device_signal(dev_eui), self._counter(dev_eui))
+
+    def _counter(self, dev_eui: str) -> Callable[[ApplyResult | None, datetime | None], None]:
+        @callback
+        def _on_device(applied: ApplyResult | None, _at: datetime | None) -> None:
+            if applied is not None:
+                self.applied[dev_eui] += 1
+
+        return _on_device
+
+    async def send(self, *dev_euis: str) -> None:
+        """One uplink per device, each POSTed (the event loop runs in between)."""
+        for dev_eui in dev_euis:
+            await self._post(dev_eui)
+
+    async def burst(self, *dev_euis: str) -> None:
+        """One uplink per device, all POSTed at once (as a busy network server does)."""
+        await asyncio.gather(*(self._post(dev_eui) for dev_eui in dev_euis))
+
+    async def _post(self, dev_eui: str) -> None:
+        fcnt = next(self._fcnt)
+        self.sent[dev_eui] += 1
+        resp = await self.client.post(
+            f"/api/webhook/{HOOK}?event=up",
+            data=json.dumps(elsys_up(fcnt, 20 + fcnt % 5, dev_eui)).encode(),
+            headers={SECRET_HEADER: SECRET},
+        )
+        assert resp.status == 200
+
+
+async def _gateway(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, client_factory: ClientSessionGenerator
+) -> tuple[MockConfigEntry, Traffic]:
+    freezer.move_to(START)
+    entry = http_config_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry, Traffic(hass, await client_factory())
+
+
+def _unavailable_recorder(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
+    """Entity ids of the entry that go unavailable or away from now on."""
+    seen: list[str] = []
+    registry = er.async_get(hass)
+
+    @callback
+    def _on_state(event: Event) -> None:
+        new, old = event.data["new_state"], event.data["old_state"]
+        entity = registry.async_get(event.data["entity_id"])
+        if entity is not None and entity.config_entry_id != entry.entry_id:
+            return
+        if (old is not None and old.state != STATE_UNAVAILABLE) and (
+            new is None or new.state == STATE_UNAVAILABLE
+        ):
+            seen.append(event.data["entity_id"])
+
+    hass.bus.async_listen("state_changed", _on_state)
+    return seen
+
+
+async def test_adding_a_sensor_loses_no_uplink(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """Uplinks before, while and after a sensor is added: every one of them is applied.
+
+    The new sensor's uplinks count from the moment its subentry exists (the first one
+    right after the flow finished, before anything else ran).
+    """
+    entry, traffic = await _gateway(hass, freezer, hass_client_no_auth)
+    hub = entry.runtime_data
+    went_away = _unavailable_recorder(hass, entry)
+    await traffic.send(ERS, LITE, ERS, LITE)
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_DEVICE), context={"source": SOURCE_USER}
+    )
+    await traffic.send(ERS, LITE)  # while the form is open
+    # Steady traffic of the existing sensors while the flow finishes.
+    configure = hass.async_create_task(
+        hass.config_entries.subentries.async_configure(result["flow_id"], NEW_DEVICE)
+    )
+    await traffic.burst(*[ERS, LITE] * 4)
+    result = await configure
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # No block_till_done: the uplinks race whatever the change set off.
+    before_new = traffic.sent[NEW]
+    for _ in range(8):
+        await traffic.burst(NEW, ERS, LITE)
+    await hass.async_block_till_done()
+    await traffic.send(ERS, NEW, LITE)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert traffic.applied[ERS] == traffic.sent[ERS] == 16
+    assert traffic.applied[LITE] == traffic.sent[LITE] == 16
+    assert traffic.applied[NEW] == traffic.sent[NEW] - before_new == 9
+    assert went_away == []  # no entity of the gateway went unavailable meanwhile
+    assert entry.runtime_data is hub  # applied in place, not reloaded
+    new_temperature = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{NEW}_temperature")
+    assert new_temperature is not None
+    assert hass.states.get(new_temperature).state not in (STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+async def test_changing_and_removing_a_sensor_loses_no_uplink(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Reconfiguring one sensor and removing another: the rest keeps every uplink."""
+    entry, traffic = await _gateway(hass, freezer, hass_client_no_auth)
+    hub = entry.runtime_data
+    await traffic.send(ERS, LITE)
+    [ers_id] = [s.subentry_id for s in entry.subentries.values() if s.unique_id == ERS]
+    [lite_id] = [s.subentry_id for s in entry.subentries.values() if s.unique_id == LITE]
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_DEVICE),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": lite_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Lgh 1102 vardagsrum", CONF_MODEL: "elsys_ers_lite",
+         CONF_REPORT_INTERVAL: 5, CONF_MISSED_REPORTS: 2, CONF_INVERT_DOOR: False},
+    )  # fmt: skip
+    assert result["reason"] == "reconfigure_successful"
+    for _ in range(5):
+        await traffic.send(ERS, LITE)
+    await hass.async_block_till_done()
+    assert traffic.applied[ERS] == traffic.sent[ERS] == 6
+    assert traffic.applied[LITE] == traffic.sent[LITE] == 6
+    hub = entry.runtime_data
+    assert hub.device(LITE).config.report_interval_s == 300
+    assert hub.device(LITE).config.name == "Lgh 1102 vardagsrum"
+
+    assert hass.config_entries.async_remove_subentry(entry, ers_id)
+    for _ in range(5):
+        await traffic.send(LITE)
+    await hass.async_block_till_done()
+
+    assert entry.runtime_data is hub
+    assert traffic.applied[LITE] == traffic.sent[LITE] == 11
+    assert traffic.applied[ERS] == 6  # all of them until it was removed
+    assert ERS not in hub.pipeline.devices
+    assert device_registry.async_get_device_by_identifier((DOMAIN, ERS), entry.entry_id) is None
+    assert [
+        e for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.unique_id.startswith(ERS)
+    ] == []  # fmt: skip
+    lite = device_registry.async_get_device_by_identifier((DOMAIN, LITE), entry.entry_id)
+    assert lite is not None
+    assert lite.name == "Lgh 1102 vardagsrum"
+
+
+async def test_uplinks_in_every_loop_turn_while_a_sensor_is_added(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mock_hass_config: None,
+    mqtt_mock_entry: MqttMockHAClientGenerator,
+    disk_like_storage: None,
+) -> None:
+    """ChirpStack over MQTT delivers an uplink in every turn of the event loop while the
+    sensor is added: none is dropped, and the new sensor's first uplink after its
+    subentry exists is applied.
+    """
+    freezer.move_to(START)
+    await mqtt_mock_entry()
+    entry = mqtt_config_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    traffic = Traffic(hass, None)
+    fcnt = itertools.count(1)
+
+    def deliver(dev_eui: str) -> None:
+        n = next(fcnt)
+        traffic.sent[dev_eui] += 1
+        async_fire_mqtt_message(
+            hass,
+            chirpstack.topic_for(APP, dev_eui, "up"),
+            json.dumps(elsys_up(n, 20 + n % 5, dev_eui)).encode(),
+        )
+
+    done = hass.loop.create_future()
+    turns = iter(range(60))
+
+    def _turn() -> None:  # one uplink of each existing sensor per loop turn
+        if next(turns, None) is None:
+            done.set_result(None)
+            return
+        deliver(ERS)
+        deliver(LITE)
+        hass.loop.call_soon(_turn)
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_DEVICE), context={"source": SOURCE_USER}
+    )
+    hass.loop.call_soon(_turn)
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], NEW_DEVICE)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    deliver(NEW)  # right after the subentry exists, before anything else ran
+    await done
+    deliver(NEW)
+    await hass.async_block_till_done()
+
+    assert traffic.applied[ERS] == traffic.sent[ERS] == 60
+    assert traffic.applied[LITE] == traffic.sent[LITE] == 60
+    assert traffic.applied[NEW] == traffic.sent[NEW] == 2
+    # MQTT's one-shot misc timer (a mocked client never reschedules it) must not linger.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    await hass.async_block_till_done()
