@@ -50,7 +50,29 @@ from custom_components.ange_iot.const import (
     device_signal,
 )
 
+from .common import async_run_until
 from .conftest import START
+from .test_care import (  # noqa: F401  (fixtures: the building watching from 07:31)
+    APARTMENTS,
+    APT,
+    BUILDING_ID,
+    MORNING_DUE,
+    MOTION,
+    NOT_UP,
+    OPTIONS,
+    STEP,
+    Alerts,
+    alerts,
+    apartment_data,
+    building,
+    building_platforms,
+    local,
+    not_up,
+    open_care_defaults,
+    platforms,
+    status,
+    sub_id,
+)
 from .test_gateway_chirpstack import (
     APP,
     ERS,
@@ -314,3 +336,162 @@ async def test_uplinks_in_every_loop_turn_while_a_sensor_is_added(
     # MQTT's one-shot misc timer (a mocked client never reschedules it) must not linger.
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
     await hass.async_block_till_done()
+
+
+# -- buildings: apartments changed, added and removed while the checks run --------------
+
+
+def _building_entities(hass: HomeAssistant, *, except_subentry: str | None = None) -> set[str]:
+    return {
+        e.entity_id
+        for e in er.async_entries_for_config_entry(er.async_get(hass), BUILDING_ID)
+        if except_subentry is None or e.config_subentry_id != except_subentry
+    }
+
+
+def _state_recorder(hass: HomeAssistant, watched: set[str]) -> list[tuple[str, str | None]]:
+    """(entity id, new state) of every state change of ``watched`` from now on."""
+    changes: list[tuple[str, str | None]] = []
+
+    @callback
+    def _on_state(event: Event) -> None:
+        if event.data["entity_id"] in watched:
+            new = event.data["new_state"]
+            changes.append((event.data["entity_id"], new.state if new else None))
+
+    hass.bus.async_listen("state_changed", _on_state)
+    return changes
+
+
+async def _reconfigure_apartment(hass: HomeAssistant, label: str, **changes: Any) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (BUILDING_ID, "apartment"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(label)},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**apartment_data(label), **changes}
+    )
+    assert result["reason"] == "reconfigure_successful"
+
+
+@NOT_UP
+async def test_reconfiguring_one_apartment_disturbs_no_other(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,  # noqa: F811
+    alerts: Alerts,  # noqa: F811
+) -> None:
+    """During the open morning alert of Lgh 1102, Lgh 1101 is reconfigured and so is the
+    building's defaults: no other entity changes state, no event fires, nothing is late.
+    """
+    await async_run_until(hass, freezer, MORNING_DUE, STEP)
+    assert alerts.types() == ["check_needed"]
+    assert alerts.fired[0]["late"] is False
+    runtime = building.runtime_data
+    others = _building_entities(hass, except_subentry=sub_id("Lgh 1101"))
+    changes = _state_recorder(hass, others)
+
+    await _reconfigure_apartment(hass, "Lgh 1101", grace={"minutes": 20})
+    await hass.async_block_till_done()
+
+    assert changes == []  # not even unavailable for a moment
+    assert alerts.types() == ["check_needed"]  # no event for anyone
+    assert building.runtime_data is runtime  # applied in place
+    assert runtime.apartments[sub_id("Lgh 1101")].settings.grace == timedelta(minutes=20)
+    assert status(hass) == "check_needed"
+
+    # The apartment with the open alert itself: its alert stays open, nothing fires again.
+    await _reconfigure_apartment(hass, APT, inactivity_limit={"hours": 3})
+    await hass.async_block_till_done()
+    assert alerts.types() == ["check_needed"]
+    assert status(hass) == "check_needed"
+
+    # The building's defaults: applied to every apartment, in place, nothing late.
+    went_away = _state_recorder(hass, _building_entities(hass))
+    result = await open_care_defaults(hass, building)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, "morning_deadline": "10:00:00"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert [c for c in went_away if c[1] in (STATE_UNAVAILABLE, None)] == []
+    assert alerts.types() == ["check_needed"]
+    assert building.runtime_data is runtime
+    assert all(
+        a.settings.morning_deadline.isoformat() == "10:00:00" for a in runtime.apartments.values()
+    )
+    await async_run_until(hass, freezer, local(10, 30), STEP)
+    assert all(not e["late"] for e in alerts.fired)
+    assert building.runtime_data is runtime  # applied in place, never reloaded
+
+
+def _new_apartment(label: str, sensor: str) -> dict[str, Any]:
+    return {**apartment_data("Lgh 1102"), "label": label, "sensors": [sensor]}
+
+
+async def _add_apartment(hass: HomeAssistant, data: dict[str, Any]) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (BUILDING_ID, "apartment"), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], data)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@NOT_UP
+@pytest.mark.usefixtures("disk_like_storage")
+async def test_apartments_added_and_removed_in_quick_succession(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,  # noqa: F811
+    alerts: Alerts,  # noqa: F811
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Adds in the same loop turn, 100 ms apart, an add removed at once, and a
+    reconfigure during an add: each is applied completely, and each apartment gets its
+    care checks (the ones watching the resident who stays in bed get the 09:15 alert).
+    """
+    still = MOTION[APT]
+    # Two adds in the same event-loop turn, and a reconfigure during them.
+    await asyncio.gather(
+        _add_apartment(hass, _new_apartment("Lgh 1301", still)),
+        _add_apartment(hass, _new_apartment("Lgh 1302", still)),
+        _reconfigure_apartment(hass, "Lgh 1101", grace={"minutes": 10}),
+    )
+    # Two adds about 100 ms apart.
+    await _add_apartment(hass, _new_apartment("Lgh 1303", still))
+    freezer.tick(timedelta(milliseconds=100))
+    await _add_apartment(hass, _new_apartment("Lgh 1304", still))
+    # Added and removed again at once.
+    await _add_apartment(hass, _new_apartment("Lgh 1305", still))
+    [gone] = [s.subentry_id for s in building.subentries.values() if s.title == "Lgh 1305"]
+    assert hass.config_entries.async_remove_subentry(building, gone)
+    await hass.async_block_till_done()
+
+    added = {s.title: s.subentry_id for s in building.subentries.values() if s.title >= "Lgh 13"}
+    assert sorted(added) == ["Lgh 1301", "Lgh 1302", "Lgh 1303", "Lgh 1304"]
+    runtime = building.runtime_data
+    assert set(runtime.apartments) == {sub_id(label) for label in APARTMENTS} | set(added.values())
+    assert runtime.apartments[sub_id("Lgh 1101")].settings.grace == timedelta(minutes=10)
+    registry = er.async_get(hass)
+    for label, subentry_id in added.items():
+        assert device_registry.async_get_device_by_identifier(
+            (DOMAIN, f"apartment_{subentry_id}"), BUILDING_ID
+        ), label
+        care_status = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{BUILDING_ID}_{subentry_id}_care_status"
+        )
+        assert care_status is not None, label
+        assert hass.states.get(care_status).state == "ok", label
+    assert gone not in runtime.apartments
+    assert [e for e in _building_entities(hass) if gone in str(registry.async_get(e))] == []
+    assert (
+        device_registry.async_get_device_by_identifier((DOMAIN, f"apartment_{gone}"), BUILDING_ID)
+        is None
+    )
+
+    await async_run_until(hass, freezer, MORNING_DUE + timedelta(seconds=30), STEP)
+    assert sorted(e["apartment"] for e in alerts.of("check_needed")) == [
+        APT, "Lgh 1301", "Lgh 1302", "Lgh 1303", "Lgh 1304",
+    ]  # fmt: skip
+    assert all(not e["late"] for e in alerts.fired)
+    assert building.runtime_data is runtime  # applied in place, never reloaded

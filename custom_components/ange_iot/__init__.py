@@ -153,13 +153,18 @@ async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[Building
     # At boot, once Home Assistant has started: automations arm their triggers just before,
     # so the alerts that came due while it was down reach them. Now on a reload.
     entry.async_on_unload(async_at_started(hass, _start))
-    entry.async_on_unload(entry.add_update_listener(_async_reload_building))
+    entry.async_on_unload(entry.add_update_listener(_async_building_changed))
+    runtime.async_apply_changes()  # apartments, meters or sites added while setting up
     return True
 
 
-async def _async_reload_building(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Apartments or defaults changed: reload (state is stored, nothing is lost)."""
-    await hass.config_entries.async_reload(entry.entry_id)
+async def _async_building_changed(hass: HomeAssistant, entry: ConfigEntry[BuildingRuntime]) -> None:
+    """Apartments, meters, sites or defaults changed: applied in place, not by a reload.
+
+    A reload would make every entity unavailable and judge deadlines as if Home Assistant
+    had been down; the building's other apartments must not notice a change to one.
+    """
+    entry.runtime_data.async_apply_changes()
 
 
 async def async_remove_config_entry_device(

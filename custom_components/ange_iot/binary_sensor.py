@@ -20,6 +20,7 @@ from .angelib.catalog import Kind
 from .angelib.device import DeviceConfig
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
+from .const import SUBENTRY_SNOW_SITE
 from .coordinator import AngeConfigEntry, AngeHub
 from .entity import AngeDeviceEntity, AngeSiteEntity
 
@@ -151,11 +152,15 @@ async def async_setup_entry(
     """Add the binary sensors of every configured device."""
     runtime: Any = entry.runtime_data
     if isinstance(runtime, BuildingRuntime):
-        for subentry_id in runtime.snow.sites:
-            async_add_entities(
-                [AngeClearingNeededSensor(runtime, subentry_id, CLEARING_NEEDED)],
-                config_subentry_id=subentry_id,
-            )
+
+        def _add(subentry_type: str, subentry_id: str) -> None:
+            if subentry_type == SUBENTRY_SNOW_SITE:
+                async_add_entities(
+                    [AngeClearingNeededSensor(runtime, subentry_id, CLEARING_NEEDED)],
+                    config_subentry_id=subentry_id,
+                )
+
+        runtime.async_register_part_adder(_add)
         return
     hub: AngeHub = runtime
 
