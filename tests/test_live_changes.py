@@ -50,7 +50,7 @@ from custom_components.ange_iot.const import (
     device_signal,
 )
 
-from .common import async_run_until
+from .common import BUILDING_METER, METER_1101, SNOW_1, async_run_until
 from .conftest import START
 from .test_care import (  # noqa: F401  (fixtures: the building watching from 07:31)
     APARTMENTS,
@@ -95,21 +95,32 @@ NEW_DEVICE = {
 }
 
 
+DISK_TURNS = 5  # event-loop turns a store load takes (a real disk read runs in a thread)
+
+
 @pytest.fixture
 def disk_like_storage(hass: HomeAssistant) -> Generator[None]:
-    """Stores load through the executor, as from a real disk (a few loop turns).
+    """Stores load over a few event-loop turns, as from a real disk.
 
     The harness answers from memory at once, which hides what a reload does to traffic
-    on a real installation.
+    on a real installation. The turns are counted, not timed: the same every run.
     """
     real = Store.async_load
 
     async def _async_load(self: Store[Any]) -> Any:
-        await hass.async_add_executor_job(lambda: None)
+        await _loop_turns(hass, DISK_TURNS)
         return await real(self)
 
     with patch.object(Store, "async_load", _async_load):
         yield
+
+
+async def _loop_turns(hass: HomeAssistant, turns: int) -> None:
+    """Let the event loop turn ``turns`` times (counted, not timed)."""
+    for _ in range(turns):
+        turn = hass.loop.create_future()
+        hass.loop.call_soon(turn.set_result, None)
+        await turn
 
 
 class Traffic:
@@ -461,14 +472,24 @@ async def test_apartments_added_and_removed_in_quick_succession(
     await _add_apartment(hass, _new_apartment("Lgh 1303", still))
     freezer.tick(timedelta(milliseconds=100))
     await _add_apartment(hass, _new_apartment("Lgh 1304", still))
+    # Pairs of adds 0 to 19 event-loop turns apart: wherever the first change might still
+    # be busy when the second comes, the second is running once things settle.
+    for turns in range(20):
+        await _add_apartment(hass, _new_apartment(f"Lgh 14{turns:02}", still))
+        await _loop_turns(hass, turns)
+        await _add_apartment(hass, _new_apartment(f"Lgh 15{turns:02}", still))
+        await hass.async_block_till_done()
+        running = {a.label for a in building.runtime_data.apartments.values()}
+        assert {f"Lgh 14{turns:02}", f"Lgh 15{turns:02}"} <= running, turns
     # Added and removed again at once.
     await _add_apartment(hass, _new_apartment("Lgh 1305", still))
     [gone] = [s.subentry_id for s in building.subentries.values() if s.title == "Lgh 1305"]
     assert hass.config_entries.async_remove_subentry(building, gone)
     await hass.async_block_till_done()
 
-    added = {s.title: s.subentry_id for s in building.subentries.values() if s.title >= "Lgh 13"}
-    assert sorted(added) == ["Lgh 1301", "Lgh 1302", "Lgh 1303", "Lgh 1304"]
+    added = {s.title: s.subentry_id for s in building.subentries.values() if s.title > "Lgh 13"}
+    assert len(added) == 4 + 40
+    assert "Lgh 1305" not in added
     runtime = building.runtime_data
     assert set(runtime.apartments) == {sub_id(label) for label in APARTMENTS} | set(added.values())
     assert runtime.apartments[sub_id("Lgh 1101")].settings.grace == timedelta(minutes=10)
@@ -490,8 +511,73 @@ async def test_apartments_added_and_removed_in_quick_succession(
     )
 
     await async_run_until(hass, freezer, MORNING_DUE + timedelta(seconds=30), STEP)
-    assert sorted(e["apartment"] for e in alerts.of("check_needed")) == [
-        APT, "Lgh 1301", "Lgh 1302", "Lgh 1303", "Lgh 1304",
-    ]  # fmt: skip
+    assert sorted(e["apartment"] for e in alerts.of("check_needed")) == sorted([APT, *added])
     assert all(not e["late"] for e in alerts.fired)
     assert building.runtime_data is runtime  # applied in place, never reloaded
+
+
+async def _add_part(hass: HomeAssistant, subentry_type: str, data: dict[str, Any]) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (BUILDING_ID, subentry_type), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], data)
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+
+
+@pytest.mark.usefixtures("disk_like_storage")
+async def test_meters_and_sites_added_changed_and_removed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,  # noqa: F811
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Two meters and a site added in one loop turn; then a meter reconfigured and
+    removed, and the site removed: each applied completely, in place.
+    """
+    runtime = building.runtime_data
+    meter = {"counted": True, "continuous_by_design": False}
+    await asyncio.gather(
+        _add_part(hass, "water_meter", {"dev_eui": BUILDING_METER, **meter}),
+        _add_part(hass, "snow_site", {"name": "Parkering", "sensors": [SNOW_1],
+                                      "threshold_cm": 8, "min_rise_cm": 5}),
+        _add_part(hass, "water_meter", {"dev_eui": METER_1101, **meter}),
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(minutes=1), STEP)
+
+    assert building.runtime_data is runtime
+    assert set(runtime.water.meters) == {BUILDING_METER, METER_1101}
+    [site_id] = [s.subentry_id for s in building.subentries.values() if s.title == "Parkering"]
+    assert set(runtime.snow.sites) == {site_id}
+    registry = er.async_get(hass)
+    for platform, unique_id in (
+        ("sensor", f"{BUILDING_ID}_water_consumption"),
+        ("sensor", f"{BUILDING_ID}_meters_in_alert"),
+        ("event", f"{BUILDING_ID}_meter_alerts"),
+        ("sensor", f"{BUILDING_ID}_{site_id}_site_snow_depth"),
+        ("event", f"{BUILDING_ID}_{site_id}_snow_clearing"),
+    ):
+        found = registry.async_get_entity_id(platform, DOMAIN, unique_id)
+        assert found is not None, unique_id
+        assert hass.states.get(found).state != STATE_UNAVAILABLE, unique_id
+    assert device_registry.async_get_device_by_identifier((DOMAIN, f"site_{site_id}"), BUILDING_ID)
+
+    [meter_1101] = [s for s in building.subentries.values() if s.unique_id == METER_1101]
+    hass.config_entries.async_update_subentry(
+        building, meter_1101, data={**meter_1101.data, "counted": False, "silent_hours": 2}
+    )
+    assert runtime.water.meters[METER_1101].counted is False
+    assert runtime.water.meters[METER_1101].settings.silent_after == timedelta(hours=2)
+    assert hass.config_entries.async_remove_subentry(building, meter_1101.subentry_id)
+    assert hass.config_entries.async_remove_subentry(building, site_id)
+    await hass.async_block_till_done()
+
+    assert set(runtime.water.meters) == {BUILDING_METER}
+    assert runtime.snow.sites == {}
+    assert device_registry.async_get_device_by_identifier(
+        (DOMAIN, f"site_{site_id}"), BUILDING_ID
+    ) is None  # fmt: skip
+    assert registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{BUILDING_ID}_{site_id}_site_snow_depth"
+    ) is None  # fmt: skip
+    assert building.runtime_data is runtime
