@@ -13,11 +13,17 @@ from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 import itertools
 import json
+from types import MappingProxyType
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigSubentry,
+)
 from homeassistant.const import CONF_NAME, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
@@ -38,6 +44,7 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.ange_iot.angelib.device import ApplyResult
 from custom_components.ange_iot.angelib.lns import chirpstack
+from custom_components.ange_iot.angelib.pipeline import Outcome
 from custom_components.ange_iot.const import (
     CONF_DEV_EUI,
     CONF_INVERT_DOOR,
@@ -581,3 +588,39 @@ async def test_meters_and_sites_added_changed_and_removed(
         "sensor", DOMAIN, f"{BUILDING_ID}_{site_id}_site_snow_depth"
     ) is None  # fmt: skip
     assert building.runtime_data is runtime
+
+
+async def test_first_uplink_applied_before_the_listener_ran(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A device whose subentry exists but whose update listener has not run yet (it is
+    a task): its uplink is not dropped as unknown, nor offered for discovery.
+    """
+    entry, traffic = await _gateway(hass, freezer, hass_client_no_auth)
+    hub = entry.runtime_data
+    with patch.object(entry, "update_listeners", []):  # the listener's task not run yet
+        hass.config_entries.async_add_subentry(
+            entry,
+            ConfigSubentry(
+                data=MappingProxyType(
+                    {CONF_DEV_EUI: NEW, CONF_MODEL: "elsys_ers", CONF_REPORT_INTERVAL: 600}
+                ),
+                subentry_type=SUBENTRY_DEVICE,
+                title="Lgh 1103 hall",
+                unique_id=NEW,
+            ),
+        )
+        assert NEW not in hub.pipeline.devices
+        result = hub.async_handle_chirpstack(
+            json.dumps(elsys_up(1, 21.0, NEW)).encode(), source="test"
+        )
+    assert result is not None
+    assert result.outcome is Outcome.APPLIED
+    assert traffic.applied[NEW] == 1
+    await hass.async_block_till_done()
+    assert hass.config_entries.flow.async_progress() == []  # no discovery offered
+    temperature = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{NEW}_temperature")
+    assert temperature is not None
+    assert hass.states.get(temperature).state == "21.0"
