@@ -462,7 +462,9 @@ async def test_apartments_added_and_removed_in_quick_succession(
     freezer: FrozenDateTimeFactory,
     building: MockConfigEntry,  # noqa: F811
     alerts: Alerts,  # noqa: F811
+    *,
     device_registry: dr.DeviceRegistry,
+    hass_storage: dict[str, Any],
 ) -> None:
     """Adds in the same loop turn, 100 ms apart, an add removed at once, and a
     reconfigure during an add: each is applied completely, and each apartment gets its
@@ -511,6 +513,12 @@ async def test_apartments_added_and_removed_in_quick_succession(
         assert care_status is not None, label
         assert hass.states.get(care_status).state == "ok", label
     assert gone not in runtime.apartments
+    for subentry_id in added.values():  # each new apartment in an area of its own name
+        device = device_registry.async_get_device_by_identifier(
+            (DOMAIN, f"apartment_{subentry_id}"), BUILDING_ID
+        )
+        assert device is not None
+        assert device.area_id is not None
     assert [e for e in _building_entities(hass) if gone in str(registry.async_get(e))] == []
     assert (
         device_registry.async_get_device_by_identifier((DOMAIN, f"apartment_{gone}"), BUILDING_ID)
@@ -521,6 +529,8 @@ async def test_apartments_added_and_removed_in_quick_succession(
     assert sorted(e["apartment"] for e in alerts.of("check_needed")) == sorted([APT, *added])
     assert all(not e["late"] for e in alerts.fired)
     assert building.runtime_data is runtime  # applied in place, never reloaded
+    stored = hass_storage[f"{DOMAIN}.{BUILDING_ID}.care"]["data"]["apartments"]
+    assert set(stored) == set(runtime.apartments)  # the removed one left the store
 
 
 async def _add_part(hass: HomeAssistant, subentry_type: str, data: dict[str, Any]) -> None:
