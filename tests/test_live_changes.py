@@ -579,6 +579,12 @@ async def test_meters_and_sites_added_changed_and_removed(
         assert hass.states.get(found).state != STATE_UNAVAILABLE, unique_id
     assert device_registry.async_get_device_by_identifier((DOMAIN, f"site_{site_id}"), BUILDING_ID)
 
+    # The building's water thresholds: every meter takes them at once, in place.
+    hass.config_entries.async_update_entry(
+        building, options={**building.options, "high_use_factor": 4}
+    )
+    assert runtime.water.meters[BUILDING_METER].settings.high_use_factor == 4
+
     [meter_1101] = [s for s in building.subentries.values() if s.unique_id == METER_1101]
     hass.config_entries.async_update_subentry(
         building, meter_1101, data={**meter_1101.data, "counted": False, "silent_hours": 2}
