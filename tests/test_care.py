@@ -468,7 +468,7 @@ async def test_building_options_flow(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert building.options == good
-    # The building reloaded with the new defaults: every apartment's next check moved.
+    # Applied in place (no reload) with the new defaults: every apartment's next check moved.
     assert building.state is ConfigEntryState.LOADED
     for label in APARTMENTS:
         assert state(hass, "sensor", label, "next_check").state == utc_iso(local(8, 50))
@@ -604,7 +604,7 @@ async def test_add_apartment(
     assert result["title"] == "Lgh 1301"
     [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
     assert dict(subentry.data) == new
-    # The building reloaded with the new apartment, its own morning deadline applied.
+    # Applied in place (no reload): the new apartment with its own morning deadline.
     assert building.state is ConfigEntryState.LOADED
     runtime = building.runtime_data
     apartment = runtime.apartments[subentry.subentry_id]
@@ -1173,7 +1173,7 @@ async def test_unknown_apartment(
 
 
 async def reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Reload an entry (as Home Assistant does after a change, or a restart would)."""
+    """Reload an entry (as a restart would: changes are applied in place, not reloaded)."""
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED

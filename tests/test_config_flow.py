@@ -398,7 +398,7 @@ async def test_add_device(
     entity_registry: er.EntityRegistry,
     typed: str,
 ) -> None:
-    """A DevEUI in any usual notation adds the device; the entry reloads with it."""
+    """A DevEUI in any usual notation adds the device, in place (no reload)."""
     hub = init_integration.runtime_data
     result = await _start_add(hass, init_integration)
     assert result["errors"] == {}
@@ -420,10 +420,10 @@ async def test_add_device(
     assert subentry.subentry_type == SUBENTRY_DEVICE
     assert subentry.title == "Lgh 1101 hall"
 
-    # Reloaded: a new hub tracks the device with the configured interval and limit.
+    # Applied in place: the same hub tracks the device with the configured interval and limit.
     new_hub = init_integration.runtime_data
     assert init_integration.state is ConfigEntryState.LOADED
-    assert new_hub is not hub
+    assert new_hub is hub
     config = new_hub.device(NEW_EUI).config
     assert config.report_interval_s == 900
     assert config.silence_limit == timedelta(hours=1)
@@ -600,7 +600,7 @@ async def test_reconfigure_device(
     entity_registry: er.EntityRegistry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Name, interval, missed reports and door inversion change; the entry reloads."""
+    """Name, interval, missed reports and door inversion change in place (no reload)."""
     await _tick(hass, freezer, 60)
     door_entity = _entity_id(entity_registry, Platform.BINARY_SENSOR, f"{DOOR_1101}_door")
     assert hass.states.get(door_entity).state == STATE_OFF  # closed in the morning
@@ -638,7 +638,7 @@ async def test_reconfigure_device(
     }
 
     new_hub = init_integration.runtime_data
-    assert new_hub is not hub
+    assert new_hub is hub
     config = new_hub.device(DOOR_1101).config
     assert (config.name, config.report_interval_s, config.missed_reports, config.invert_door) == (
         "Lgh 1101 entrédörr",

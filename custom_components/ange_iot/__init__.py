@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
-    entity_platform,
-    entity_registry as er,
 )
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
@@ -108,8 +106,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool
         raise
     if isinstance(gateway, SimulatedGateway):
         apply_simulation_options(hub)
-    hub.applied_subentries = _subentry_snapshot(entry)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    hub.async_apply_subentries()  # devices added while it was setting up
     return True
 
 
@@ -162,13 +160,18 @@ async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[Building
     # At boot, once Home Assistant has started: automations arm their triggers just before,
     # so the alerts that came due while it was down reach them. Now on a reload.
     entry.async_on_unload(async_at_started(hass, _start))
-    entry.async_on_unload(entry.add_update_listener(_async_reload_building))
+    entry.async_on_unload(entry.add_update_listener(_async_building_changed))
+    runtime.async_apply_changes()  # apartments, meters or sites added while setting up
     return True
 
 
-async def _async_reload_building(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Apartments or defaults changed: reload (state is stored, nothing is lost)."""
-    await hass.config_entries.async_reload(entry.entry_id)
+async def _async_building_changed(hass: HomeAssistant, entry: ConfigEntry[BuildingRuntime]) -> None:
+    """Apartments, meters, sites or defaults changed: applied in place, not by a reload.
+
+    A reload would make every entity unavailable and judge deadlines as if Home Assistant
+    had been down; the building's other apartments must not notice a change to one.
+    """
+    entry.runtime_data.async_apply_changes()
 
 
 async def async_remove_config_entry_device(
@@ -223,10 +226,6 @@ def _simulation_epoch(entry: AngeConfigEntry) -> datetime:
     return parsed if parsed is not None and parsed.tzinfo else entry.created_at
 
 
-def _subentry_snapshot(entry: AngeConfigEntry) -> dict[str, tuple[str, dict[str, object]]]:
-    return {sid: (s.title, dict(s.data)) for sid, s in entry.subentries.items()}
-
-
 def apply_simulation_options(hub: AngeHub) -> None:
     """Make the running simulator match the entry's options (speed and scenarios)."""
     gateway = hub.gateway
@@ -258,39 +257,11 @@ def apply_simulation_options(hub: AngeHub) -> None:
 
 
 async def _async_update_listener(hass: HomeAssistant, entry: AngeConfigEntry) -> None:
-    """Options change in place; added, changed or removed devices reload the entry."""
+    """Options and devices change in place: no reload, so no uplink is lost meanwhile.
+
+    A changed connection (reconfigure, reauthentication) is reloaded by its flow.
+    """
     hub = entry.runtime_data
-    if (snapshot := _subentry_snapshot(entry)) != hub.applied_subentries:
-        applied = hub.applied_subentries
-        changed = {sid for sid, value in snapshot.items() if applied.get(sid) != value}
-        await hass.config_entries.async_reload(entry.entry_id)
-        if entry.state is ConfigEntryState.LOADED:
-            _async_remove_stale_entities(hass, entry, changed)
-        return
+    hub.async_apply_subentries()
     hub.async_silence_limit_changed()
     apply_simulation_options(hub)
-
-
-@callback
-def _async_remove_stale_entities(
-    hass: HomeAssistant, entry: AngeConfigEntry, subentry_ids: set[str]
-) -> None:
-    """Drop the entities a changed device no longer has (another model, no mounting height).
-
-    Only enabled entities of the changed subentries are checked: a disabled one has no
-    live entity to compare with, and the other devices' entities were not touched.
-    """
-    provided = {
-        entity_id
-        for platform in entity_platform.async_get_platforms(hass, DOMAIN)
-        if platform.config_entry is not None and platform.config_entry.entry_id == entry.entry_id
-        for entity_id in platform.entities
-    }
-    registry = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if (
-            entity.config_subentry_id in subentry_ids
-            and not entity.disabled
-            and entity.entity_id not in provided
-        ):
-            registry.async_remove(entity.entity_id)

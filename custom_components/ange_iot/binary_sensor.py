@@ -11,14 +11,16 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
 from .angelib.device import DeviceConfig
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
+from .const import SUBENTRY_SNOW_SITE
 from .coordinator import AngeConfigEntry, AngeHub
 from .entity import AngeDeviceEntity, AngeSiteEntity
 
@@ -150,27 +152,31 @@ async def async_setup_entry(
     """Add the binary sensors of every configured device."""
     runtime: Any = entry.runtime_data
     if isinstance(runtime, BuildingRuntime):
-        for subentry_id in runtime.snow.sites:
-            async_add_entities(
-                [AngeClearingNeededSensor(runtime, subentry_id, CLEARING_NEEDED)],
-                config_subentry_id=subentry_id,
-            )
+
+        def _add(subentry_type: str, subentry_id: str) -> None:
+            if subentry_type == SUBENTRY_SNOW_SITE:
+                async_add_entities(
+                    [AngeClearingNeededSensor(runtime, subentry_id, CLEARING_NEEDED)],
+                    config_subentry_id=subentry_id,
+                )
+
+        runtime.async_register_part_adder(_add)
         return
     hub: AngeHub = runtime
-    for dev_eui, subentry_id in hub.subentry_ids.items():
+
+    def _entities(dev_eui: str) -> list[Entity]:
         config = hub.device(dev_eui).config
-        async_add_entities(
-            (
-                AngeBinarySensorEntity(hub, dev_eui, description)
-                for description in BINARY_SENSORS
-                if (
-                    description.exists_fn(config)
-                    if description.exists_fn
-                    else description.key in config.model.fields
-                )
-            ),
-            config_subentry_id=subentry_id,
-        )
+        return [
+            AngeBinarySensorEntity(hub, dev_eui, description)
+            for description in BINARY_SENSORS
+            if (
+                description.exists_fn(config)
+                if description.exists_fn
+                else description.key in config.model.fields
+            )
+        ]
+
+    hub.async_register_entity_factory(Platform.BINARY_SENSOR, _entities, async_add_entities)
 
 
 class AngeBinarySensorEntity(AngeDeviceEntity, BinarySensorEntity):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
@@ -27,12 +28,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the button to every water meter."""
     hub = entry.runtime_data
-    for dev_eui, subentry_id in hub.subentry_ids.items():
+
+    def _entities(dev_eui: str) -> list[Entity]:
         if hub.device(dev_eui).config.model.kind is Kind.WATER_METER:
-            async_add_entities(
-                [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)],
-                config_subentry_id=subentry_id,
-            )
+            return [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)]
+        return []
+
+    hub.async_register_entity_factory(Platform.BUTTON, _entities, async_add_entities)
 
 
 class AngeAcceptReadingButton(AngeDeviceEntity, ButtonEntity):

@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -36,6 +40,8 @@ from .const import (
     LOGGER,
     STORAGE_VERSION,
     SUBENTRY_APARTMENT,
+    SUBENTRY_SNOW_SITE,
+    SUBENTRY_WATER_METER,
     device_signal,
 )
 from .coordinator import get_router
@@ -44,6 +50,8 @@ from .storage import DelayedSave
 if TYPE_CHECKING:
     from .snow_runtime import SnowRuntime
     from .water_runtime import WaterRuntime
+
+type PartAdder = Callable[[str, str], None]  # (subentry type, subentry id)
 
 CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
 DATA_ONLINE_SINCE: HassKey[datetime] = HassKey(f"{DOMAIN}_online_since")
@@ -85,6 +93,9 @@ class BuildingRuntime:
     lost: set[str] = field(default_factory=set)
     _index: Store[dict[str, Any]] | None = None
     _indexed: frozenset[str] = frozenset()
+    # Per entity platform: adds the entities of one part (subentry type, subentry id).
+    part_adders: list[PartAdder] = field(default_factory=list)
+    _sensor_unsubs: dict[str, list[CALLBACK_TYPE]] = field(default_factory=dict)
 
     @property
     def event_signal(self) -> str:
@@ -150,14 +161,7 @@ class BuildingRuntime:
         seen meanwhile must count: activity is recorded now and judged then.
         """
         for apartment in self.apartments.values():
-            for dev_eui in apartment.sensors:
-                self._unsubs.append(
-                    async_dispatcher_connect(
-                        self.hass,
-                        device_signal(dev_eui),
-                        self._device_callback(apartment.subentry_id),
-                    )
-                )
+            self._follow(apartment)
 
     @callback
     def async_start(self) -> None:
@@ -227,12 +231,135 @@ class BuildingRuntime:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        for subentry_id in list(self._sensor_unsubs):
+            self._unfollow(subentry_id)
         for apartment in self.apartments.values():
             if apartment.timer is not None:
                 apartment.timer()
                 apartment.timer = None
         if self._saver is not None:
             await self._saver.async_save_now()
+
+    def _follow(self, apartment: ApartmentRuntime) -> None:
+        """Take the activity of the apartment's sensors (and only of those)."""
+        self._unfollow(apartment.subentry_id)
+        self._sensor_unsubs[apartment.subentry_id] = [
+            async_dispatcher_connect(
+                self.hass, device_signal(dev_eui), self._device_callback(apartment.subentry_id)
+            )
+            for dev_eui in apartment.sensors
+        ]
+
+    def _unfollow(self, subentry_id: str) -> None:
+        for unsub in self._sensor_unsubs.pop(subentry_id, ()):
+            unsub()
+
+    # -- apartments, meters and sites added, changed or removed: applied in place -------
+
+    @callback
+    def async_register_part_adder(self, adder: PartAdder) -> None:
+        """An entity platform set up: add its entities of every part, and of later ones."""
+        self.part_adders.append(adder)
+        for subentry_id in self.apartments:
+            adder(SUBENTRY_APARTMENT, subentry_id)
+        for meter in self.water.meters.values():
+            adder(SUBENTRY_WATER_METER, meter.subentry_id)
+        for subentry_id in self.snow.sites:
+            adder(SUBENTRY_SNOW_SITE, subentry_id)
+
+    @callback
+    def async_apply_changes(self) -> None:
+        """Make the running building match its subentries and defaults, in place.
+
+        A changed apartment, meter or site (or changed building defaults) is updated where
+        it runs and judged again; an added one starts, a removed one stops. The others
+        are not touched: a settings change is not downtime, and nothing is reported late.
+        Synchronous, so two changes in a row cannot interleave.
+        """
+        added = self._apply_apartments()
+        added += self.water.async_apply_subentries()
+        added += self.snow.async_apply_subentries()
+        for subentry_type, subentry_id in added:
+            for adder in self.part_adders:
+                adder(subentry_type, subentry_id)
+        async_dispatcher_send(self.hass, self.building_signal)
+
+    def _apply_apartments(self) -> list[tuple[str, str]]:
+        defaults = self.defaults
+        wanted = {
+            sid: subentry
+            for sid, subentry in self.entry.subentries.items()
+            if subentry.subentry_type == SUBENTRY_APARTMENT
+        }
+        for subentry_id in [sid for sid in self.apartments if sid not in wanted]:
+            self._remove_apartment(subentry_id)
+        added: list[tuple[str, str]] = []
+        for subentry_id, subentry in wanted.items():
+            label = subentry.data.get(CONF_LABEL) or subentry.title
+            settings = settings_from(subentry.data, defaults)
+            sensors = tuple(subentry.data.get(CONF_SENSORS) or ())
+            apartment = self.apartments.get(subentry_id)
+            if apartment is None:
+                apartment = self.apartments[subentry_id] = ApartmentRuntime(
+                    subentry_id=subentry_id,
+                    label=label,
+                    settings=settings,
+                    sensors=sensors,
+                    state=ApartmentState.from_dict(None),
+                )
+                self._apartment_device(apartment)
+                self._follow(apartment)
+                added.append((SUBENTRY_APARTMENT, subentry_id))
+            elif (apartment.label, apartment.settings, apartment.sensors) != (
+                label,
+                settings,
+                sensors,
+            ):
+                renamed = apartment.label != label
+                apartment.label, apartment.settings = label, settings
+                if apartment.sensors != sensors:
+                    apartment.sensors = sensors
+                    self._follow(apartment)
+                if renamed:
+                    self._apartment_device(apartment)
+            else:
+                continue
+            if self.running:
+                self.async_evaluate(subentry_id)  # its stored state is kept
+            else:
+                self._save()
+        return added
+
+    def _apartment_device(self, apartment: ApartmentRuntime) -> None:
+        """Create or rename the apartment's device (before any alert names it)."""
+        devices = dr.async_get(self.hass)
+        identifier = (DOMAIN, f"apartment_{apartment.subentry_id}")
+        if device := devices.async_get_device_by_identifier(identifier, self.entry.entry_id):
+            devices.async_update_device(device.id, name=apartment.label)
+            return
+        devices.async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            config_subentry_id=apartment.subentry_id,
+            identifiers={identifier},
+            name=apartment.label,
+            manufacturer="Ånge IoT",
+            model="Apartment",
+            via_device_id=self.building_device_id,
+            suggested_area=apartment.label,
+        )
+
+    def _remove_apartment(self, subentry_id: str) -> None:
+        apartment = self.apartments.pop(subentry_id)
+        self._unfollow(subentry_id)
+        if apartment.timer is not None:
+            apartment.timer()
+            apartment.timer = None
+        # As Home Assistant does when it removes the subentry (a second clear is a no-op).
+        er.async_get(self.hass).async_clear_config_subentry(self.entry.entry_id, subentry_id)
+        dr.async_get(self.hass).async_clear_config_subentry(
+            self.entry.entry_id, subentry_id, DOMAIN
+        )
+        self._save()  # its state leaves the store
 
     # -- inputs ------------------------------------------------------------------------
 

@@ -353,6 +353,17 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
 
     # -- reauthentication and reconfiguration -----------------------------------------
 
+    def _async_update_and_reload(self, entry: ConfigEntry, **changes: Any) -> ConfigFlowResult:
+        """Store the new connection settings and reload the gateway with them.
+
+        The reload is scheduled here, explicitly: the entry's update listener applies
+        options and devices in place and never reloads (HA's guidance for integrations
+        with an update listener, from 2026.12 on).
+        """
+        result = self.async_update_and_abort(entry, **changes)
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return result
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The Things Stack refused the storage API key."""
         return await self.async_step_reauth_confirm()
@@ -372,9 +383,7 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
             if CONF_HOST in errors:  # the form has no host field
                 errors = {"base": errors[CONF_HOST]}
             if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_API_KEY: api_key}
-                )
+                return self._async_update_and_reload(entry, data_updates={CONF_API_KEY: api_key})
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=flow_schema({vol.Required(CONF_API_KEY): _PASSWORD}),
@@ -408,7 +417,7 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
                         for other in self._async_current_entries(include_ignore=False)
                     ):
                         return self.async_abort(reason="already_configured")
-                    return self.async_update_reload_and_abort(
+                    return self._async_update_and_reload(
                         entry,
                         unique_id=unique_id,
                         data_updates={
@@ -434,7 +443,7 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
                     user_input = {**user_input, CONF_API_KEY: entry.data[CONF_API_KEY]}
                 errors = await _async_check_backfill(self.hass, user_input, application_id)
                 if not errors:
-                    return self.async_update_reload_and_abort(
+                    return self._async_update_and_reload(
                         entry,
                         data_updates={
                             CONF_APPLICATION_ID: application_id or None,

@@ -7,15 +7,26 @@ to ``AngeHub``; entities listen on a per-device dispatcher signal.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY, ConfigEntry
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigEntry,
+    ConfigSubentry,
+)
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import discovery_flow, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    discovery_flow,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -54,6 +65,8 @@ if TYPE_CHECKING:
 
 type AngeConfigEntry = ConfigEntry[AngeHub]
 type LnsEvent = Uplink | StatusEvent | JoinEvent
+# How an entity platform makes the entities of one device (by DevEUI).
+type DeviceEntityFactory = Callable[[str], list[Entity]]
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 LOG_EVERY = timedelta(hours=1)  # each kind of bad input is logged at most hourly per key
@@ -107,6 +120,20 @@ def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
     )
 
 
+def device_name(title: str, area: str | None) -> str:
+    """The device's name without a leading area label ("Lgh 1101 ytterdörr" → "Ytterdörr").
+
+    Home Assistant prefixes entity names with the area, so repeating it in the device
+    name would give "Lgh 1101 Lgh 1101 ytterdörr Dörr". Subentry titles keep the label,
+    so the sensors stay distinguishable in the integration's list.
+    """
+    if area and title.casefold().startswith(area.casefold()):
+        rest = title[len(area) :].strip(" -–·:")
+        if rest:
+            return rest[0].upper() + rest[1:]
+    return title
+
+
 @dataclass(slots=True)
 class GatewayStats:
     """Counters shown on the gateway device and in diagnostics."""
@@ -138,7 +165,13 @@ class AngeHub:
     subentry_ids: dict[str, str] = field(default_factory=dict)  # dev_eui -> subentry id
     gateway: Gateway | None = None
     gateway_device_id: str = ""
-    applied_subentries: dict[str, tuple[str, dict[str, object]]] = field(default_factory=dict)
+    # The entry's subentries mapping last applied (HA replaces it when one is added or
+    # removed; a changed subentry is updated in place, so this only tells of those two).
+    applied_subentries: Mapping[str, ConfigSubentry] | None = None
+    # Per entity platform: how it makes a device's entities, and its add callback.
+    entity_factories: dict[str, tuple[DeviceEntityFactory, AddConfigEntryEntitiesCallback]] = field(
+        default_factory=dict
+    )
     option_scenarios: set[tuple[Scenario, str]] = field(default_factory=set)
     _saver: DelayedSave | None = None
     _timers: dict[str, CALLBACK_TYPE] = field(default_factory=dict)
@@ -168,6 +201,7 @@ class AngeHub:
         if not isinstance(states, dict):
             states = {}
         now = dt_util.utcnow()
+        self.applied_subentries = self.entry.subentries  # what the pipeline is built from
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_DEVICE:
                 continue
@@ -286,6 +320,8 @@ class AngeHub:
         if isinstance(event, Uplink):
             self.stats.uplinks += 1
         owner = get_router(self.hass).owners.get(event.dev_eui)
+        if owner is None and _async_apply_pending_subentries(self.hass):
+            owner = get_router(self.hass).owners.get(event.dev_eui)  # a device just added
         self._schedule_notify()
         if owner is None:
             if isinstance(event, Uplink):
@@ -439,6 +475,127 @@ class AngeHub:
         if self.backfill_position is None or received_at > self.backfill_position:
             self.backfill_position = received_at
             self._save()
+
+    # -- devices added, changed or removed (subentries), applied in place ------------
+
+    @callback
+    def async_register_entity_factory(
+        self,
+        platform: str,
+        factory: DeviceEntityFactory,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        """An entity platform set up: add its entities of every device, and later ones."""
+        self.entity_factories[platform] = (factory, async_add_entities)
+        for dev_eui, subentry_id in self.subentry_ids.items():
+            async_add_entities(factory(dev_eui), config_subentry_id=subentry_id)
+
+    @property
+    def subentries_pending(self) -> bool:
+        """Was a subentry added or removed since the subentries were last applied?"""
+        return self.entry.subentries is not self.applied_subentries
+
+    @callback
+    def async_apply_subentries(self) -> None:
+        """Make the running devices match the entry's device subentries, in place.
+
+        Synchronous, so two changes in a row cannot interleave; compares what runs (the
+        pipeline's device configs) with the subentries, so nothing is applied twice or
+        missed. Other devices are not touched: their uplinks keep flowing.
+        """
+        subentries = self.entry.subentries
+        self.applied_subentries = subentries
+        wanted = {
+            sid: device_config_from_subentry(s.data, s.title)
+            for sid, s in subentries.items()
+            if s.subentry_type == SUBENTRY_DEVICE
+        }
+        running = {sid: dev_eui for dev_eui, sid in self.subentry_ids.items()}
+        for sid, dev_eui in running.items():
+            config = wanted.get(sid)
+            if config is None or config.dev_eui != dev_eui:
+                self._async_remove_device(sid, dev_eui)
+        for sid, config in wanted.items():
+            tracked = self.pipeline.devices.get(config.dev_eui)
+            if self.subentry_ids.get(config.dev_eui) != sid:
+                self._async_add_device(sid, config)
+            elif tracked is not None and tracked.config != config:
+                self._async_update_device(sid, config)
+
+    def _async_add_device(self, subentry_id: str, config: DeviceConfig) -> None:
+        """A new device: tracked, owned, timed, its device and entities created."""
+        dev_eui = config.dev_eui
+        self.pipeline.add_device(config, DeviceState())
+        self.subentry_ids[dev_eui] = subentry_id
+        router = get_router(self.hass)
+        if (other := router.owners.get(dev_eui)) is not None and other is not self:
+            LOGGER.warning(
+                "DevEUI %s is added to both %s and %s; uplinks go to %s",
+                dev_eui, other.entry.title, self.entry.title, other.entry.title,
+            )  # fmt: skip
+        else:
+            router.owners[dev_eui] = self
+        self._schedule_unavailable(dev_eui)
+        for factory, add_entities in self.entity_factories.values():
+            add_entities(factory(dev_eui), config_subentry_id=subentry_id)
+        self._save()
+        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+
+    def _async_update_device(self, subentry_id: str, config: DeviceConfig) -> None:
+        """A changed device: new config, same state; only entities it gains or loses change."""
+        dev_eui = config.dev_eui
+        tracked = self.pipeline.add_device(config)  # keeps the device's state
+        if unsub := self._timers.pop(dev_eui, None):
+            unsub()
+        self._timer_due.pop(dev_eui, None)
+        if tracked.state.last_seen is not None:
+            self._set_available(dev_eui, tracked.state.available(config, dt_util.utcnow()))
+        self._schedule_unavailable(dev_eui)
+        registry = er.async_get(self.hass)
+        wanted: set[tuple[str, str]] = set()
+        for platform, (factory, add_entities) in self.entity_factories.items():
+            new = []
+            for entity in factory(dev_eui):
+                wanted.add((platform, str(entity.unique_id)))
+                if registry.async_get_entity_id(platform, DOMAIN, str(entity.unique_id)) is None:
+                    new.append(entity)
+            add_entities(new, config_subentry_id=subentry_id)
+        for entry in er.async_entries_for_config_entry(registry, self.entry.entry_id):
+            if (
+                entry.config_subentry_id == subentry_id
+                and entry.domain in self.entity_factories
+                and (entry.domain, entry.unique_id) not in wanted
+            ):
+                registry.async_remove(entry.entity_id)  # e.g. another model, no mounting height
+        devices = dr.async_get(self.hass)
+        if device := devices.async_get_device_by_identifier((DOMAIN, dev_eui), self.entry.entry_id):
+            devices.async_update_device(  # what a reload would write (the area stays)
+                device.id,
+                name=device_name(config.name, config.area),
+                manufacturer=config.model.manufacturer,
+                model=config.model.name,
+                model_id=config.model.id,
+            )
+        async_dispatcher_send(self.hass, self.signal(dev_eui))
+        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+
+    def _async_remove_device(self, subentry_id: str, dev_eui: str) -> None:
+        """A removed device: untracked, its timer, ownership, entities and device gone."""
+        if unsub := self._timers.pop(dev_eui, None):
+            unsub()
+        self._timer_due.pop(dev_eui, None)
+        self._available.pop(dev_eui, None)
+        self.pipeline.remove_device(dev_eui)
+        self.subentry_ids.pop(dev_eui, None)
+        router = get_router(self.hass)
+        if router.owners.get(dev_eui) is self:
+            del router.owners[dev_eui]
+        # As Home Assistant does when it removes the subentry (a second clear is a no-op).
+        entry_id = self.entry.entry_id
+        er.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id)
+        dr.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id, DOMAIN)
+        self._save()
+        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
 
     # -- availability ---------------------------------------------------------------
 
@@ -618,3 +775,19 @@ class AngeHub:
             return
         self._logged[(key, kind)] = now
         getattr(LOGGER, level)(msg, *args)
+
+
+@callback
+def _async_apply_pending_subentries(hass: HomeAssistant) -> bool:
+    """Apply devices added moments ago whose update listener has not run yet.
+
+    For an uplink of a DevEUI no entry owns: the first uplink after its subentry exists
+    is applied, not dropped. Returns whether anything was pending.
+    """
+    pending = False
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        hub = getattr(entry, "runtime_data", None)
+        if isinstance(hub, AngeHub) and hub.subentries_pending:
+            hub.async_apply_subentries()
+            pending = True
+    return pending

@@ -12,22 +12,8 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import ApartmentRuntime, BuildingRuntime
 from .const import DOMAIN
-from .coordinator import AngeHub
+from .coordinator import AngeHub, device_name
 from .snow_runtime import SiteRuntime
-
-
-def device_name(title: str, area: str | None) -> str:
-    """The device's name without a leading area label ("Lgh 1101 ytterdörr" → "Ytterdörr").
-
-    Home Assistant prefixes entity names with the area, so repeating it in the device
-    name would give "Lgh 1101 Lgh 1101 ytterdörr Dörr". Subentry titles keep the label,
-    so the sensors stay distinguishable in the integration's list.
-    """
-    if area and title.casefold().startswith(area.casefold()):
-        rest = title[len(area) :].strip(" -–·:")
-        if rest:
-            return rest[0].upper() + rest[1:]
-    return title
 
 
 class AngeDeviceEntity(Entity):
@@ -54,9 +40,8 @@ class AngeDeviceEntity(Entity):
             model_id=model.id,
             serial_number=dev_eui.upper(),
             via_device_id=hub.gateway_device_id,
+            suggested_area=config.area or None,
         )
-        if config.area:
-            self._attr_device_info["suggested_area"] = config.area
 
     @property
     def device(self) -> TrackedDevice:

@@ -13,7 +13,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .angelib.care import EventType
 from .angelib.snow import SnowEventType
 from .care_runtime import ESCALATED, BuildingRuntime
-from .const import METER_ALERT_CLEARED, METER_ALERT_STARTED
+from .const import (
+    METER_ALERT_CLEARED,
+    METER_ALERT_STARTED,
+    SUBENTRY_SNOW_SITE,
+    SUBENTRY_WATER_METER,
+)
 from .entity import AngeBuildingEntity, AngeSiteEntity
 
 PARALLEL_UPDATES = 0
@@ -45,13 +50,20 @@ async def async_setup_entry(
     if not isinstance(runtime, BuildingRuntime):
         return
     async_add_entities([AngeCareAlertsEvent(runtime, CARE_ALERTS)])
-    if runtime.water.meters:
-        async_add_entities([AngeMeterAlertsEvent(runtime, METER_ALERTS)])
-    for subentry_id in runtime.snow.sites:
-        async_add_entities(
-            [AngeSnowClearingEvent(runtime, subentry_id, SNOW_CLEARING)],
-            config_subentry_id=subentry_id,
-        )
+    water_added = False
+
+    def _add(subentry_type: str, subentry_id: str) -> None:
+        nonlocal water_added
+        if subentry_type == SUBENTRY_SNOW_SITE:
+            async_add_entities(
+                [AngeSnowClearingEvent(runtime, subentry_id, SNOW_CLEARING)],
+                config_subentry_id=subentry_id,
+            )
+        elif subentry_type == SUBENTRY_WATER_METER and not water_added:
+            water_added = True  # from the building's first meter on
+            async_add_entities([AngeMeterAlertsEvent(runtime, METER_ALERTS)])
+
+    runtime.async_register_part_adder(_add)
 
 
 class AngeDispatchedEvent(EventEntity):

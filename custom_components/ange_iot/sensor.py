@@ -19,6 +19,7 @@ from homeassistant.const import (
     SIGNAL_STRENGTH_DECIBELS,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    Platform,
     UnitOfElectricPotential,
     UnitOfLength,
     UnitOfPressure,
@@ -30,6 +31,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -38,7 +40,7 @@ from .angelib.catalog import Kind
 from .angelib.device import DeviceConfig, snow_depth_cm
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
-from .const import DOMAIN
+from .const import DOMAIN, SUBENTRY_APARTMENT, SUBENTRY_SNOW_SITE, SUBENTRY_WATER_METER
 from .coordinator import AngeConfigEntry, AngeHub
 from .entity import (
     AngeApartmentEntity,
@@ -213,36 +215,24 @@ async def async_setup_entry(
     """Add the sensors of every configured device (or of a building's apartments)."""
     runtime: Any = entry.runtime_data
     if isinstance(runtime, BuildingRuntime):
-        _add_care_sensors(runtime, async_add_entities)
-        if runtime.water.meters:
-            async_add_entities(
-                [
-                    AngeWaterConsumptionSensor(runtime, WATER_CONSUMPTION),
-                    AngeMetersInAlertSensor(runtime, METERS_IN_ALERT),
-                ]
-            )
-        for subentry_id in runtime.snow.sites:
-            async_add_entities(
-                [AngeSnowDepthSensor(runtime, subentry_id, SITE_SNOW_DEPTH)],
-                config_subentry_id=subentry_id,
-            )
+        _add_building_sensors(runtime, async_add_entities)
         return
     hub: AngeHub = runtime
     async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
-    for dev_eui, subentry_id in hub.subentry_ids.items():
+
+    def _entities(dev_eui: str) -> list[Entity]:
         config = hub.device(dev_eui).config
-        async_add_entities(
-            (
-                AngeSensorEntity(hub, dev_eui, description)
-                for description in SENSORS
-                if (
-                    description.exists_fn(config)
-                    if description.exists_fn
-                    else description.key in config.model.fields
-                )
-            ),
-            config_subentry_id=subentry_id,
-        )
+        return [
+            AngeSensorEntity(hub, dev_eui, description)
+            for description in SENSORS
+            if (
+                description.exists_fn(config)
+                if description.exists_fn
+                else description.key in config.model.fields
+            )
+        ]
+
+    hub.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
 
 
 class AngeSensorEntity(AngeDeviceEntity, SensorEntity):
@@ -329,15 +319,35 @@ ATTENTION = SensorEntityDescription(
 )
 
 
-def _add_care_sensors(
+def _add_building_sensors(
     runtime: BuildingRuntime, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
+    """The building's sensors, and those of each apartment, site (and the water total)."""
     async_add_entities([AngeAttentionSensor(runtime, ATTENTION)])
-    for subentry_id in runtime.apartments:
-        async_add_entities(
-            (AngeCareSensor(runtime, subentry_id, description) for description in CARE_SENSORS),
-            config_subentry_id=subentry_id,
-        )
+    water_added = False
+
+    def _add(subentry_type: str, subentry_id: str) -> None:
+        nonlocal water_added
+        if subentry_type == SUBENTRY_APARTMENT:
+            async_add_entities(
+                (AngeCareSensor(runtime, subentry_id, description) for description in CARE_SENSORS),
+                config_subentry_id=subentry_id,
+            )
+        elif subentry_type == SUBENTRY_SNOW_SITE:
+            async_add_entities(
+                [AngeSnowDepthSensor(runtime, subentry_id, SITE_SNOW_DEPTH)],
+                config_subentry_id=subentry_id,
+            )
+        elif subentry_type == SUBENTRY_WATER_METER and not water_added:
+            water_added = True  # the building's total, from its first meter on
+            async_add_entities(
+                [
+                    AngeWaterConsumptionSensor(runtime, WATER_CONSUMPTION),
+                    AngeMetersInAlertSensor(runtime, METERS_IN_ALERT),
+                ]
+            )
+
+    runtime.async_register_part_adder(_add)
 
 
 class AngeCareSensor(AngeApartmentEntity, SensorEntity):

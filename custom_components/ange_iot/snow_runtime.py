@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -65,7 +66,7 @@ class SnowRuntime:
     entry: ConfigEntry[Any]
     sites: dict[str, SiteRuntime] = field(default_factory=dict)  # by subentry id
     _saver: DelayedSave | None = None
-    _unsubs: list[Callable[[], None]] = field(default_factory=list)
+    _unsubs: dict[str, list[Callable[[], None]]] = field(default_factory=dict)  # by site
     _started: bool = False
 
     def event_signal(self, subentry_id: str) -> str:
@@ -86,17 +87,8 @@ class SnowRuntime:
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_SNOW_SITE:
                 continue
-            try:
-                settings = SnowSettings.from_dict(snow_settings_data(dict(subentry.data)))
-            except ValueError as err:
-                LOGGER.error("%s: invalid snow settings (%s); defaults used", subentry.title, err)
-                settings = SnowSettings()
-            self.sites[subentry.subentry_id] = SiteRuntime(
-                subentry_id=subentry.subentry_id,
-                name=subentry.data.get(CONF_SITE_NAME) or subentry.title,
-                sensors=tuple(subentry.data.get(CONF_SENSORS) or ()),
-                settings=settings,
-                state=SiteState.from_dict(states.get(subentry.subentry_id)),
+            self.sites[subentry.subentry_id] = _site(
+                subentry, SiteState.from_dict(states.get(subentry.subentry_id))
             )
 
     @callback
@@ -104,22 +96,74 @@ class SnowRuntime:
         """Follow the sites' sensors and judge each site now."""
         self._started = True
         for site in self.sites.values():
-            for dev_eui in site.sensors:
-                self._unsubs.append(
-                    async_dispatcher_connect(
-                        self.hass, device_signal(dev_eui), self._device_callback(site.subentry_id)
-                    )
-                )
+            self._follow(site)
             self.async_update(site.subentry_id)
+
+    def _follow(self, site: SiteRuntime) -> None:
+        self._unfollow(site.subentry_id)
+        self._unsubs[site.subentry_id] = [
+            async_dispatcher_connect(
+                self.hass, device_signal(dev_eui), self._device_callback(site.subentry_id)
+            )
+            for dev_eui in site.sensors
+        ]
+
+    def _unfollow(self, subentry_id: str) -> None:
+        for unsub in self._unsubs.pop(subentry_id, ()):
+            unsub()
 
     async def async_shutdown(self) -> None:
         """Stop following the sensors and write the states."""
         self._started = False
-        for unsub in self._unsubs:
-            unsub()
-        self._unsubs.clear()
+        for subentry_id in list(self._unsubs):
+            self._unfollow(subentry_id)
         if self._saver is not None:
             await self._saver.async_save_now()
+
+    # -- sites added, changed or removed: applied in place -----------------------------
+
+    @callback
+    def async_apply_subentries(self) -> list[tuple[str, str]]:
+        """Make the running sites match the building's site subentries.
+
+        Returns the sites added, as (subentry type, subentry id), for their entities.
+        """
+        wanted = {
+            sid: subentry
+            for sid, subentry in self.entry.subentries.items()
+            if subentry.subentry_type == SUBENTRY_SNOW_SITE
+        }
+        for subentry_id in [sid for sid in self.sites if sid not in wanted]:
+            del self.sites[subentry_id]
+            self._unfollow(subentry_id)
+            entry_id = self.entry.entry_id
+            er.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id)
+            dr.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id, DOMAIN)
+            self._save()
+        added: list[tuple[str, str]] = []
+        for subentry_id, subentry in wanted.items():
+            current = self.sites.get(subentry_id)
+            site = _site(subentry, current.state if current else SiteState.from_dict(None))
+            if current is None:
+                added.append((SUBENTRY_SNOW_SITE, subentry_id))
+            elif (current.name, current.sensors, current.settings) == (
+                site.name,
+                site.sensors,
+                site.settings,
+            ):
+                continue
+            elif current.name != site.name:
+                devices = dr.async_get(self.hass)
+                device = devices.async_get_device_by_identifier(
+                    (DOMAIN, site.device_identifier), self.entry.entry_id
+                )
+                if device is not None:
+                    devices.async_update_device(device.id, name=site.name)
+            self.sites[subentry_id] = site
+            if self._started:
+                self._follow(site)
+                self.async_update(subentry_id)
+        return added
 
     def _device_callback(
         self, subentry_id: str
@@ -164,8 +208,28 @@ class SnowRuntime:
             self._saver.schedule()
         async_dispatcher_send(self.hass, self.signal(subentry_id))
 
+    def _save(self) -> None:
+        if self._saver is not None:
+            self._saver.schedule()
+
     def _snapshot(self) -> dict[str, Any]:
         return {"sites": {sid: site.state.as_dict() for sid, site in self.sites.items()}}
+
+
+def _site(subentry: ConfigSubentry, state: SiteState) -> SiteRuntime:
+    """A site as its subentry describes it, with ``state``."""
+    try:
+        settings = SnowSettings.from_dict(snow_settings_data(dict(subentry.data)))
+    except ValueError as err:
+        LOGGER.error("%s: invalid snow settings (%s); defaults used", subentry.title, err)
+        settings = SnowSettings()
+    return SiteRuntime(
+        subentry_id=subentry.subentry_id,
+        name=subentry.data.get(CONF_SITE_NAME) or subentry.title,
+        sensors=tuple(subentry.data.get(CONF_SENSORS) or ()),
+        settings=settings,
+        state=state,
+    )
 
 
 def snow_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .care_runtime import BuildingRuntime
-from .const import ATTR_UNTIL
+from .const import ATTR_UNTIL, SUBENTRY_APARTMENT
 from .entity import AngeApartmentEntity
 
 PARALLEL_UPDATES = 0
@@ -27,10 +27,15 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     if not isinstance(runtime, BuildingRuntime):
         return
-    for subentry_id in runtime.apartments:
-        async_add_entities(
-            [AngeCarePausedSwitch(runtime, subentry_id, PAUSED)], config_subentry_id=subentry_id
-        )
+
+    def _add(subentry_type: str, subentry_id: str) -> None:
+        if subentry_type == SUBENTRY_APARTMENT:
+            async_add_entities(
+                [AngeCarePausedSwitch(runtime, subentry_id, PAUSED)],
+                config_subentry_id=subentry_id,
+            )
+
+    runtime.async_register_part_adder(_add)
 
 
 class AngeCarePausedSwitch(AngeApartmentEntity, SwitchEntity):

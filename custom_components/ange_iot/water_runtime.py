@@ -98,7 +98,7 @@ class WaterRuntime:
     meters: dict[str, MeterRuntime] = field(default_factory=dict)  # by DevEUI
     retired_m3: float = 0.0  # use of meters removed from the total, kept so it never drops
     _saver: DelayedSave | None = None
-    _unsubs: list[Callable[[], None]] = field(default_factory=list)
+    _unsubs: dict[str, Callable[[], None]] = field(default_factory=dict)  # by DevEUI
     _started: bool = False
     _no_recorder_logged: bool = False
 
@@ -171,11 +171,14 @@ class WaterRuntime:
     def async_follow_sensors(self) -> None:
         """Take every uplink of the meters from setup on (evaluation starts later)."""
         for dev_eui in self.meters:
-            self._unsubs.append(
-                async_dispatcher_connect(
-                    self.hass, device_signal(dev_eui), self._device_callback(dev_eui)
-                )
-            )
+            self._follow(dev_eui)
+
+    def _follow(self, dev_eui: str) -> None:
+        if unsub := self._unsubs.pop(dev_eui, None):
+            unsub()
+        self._unsubs[dev_eui] = async_dispatcher_connect(
+            self.hass, device_signal(dev_eui), self._device_callback(dev_eui)
+        )
 
     @callback
     def async_start(self) -> None:
@@ -188,7 +191,7 @@ class WaterRuntime:
     async def async_shutdown(self) -> None:
         """Cancel timers and write the states."""
         self._started = False
-        for unsub in self._unsubs:
+        for unsub in self._unsubs.values():
             unsub()
         self._unsubs.clear()
         for meter in self.meters.values():
@@ -197,6 +200,71 @@ class WaterRuntime:
                 meter.timer = None
         if self._saver is not None:
             await self._saver.async_save_now()
+
+    # -- meters added, changed or removed: applied in place ----------------------------
+
+    @callback
+    def async_apply_subentries(self) -> list[tuple[str, str]]:
+        """Make the running meters match the building's meter subentries and defaults.
+
+        Returns the meters added, as (subentry type, subentry id), for their entities.
+        """
+        wanted = {
+            subentry.data[CONF_DEV_EUI]: subentry
+            for subentry in self.entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_WATER_METER
+        }
+        for dev_eui, running in list(self.meters.items()):
+            if (subentry := wanted.get(dev_eui)) is None or (
+                subentry.subentry_id != running.subentry_id
+            ):
+                self._remove_meter(dev_eui)
+        defaults = self.defaults if wanted else MeterSettings()
+        added: list[tuple[str, str]] = []
+        for dev_eui, subentry in wanted.items():
+            settings = meter_settings_from(subentry.data, defaults)
+            counted = bool(subentry.data.get(CONF_COUNTED, True))
+            meter = self.meters.get(dev_eui)
+            if meter is None:
+                meter = self.meters[dev_eui] = MeterRuntime(
+                    subentry_id=subentry.subentry_id,
+                    dev_eui=dev_eui,
+                    name=subentry.title,
+                    settings=settings,
+                    counted=counted,
+                    state=MeterState.from_dict(None),
+                    counted_from=0.0 if counted else None,
+                )
+                self._follow(dev_eui)
+                added.append((SUBENTRY_WATER_METER, subentry.subentry_id))
+            elif (meter.name, meter.settings, meter.counted) != (subentry.title, settings, counted):
+                meter.name, meter.settings = subentry.title, settings
+                if counted and not meter.counted:  # counts in the total from now on
+                    meter.counted_from = meter.used_m3
+                elif meter.counted and not counted and meter.counted_from is not None:
+                    self.retired_m3 += meter.used_m3 - meter.counted_from  # the total keeps it
+                    meter.counted_from = None
+                meter.counted = counted
+            else:
+                continue
+            if self._started:
+                self.async_evaluate(dev_eui)
+            else:
+                self._save()
+        return added
+
+    def _remove_meter(self, dev_eui: str) -> None:
+        """A meter removed from the building: its use so far stays in the total."""
+        meter = self.meters.pop(dev_eui)
+        if unsub := self._unsubs.pop(dev_eui, None):
+            unsub()
+        if meter.timer is not None:
+            meter.timer()
+            meter.timer = None
+        if meter.counted_from is not None:
+            self.retired_m3 += meter.used_m3 - meter.counted_from
+        self._save()
+        async_dispatcher_send(self.hass, self.signal)
 
     # -- inputs ------------------------------------------------------------------------
 

@@ -158,13 +158,13 @@ class Site:
 
 
 def add_device(hass: Hass, entry_id: str, device: Device) -> None:
-    """Add a sensor through the REST subentry flow; wait for the entry's reload."""
+    """Add a sensor through the REST subentry flow; wait until its entities exist."""
     hass.flow(
         "subentries/flow",
         {"handler": [entry_id, "device"]},
         {"dev_eui": device.dev_eui, "name": device.name, "model": device.model},
     )
-    # Its entities exist once the reload the new subentry triggers has set the platforms up.
+    # Applied in place (no reload): its entities are added as soon as the subentry exists.
     wait_until(
         lambda: any(u.startswith(device.dev_eui) for u in hass.entity_ids(entry_id)),
         30,
