@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .catalog import MODELS, Model
+from .catalog import Kind, Model, model_by_id
+from .generic import GENERIC_CODEC, FieldOverride, GenericState, Role, roles_of
 from .uplink import Uplink
 from .values import parse_when
 
@@ -49,16 +50,31 @@ class DeviceConfig:
     invert_door: bool = False
     mounting_height_mm: int | None = None
     area: str | None = None  # apartment label, building or lot (no resident names)
+    # Generic devices: the facility manager's corrections per field, the suggested model
+    # text (the network server's profile name) and the interval learned from the first
+    # uplinks (used while no report interval is set).
+    field_overrides: dict[str, FieldOverride] = field(default_factory=dict)
+    model_text: str | None = None
+    learned_interval_s: int | None = None
 
     @property
     def model(self) -> Model:
-        """The catalogue entry (raises KeyError for an unknown model id)."""
-        return MODELS[self.model_id]
+        """The catalogue entry or the generic device (KeyError for an unknown model id)."""
+        return model_by_id(self.model_id)
+
+    @property
+    def is_generic(self) -> bool:
+        """Decoded by the network server rather than by one of our codecs."""
+        return self.model.codec == GENERIC_CODEC
 
     @property
     def interval(self) -> timedelta:
         """The expected time between two reports."""
-        return timedelta(seconds=self.report_interval_s or self.model.report_interval_s)
+        return timedelta(
+            seconds=self.report_interval_s
+            or self.learned_interval_s
+            or self.model.report_interval_s
+        )
 
     @property
     def silence_limit(self) -> timedelta:
@@ -91,6 +107,7 @@ class DeviceState:
     rejected_volume: float | None = None
     # Alarm flags currently on, with the time each was first seen (cleared when reported off).
     alarm_since: dict[str, datetime] = field(default_factory=dict)
+    generic: GenericState | None = None  # what a generic device learned about its fields
     recent: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=DEDUP_MEMORY))
 
     def is_duplicate(self, uplink: Uplink) -> bool:
@@ -171,6 +188,7 @@ class DeviceState:
             "volume_decreased": self.volume_decreased,
             "rejected_volume": self.rejected_volume,
             "alarm_since": {k: v.isoformat() for k, v in self.alarm_since.items()},
+            **({"generic": self.generic.as_dict()} if self.generic is not None else {}),
         }
 
     @classmethod
@@ -199,6 +217,7 @@ class DeviceState:
             volume_decreased=bool(data.get("volume_decreased")),
             rejected_volume=_num(data.get("rejected_volume")),
             alarm_since=alarm_since,
+            generic=GenericState.from_dict(data["generic"]) if "generic" in data else None,
         )
 
 
@@ -212,6 +231,23 @@ def _count(value: object) -> int:
 
 def _num(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def device_kinds(config: DeviceConfig, state: DeviceState | None) -> frozenset[Kind]:
+    """What a device is for: its model's kind, or the roles of a generic device's fields."""
+    if not config.is_generic:
+        return frozenset({config.model.kind})
+    generic = state.generic if state is not None else None
+    if generic is None:
+        return frozenset()
+    kinds = {
+        Role.ACTIVITY: Kind.ACTIVITY,
+        Role.WATER_VOLUME: Kind.WATER_METER,
+        Role.SNOW_DISTANCE: Kind.DISTANCE,
+    }
+    return frozenset(
+        kinds[role] for role in roles_of(generic, config.field_overrides) if role in kinds
+    )
 
 
 def is_activity(previous: dict[str, Any], fields: dict[str, Any]) -> bool:
