@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
+from .angelib.device import device_kinds
 from .coordinator import AngeConfigEntry
 from .entity import AngeDeviceEntity
 
@@ -28,7 +29,7 @@ async def async_setup_entry(
     """Add the button to every water meter."""
     hub = entry.runtime_data
     for dev_eui, subentry_id in hub.subentry_ids.items():
-        if hub.device(dev_eui).config.model.kind is Kind.WATER_METER:
+        if Kind.WATER_METER in device_kinds(hub.device(dev_eui).config):
             async_add_entities(
                 [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)],
                 config_subentry_id=subentry_id,

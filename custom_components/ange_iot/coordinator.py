@@ -21,6 +21,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .angelib import generic
 from .angelib.catalog import guess_model
 from .angelib.device import DeviceConfig, DeviceState
 from .angelib.lns import chirpstack
@@ -31,12 +32,15 @@ from .angelib.uplink import MessageError, Uplink
 from .const import (
     CONF_AREA,
     CONF_DEV_EUI,
+    CONF_FIELDS,
     CONF_GATEWAY,
     CONF_INVERT_DOOR,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
+    CONF_MODEL_TEXT,
     CONF_MOUNTING_HEIGHT,
     CONF_REPORT_INTERVAL,
+    CONF_SEEN_FIELDS,
     CONF_SILENCE_LIMIT,
     DEFAULT_SILENCE_LIMIT_MIN,
     DOMAIN,
@@ -46,6 +50,7 @@ from .const import (
     STORAGE_VERSION,
     SUBENTRY_DEVICE,
     device_signal,
+    new_fields_signal,
 )
 from .storage import DelayedSave
 
@@ -104,7 +109,19 @@ def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
         invert_door=data.get(CONF_INVERT_DOOR, False),
         mounting_height_mm=int(height) if height else None,
         area=data.get(CONF_AREA) or None,
+        field_overrides=generic.parse_overrides(data.get(CONF_FIELDS)),
+        model_text=data.get(CONF_MODEL_TEXT) or None,
     )
+
+
+def seed_generic_state(state: DeviceState, data: Any) -> None:
+    """A new generic device starts with the fields its discovering uplink showed."""
+    if state.generic is not None:
+        return
+    state.generic = generic.GenericState()
+    seen = data.get(CONF_SEEN_FIELDS)
+    if isinstance(seen, list):
+        state.generic = generic.GenericState.from_dict({"fields": seen})
 
 
 @dataclass(slots=True)
@@ -145,6 +162,7 @@ class AngeHub:
     _timer_due: dict[str, datetime] = field(default_factory=dict)  # when each timer fires
     _available: dict[str, bool] = field(default_factory=dict)
     _logged: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _decoded_seen: set[str] = field(default_factory=set)  # generic devices decoded this run
     _listeners: list[Callable[[], None]] = field(default_factory=list)
     _notify_pending: CALLBACK_TYPE | None = None
     _silence_timer: CALLBACK_TYPE | None = None
@@ -174,6 +192,10 @@ class AngeHub:
             config = device_config_from_subentry(subentry.data, subentry.title)
             raw = states.get(config.dev_eui)
             state = DeviceState.from_dict(raw) if isinstance(raw, dict) else DeviceState()
+            if config.is_generic:
+                seed_generic_state(state, subentry.data)
+                assert state.generic is not None
+                config.learned_interval_s = state.generic.learned_interval_s
             self.pipeline.add_device(config, state)
             self.subentry_ids[config.dev_eui] = subentry.subentry_id
             # Availability is recomputed from the stored last-seen time, not reset.
@@ -336,6 +358,8 @@ class AngeHub:
             return
         router.discovered.add(uplink.dev_eui)
         model = guess_model(uplink.profile_hint)
+        seen = generic.preview(uplink.lns_object, uplink.lns_normalized)
+        model_id = model.id if model else (generic.GENERIC_MODEL_ID if seen else None)
         discovery_flow.async_create_flow(
             self.hass,
             DOMAIN,
@@ -345,7 +369,10 @@ class AngeHub:
                 "gateway_entry_id": self.entry.entry_id,
                 "gateway": self.entry.title,
                 "profile": uplink.profile_hint or "",
-                "model": model.id if model else None,
+                "model": model_id,
+                # What the network server decoded: shown, and the generic device's first map.
+                "fields": [spec.as_dict() for spec, _value in seen],
+                "values": {spec.key: value for spec, value in seen},
             },
         )
 
@@ -367,6 +394,8 @@ class AngeHub:
         if result.outcome is Outcome.APPLIED:
             dev_eui = uplink.dev_eui
             tracked = self.pipeline.devices[dev_eui]
+            if result.generic is not None:
+                self._generic_outcome(tracked.config, result.generic)
             if result.applied and result.applied.volume_rejected is not None:
                 self._log_once(
                     dev_eui,
@@ -401,6 +430,49 @@ class AngeHub:
             async_dispatcher_send(self.hass, self.signal(uplink.dev_eui))
         self._schedule_notify()
         return result
+
+    @callback
+    def _generic_outcome(self, config: DeviceConfig, outcome: generic.GenericResult) -> None:
+        """Say once what went wrong with a generic device; announce its new fields."""
+        dev_eui = config.dev_eui
+        if outcome.new_fields:
+            async_dispatcher_send(self.hass, new_fields_signal(self.entry.entry_id), dev_eui)
+        for key in outcome.type_changed:
+            self._log_once(
+                dev_eui, f"type:{key}",
+                "%s (%s): field %s changed its type; shown as unknown while it does",
+                config.name, dev_eui, key,
+            )  # fmt: skip
+        if outcome.capped:
+            self._log_once(
+                dev_eui, "capped",
+                "%s (%s) sends more than %s fields; the others are ignored",
+                config.name, dev_eui, generic.MAX_FIELDS,
+            )  # fmt: skip
+        issue_id = f"no_codec_{dev_eui}"
+        if outcome.no_object:
+            self._decoded_seen.discard(dev_eui)
+            if (dev_eui, "no_codec") not in self._logged:
+                self._log_once(
+                    dev_eui, "no_codec",
+                    "%s (%s): the network server sent no decoded object; add a payload "
+                    "formatter (TTS) or codec (ChirpStack device profile) for it",
+                    config.name, dev_eui,
+                )  # fmt: skip
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="generic_no_codec",
+                    translation_placeholders={"device": config.name, "dev_eui": dev_eui},
+                )
+        elif dev_eui not in self._decoded_seen:
+            # Decoded again (a codec was added): the issue goes, once per run and device.
+            self._decoded_seen.add(dev_eui)
+            self._logged.pop((dev_eui, "no_codec"), None)
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     @callback
     def async_accept_volume(self, dev_eui: str) -> None:

@@ -35,7 +35,8 @@ from homeassistant.helpers.typing import StateType
 
 from .angelib.care import Evaluation, Status
 from .angelib.catalog import Kind
-from .angelib.device import DeviceConfig, snow_depth_cm
+from .angelib.device import DeviceConfig, device_kinds, snow_depth_cm
+from .angelib.generic import FieldSpec, Meaning, ValueKind
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
 from .const import DOMAIN
@@ -46,6 +47,13 @@ from .entity import (
     AngeDeviceEntity,
     AngeSiteEntity,
     AngeWaterEntity,
+)
+from .generic_entity import (
+    AngeFieldEntity,
+    async_follow_new_fields,
+    async_remove_stale,
+    field_description,
+    shown_fields,
 )
 
 PARALLEL_UPDATES = 0
@@ -120,7 +128,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "snow_depth", SensorDeviceClass.DISTANCE, UnitOfLength.CENTIMETERS,
         value_fn=_snow_depth, suggested_display_precision=1,
-        exists_fn=lambda c: c.model.kind is Kind.DISTANCE and bool(c.mounting_height_mm),
+        exists_fn=lambda c: Kind.DISTANCE in device_kinds(c) and bool(c.mounting_height_mm),
     ),
     _measurement(
         "volume", SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS,
@@ -131,7 +139,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "last_activity", SensorDeviceClass.TIMESTAMP, None, state_class=None,
         value_fn=lambda d: d.state.last_activity,
-        exists_fn=lambda c: c.model.kind is Kind.ACTIVITY,
+        exists_fn=lambda c: Kind.ACTIVITY in device_kinds(c),
     ),
     _measurement(
         "battery", SensorDeviceClass.BATTERY, PERCENTAGE,
@@ -229,8 +237,18 @@ async def async_setup_entry(
         return
     hub: AngeHub = runtime
     async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
+
+    def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
+        async_add_entities(
+            (AngeFieldSensor(hub, dev_eui, spec) for spec in specs),
+            config_subentry_id=hub.subentry_ids[dev_eui],
+        )
+
     for dev_eui, subentry_id in hub.subentry_ids.items():
         config = hub.device(dev_eui).config
+        if config.is_generic:
+            async_remove_stale(hub, dev_eui, "sensor", FIELD_KINDS)
+            add_fields(dev_eui, shown_fields(hub, dev_eui, FIELD_KINDS))
         async_add_entities(
             (
                 AngeSensorEntity(hub, dev_eui, description)
@@ -243,6 +261,57 @@ async def async_setup_entry(
             ),
             config_subentry_id=subentry_id,
         )
+
+    async_follow_new_fields(hub, FIELD_KINDS, add_fields)
+
+
+# -- generic devices: one sensor per numeric or text field ----------------------------
+
+FIELD_KINDS = {ValueKind.NUMBER, ValueKind.TEXT}
+# Counts about a resident (PIR triggers, people present): no long-term statistics.
+_NO_STATISTICS = frozenset({Meaning.MOTION, Meaning.OCCUPANCY})
+_DIAGNOSTIC = frozenset({Meaning.BATTERY, Meaning.BATTERY_VOLTAGE})
+
+
+def field_sensor_description(spec: FieldSpec) -> SensorEntityDescription:
+    """Device class, unit and state class of a numeric or text field."""
+    if spec.kind is not ValueKind.NUMBER:
+        return field_description(SensorEntityDescription, spec)  # type: ignore[return-value]
+    info = spec.info
+    device_class = (
+        SensorDeviceClass(info.device_class)
+        if info.device_class and spec.meaning not in _NO_STATISTICS
+        else None
+    )
+    return field_description(  # type: ignore[return-value]
+        SensorEntityDescription,
+        spec,
+        device_class=device_class,
+        native_unit_of_measurement=spec.unit,
+        state_class=(
+            None
+            if spec.meaning in _NO_STATISTICS or info.state_class is None
+            else SensorStateClass(info.state_class)
+        ),
+        entity_category=EntityCategory.DIAGNOSTIC if spec.meaning in _DIAGNOSTIC else None,
+    )
+
+
+class AngeFieldSensor(AngeFieldEntity, SensorEntity):
+    """A numeric or text field of a generic device."""
+
+    def __init__(self, hub: AngeHub, dev_eui: str, spec: FieldSpec) -> None:
+        """Describe the field by its (corrected) meaning and unit."""
+        super().__init__(hub, dev_eui, spec, field_sensor_description(spec))
+
+    @property
+    def native_value(self) -> StateType:
+        """The field's latest value (unknown while it has the wrong type)."""
+        value = self.field_value
+        return value if isinstance(value, int | float | str) else None
+
+    def _shown_value(self) -> Any:
+        return self.native_value
 
 
 class AngeSensorEntity(AngeDeviceEntity, SensorEntity):

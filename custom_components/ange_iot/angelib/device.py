@@ -233,21 +233,26 @@ def _num(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def device_kinds(config: DeviceConfig, state: DeviceState | None) -> frozenset[Kind]:
-    """What a device is for: its model's kind, or the roles of a generic device's fields."""
+def device_kinds(config: DeviceConfig, state: DeviceState | None = None) -> frozenset[Kind]:
+    """What a device is for: its model's kind, or the roles of a generic device's fields.
+
+    A generic device's roles are the facility manager's choices (``field_overrides``); with
+    its learned fields (``state``) a role its field's meaning cannot serve is left out.
+    """
     if not config.is_generic:
         return frozenset({config.model.kind})
-    generic = state.generic if state is not None else None
-    if generic is None:
-        return frozenset()
-    kinds = {
-        Role.ACTIVITY: Kind.ACTIVITY,
-        Role.WATER_VOLUME: Kind.WATER_METER,
-        Role.SNOW_DISTANCE: Kind.DISTANCE,
-    }
-    return frozenset(
-        kinds[role] for role in roles_of(generic, config.field_overrides) if role in kinds
-    )
+    if state is not None and state.generic is not None:
+        roles = roles_of(state.generic, config.field_overrides)
+    else:
+        roles = frozenset(o.role for o in config.field_overrides.values() if not o.hidden)
+    return frozenset(_ROLE_KINDS[role] for role in roles if role in _ROLE_KINDS)
+
+
+_ROLE_KINDS = {
+    Role.ACTIVITY: Kind.ACTIVITY,
+    Role.WATER_VOLUME: Kind.WATER_METER,
+    Role.SNOW_DISTANCE: Kind.DISTANCE,
+}
 
 
 def is_activity(previous: dict[str, Any], fields: dict[str, Any]) -> bool:
