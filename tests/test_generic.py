@@ -42,7 +42,7 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.coordinator import AngeHub
 
-from .common import fired_events
+from .common import async_run_until, fired_events
 
 DATA = Path(__file__).parent / "angelib" / "data" / "generic"
 LOCAL = ZoneInfo("Europe/Stockholm")
@@ -487,3 +487,42 @@ async def test_diagnostics_say_what_was_learned_without_resident_data(hass: Home
         "BAT_V",
         "DOOR_OPEN_STATUS",
     ]
+
+
+# -- the demo ---------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_demo_generic_co2_sensor(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """The simulated gateway's CO₂ sensor, added as a generic device, gets typed states."""
+    from custom_components.ange_iot.angelib.simulator import (
+        DEMO_GENERIC_DEVICES,
+    )
+    from custom_components.ange_iot.config_flow import demo_subentries
+    from custom_components.ange_iot.const import (
+        CONF_EPOCH,
+        CONF_SEED,
+        CONF_SPEED,
+        DEFAULT_SEED,
+        GATEWAY_SIMULATED,
+    )
+
+    (air,) = DEMO_GENERIC_DEVICES
+    demo = MockConfigEntry(
+        domain=DOMAIN,
+        title="Ånge LSS demo",
+        unique_id=GATEWAY_SIMULATED,
+        data={CONF_GATEWAY: GATEWAY_SIMULATED, CONF_SEED: DEFAULT_SEED,
+              CONF_EPOCH: START.isoformat()},
+        options={CONF_SPEED: "1"},
+        subentries_data=[*demo_subentries(), generic_subentry(air.dev_eui, air.name)],
+    )  # fmt: skip
+    await setup(hass, demo)
+    await async_run_until(hass, freezer, START + timedelta(minutes=11))
+    co2 = field_state(hass, "sensor", air.dev_eui, "co2")
+    assert 300 <= float(co2.state) <= 2000
+    assert co2.attributes["device_class"] == "carbon_dioxide"
+    assert co2.attributes["unit_of_measurement"] == "ppm"
+    assert field_state(hass, "sensor", air.dev_eui, "temperature").attributes["device_class"] == (
+        "temperature"
+    )
