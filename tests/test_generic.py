@@ -526,3 +526,44 @@ async def test_demo_generic_co2_sensor(hass: HomeAssistant, freezer: FrozenDateT
     assert field_state(hass, "sensor", air.dev_eui, "temperature").attributes["device_class"] == (
         "temperature"
     )
+
+
+# -- roles: a snow-site distance sensor ------------------------------------------------
+
+
+async def test_generic_distance_as_snow_site_sensor(hass: HomeAssistant) -> None:
+    """A level sensor's distance in cm, chosen as snow-site sensor: depth from its height."""
+    level = "0018b21000000f01"
+    fields = {"level_cm": {"role": "snow_distance"}}
+    await setup(
+        hass,
+        gateway_entry(generic_subentry(level, "Snödjup tak", fields, mounting_height=2000)),
+    )
+    event = door_event(START, 1)
+    event["deviceInfo"]["devEui"] = level
+    event["deviceInfo"]["deviceProfileName"] = "Some level sensor"
+    event["object"] = {"level_cm": 150, "battery": 98}
+    await send_chirpstack(hass, event)
+    assert hub_of(hass).device(level).state.values["distance"] == 1500  # mm, canonical
+    building = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id="snow_building",
+        title="Solbacken",
+        data={"kind": "building"},
+        options={},
+        subentries_data=[
+            ConfigSubentryDataWithId(
+                subentry_id="site",
+                subentry_type="snow_site",
+                title="Tak",
+                unique_id=None,
+                data={"name": "Tak", "sensors": [level], "threshold_cm": 8, "min_rise_cm": 5},
+            )
+        ],
+    )
+    await setup(hass, building)
+    site = building.runtime_data.snow.sites["site"]
+    assert site.depth_cm == 50.0
+    depth = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{level}_snow_depth")
+    assert depth is not None
+    assert hass.states.get(depth).state == "50.0"  # type: ignore[union-attr]
