@@ -567,3 +567,27 @@ async def test_generic_distance_as_snow_site_sensor(hass: HomeAssistant) -> None
     depth = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{level}_snow_depth")
     assert depth is not None
     assert hass.states.get(depth).state == "50.0"  # type: ignore[union-attr]
+
+
+async def test_add_sensor_offers_the_generic_device(hass: HomeAssistant) -> None:
+    """Add sensor lists the generic device (translated label) and adds one."""
+    await setup(hass, gateway_entry())
+    entry = hass.config_entries.async_get_entry(GATEWAY_ID)
+    assert entry is not None
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "device"), context={"source": "user"}
+    )
+    selector = next(
+        v for k, v in result["data_schema"].schema.items() if str(k) == CONF_MODEL
+    ).config
+    assert selector["translation_key"] == "model"
+    assert selector["options"][-1]["value"] == "generic"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"dev_eui": DOOR, CONF_NAME: "Förråd dörr", CONF_MODEL: "generic", "missed_reports": 3,
+         "invert_door": False},
+    )  # fmt: skip
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    await send_chirpstack(hass, door_event(START, 1, opened=1))
+    assert field_state(hass, "binary_sensor", DOOR, "DOOR_OPEN_STATUS").state == STATE_ON
