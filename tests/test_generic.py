@@ -591,3 +591,29 @@ async def test_add_sensor_offers_the_generic_device(hass: HomeAssistant) -> None
     await hass.async_block_till_done()
     await send_chirpstack(hass, door_event(START, 1, opened=1))
     assert field_state(hass, "binary_sensor", DOOR, "DOOR_OPEN_STATUS").state == STATE_ON
+
+
+@pytest.mark.parametrize(
+    ("fields", "offered"),
+    [({"DOOR_OPEN_STATUS": {"role": "activity"}}, True), ({}, False)],
+    ids=["activity_role", "no_role"],
+)
+async def test_building_forms_offer_generic_devices_by_role(
+    hass: HomeAssistant, fields: dict[str, Any], offered: bool
+) -> None:
+    """The apartment form lists a generic device only once a field is its activity sensor."""
+    await setup(hass, gateway_entry(generic_subentry(DOOR, "Ytterdörr", fields)))
+    await send_chirpstack(hass, door_event(START, 1))
+    building = MockConfigEntry(
+        domain=DOMAIN, entry_id="forms", title="Solbacken", data={"kind": "building"},
+        options=CARE_OPTIONS,
+    )  # fmt: skip
+    await setup(hass, building)
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"), context={"source": "user"}
+    )
+    sensors = next(v for k, v in result["data_schema"].schema.items() if str(k) == "sensors")
+    options = {o["value"]: o["label"] for o in sensors.config["options"]}
+    assert (DOOR in options) is offered
+    if offered:
+        assert options[DOOR] == "Ytterdörr (Generic device)"
