@@ -64,17 +64,16 @@ def load_angelib() -> ModuleType:
     Imported from its folder only (not via ``custom_components.ange_iot``), so neither Home
     Assistant nor the integration's ``__init__`` is imported (as ``scripts/fuzz.py`` does).
     """
-    if (module := sys.modules.get("angelib")) is not None:
-        return module
-    folder = INTEGRATION / "angelib"
-    spec = importlib.util.spec_from_file_location(
-        "angelib", folder / "__init__.py", submodule_search_locations=[str(folder)]
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["angelib"] = module
-    spec.loader.exec_module(module)
+    if (module := sys.modules.get("angelib")) is None:  # another script may have loaded it
+        folder = INTEGRATION / "angelib"
+        spec = importlib.util.spec_from_file_location(
+            "angelib", folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["angelib"] = module
+        spec.loader.exec_module(module)
     for name in ("catalog", "codecs", "lns.chirpstack", "simulator"):
         importlib.import_module(f"angelib.{name}")
     return module

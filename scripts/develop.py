@@ -366,7 +366,34 @@ def ensure_simulated_gateway(api: Api) -> None:
     )
     if flow.get("type") != "create_entry":
         raise Failure(f"config flow ended with {flow}")
+    ensure_demo_generic_sensor(api, flow["result"]["entry_id"])
     ensure_demo_building(api)
+
+
+def ensure_demo_generic_sensor(api: Api, gateway_entry_id: str) -> None:
+    """Add the demo's CO₂ sensor, a model outside the catalogue, as a generic device.
+
+    Its "network server" decodes it into ``object``; it is added with Add sensor like any
+    sensor a facility manager has no catalogue model for. Its fields appear as entities with
+    its first uplink.
+    """
+    sys.path.insert(0, str(REPO / "custom_components" / DOMAIN))
+    from angelib.simulator import DEMO_GENERIC_DEVICES
+
+    for device in DEMO_GENERIC_DEVICES:
+        say(f"adding {device.name} ({device.profile_name}) as a generic device")
+        subentry_flow(
+            api,
+            gateway_entry_id,
+            "device",
+            {
+                "dev_eui": device.dev_eui,
+                "name": device.name,
+                "model": device.model_id,
+                "missed_reports": 3,
+                "invert_door": False,
+            },
+        )
 
 
 def ensure_demo_building(api: Api) -> None:
@@ -538,6 +565,7 @@ def demo_problems(states: list[dict[str, Any]]) -> list[str]:
     numeric("sensor.water", 7, 1, 10_000)  # 6 flowIQ + 1 W1, m³
     numeric("sensor.distance", 4, 0, 2000)  # 2 distance (mm) + 2 snow depth (cm)
     numeric("sensor.signal_strength", 15, -140, 0)
+    numeric("sensor.carbon_dioxide", 1, 300, 2000)  # the generic CO₂ sensor's decoded object
     doors = [s for s in by_class.get("binary_sensor.door", []) if s["state"] in ("on", "off")]
     if not doors:
         problems.append("the demo door sensor has no state")

@@ -1011,6 +1011,7 @@ async def test_unknown_device_discovery(
         "dev_eui": UNKNOWN,
         "gateway": sender.entry.title,
         "profile": "Elsys ERS",
+        "fields": "-",  # the sheet's uplink carries no decoded object
     }
     suggested = {
         str(marker): (marker.description or {}).get("suggested_value")

@@ -17,12 +17,20 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
-from .angelib.device import DeviceConfig
+from .angelib.device import DeviceConfig, device_kinds
+from .angelib.generic import FieldSpec, Meaning, ValueKind
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
 from .const import SUBENTRY_SNOW_SITE
 from .coordinator import AngeConfigEntry, AngeHub
 from .entity import AngeDeviceEntity, AngeSiteEntity
+from .generic_entity import (
+    AngeFieldEntity,
+    async_follow_new_fields,
+    async_remove_stale,
+    field_description,
+    shown_fields,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -139,7 +147,7 @@ BINARY_SENSORS: tuple[AngeBinarySensorEntityDescription, ...] = (
         translation_key="volume_decreased",
         device_class=BinarySensorDeviceClass.PROBLEM,
         is_on_fn=lambda d: d.state.volume_decreased,
-        exists_fn=lambda c: c.model.kind is Kind.WATER_METER,
+        exists_fn=lambda c: Kind.WATER_METER in device_kinds(c),
     ),
 )
 
@@ -166,7 +174,7 @@ async def async_setup_entry(
 
     def _entities(dev_eui: str) -> list[Entity]:
         config = hub.device(dev_eui).config
-        return [
+        entities: list[Entity] = [
             AngeBinarySensorEntity(hub, dev_eui, description)
             for description in BINARY_SENSORS
             if (
@@ -175,8 +183,58 @@ async def async_setup_entry(
                 else description.key in config.model.fields
             )
         ]
+        if config.is_generic:
+            async_remove_stale(hub, dev_eui, "binary_sensor", FIELD_KINDS)
+            entities += [
+                AngeFieldBinarySensor(hub, dev_eui, spec)
+                for spec in shown_fields(hub, dev_eui, FIELD_KINDS)
+            ]
+        return entities
 
     hub.async_register_entity_factory(Platform.BINARY_SENSOR, _entities, async_add_entities)
+
+    def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
+        async_add_entities(
+            (AngeFieldBinarySensor(hub, dev_eui, spec) for spec in specs),
+            config_subentry_id=hub.subentry_ids[dev_eui],
+        )
+
+    async_follow_new_fields(hub, FIELD_KINDS, add_fields)
+
+
+# -- generic devices: one binary sensor per on/off field -----------------------------
+
+FIELD_KINDS = {ValueKind.BOOL}
+
+
+class AngeFieldBinarySensor(AngeFieldEntity, BinarySensorEntity):
+    """An on/off field of a generic device (motion, door, leak, or a plain flag)."""
+
+    def __init__(self, hub: AngeHub, dev_eui: str, spec: FieldSpec) -> None:
+        """Describe the field by its (corrected) meaning."""
+        device_class = spec.info.device_class
+        super().__init__(
+            hub,
+            dev_eui,
+            spec,
+            field_description(
+                BinarySensorEntityDescription,
+                spec,
+                device_class=BinarySensorDeviceClass(device_class) if device_class else None,
+            ),
+        )
+        self._door = spec.meaning is Meaning.DOOR
+
+    @property
+    def is_on(self) -> bool | None:
+        """The field's latest state; a door follows the device's polarity setting."""
+        value = self.field_value
+        if not isinstance(value, bool):
+            return None
+        return value != self.device.config.invert_door if self._door else value
+
+    def _shown_value(self) -> Any:
+        return self.is_on
 
 
 class AngeBinarySensorEntity(AngeDeviceEntity, BinarySensorEntity):

@@ -9,6 +9,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
+from .angelib.device import device_kinds
 from .coordinator import AngeConfigEntry
 from .entity import AngeDeviceEntity
 
@@ -30,7 +31,7 @@ async def async_setup_entry(
     hub = entry.runtime_data
 
     def _entities(dev_eui: str) -> list[Entity]:
-        if hub.device(dev_eui).config.model.kind is Kind.WATER_METER:
+        if Kind.WATER_METER in device_kinds(hub.device(dev_eui).config):
             return [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)]
         return []
 

@@ -40,8 +40,10 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .angelib import generic
 from .angelib.care import CareSettings
-from .angelib.catalog import MODELS, Kind, Model
+from .angelib.catalog import GENERIC, MODELS, Kind, Model, model_by_id
+from .angelib.device import device_kinds
 from .angelib.lns import chirpstack, tts
 from .angelib.meters import MeterSettings
 from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
@@ -68,12 +70,14 @@ from .const import (
     CONF_MIN_RISE,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
+    CONF_MODEL_TEXT,
     CONF_MOUNTING_HEIGHT,
     CONF_NIGHT_FLOW,
     CONF_REPORT_INTERVAL,
     CONF_RESIDENT_NOT_UP,
     CONF_SECRET,
     CONF_SEED,
+    CONF_SEEN_FIELDS,
     CONF_SENSORS,
     CONF_SILENCE_LIMIT,
     CONF_SILENT_DEVICE,
@@ -108,6 +112,7 @@ from .const import (
     SUBENTRY_WATER_METER,
 )
 from .coordinator import get_router
+from .generic_flow import GenericFieldsMixin, fields_summary
 from .water_runtime import meter_settings_from
 
 
@@ -498,6 +503,9 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
                 {**user_input, CONF_MISSED_REPORTS: 3, CONF_INVERT_DOOR: False},
                 {CONF_DEV_EUI: info["dev_eui"]},
             )
+            if data[CONF_MODEL] == GENERIC.id:
+                data[CONF_MODEL_TEXT] = (user_input.get(CONF_MODEL_TEXT) or "").strip() or None
+                data[CONF_SEEN_FIELDS] = info.get("fields") or []
             self.hass.config_entries.async_add_subentry(
                 gateway,
                 ConfigSubentry(
@@ -515,6 +523,7 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
                     {
                         vol.Required(CONF_NAME): TextSelector(),
                         vol.Required(CONF_MODEL): _model_selector(),
+                        vol.Optional(CONF_MODEL_TEXT): TextSelector(),
                         vol.Optional(CONF_REPORT_INTERVAL): NumberSelector(
                             NumberSelectorConfig(
                                 min=1, max=1440, mode=NumberSelectorMode.BOX,
@@ -523,12 +532,26 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
                         ),
                     }
                 ),
-                {CONF_NAME: "", CONF_MODEL: info.get("model")},
+                {
+                    CONF_NAME: "",
+                    CONF_MODEL: info.get("model"),
+                    # The generic device's suggested model text: the network server's name.
+                    CONF_MODEL_TEXT: info.get("profile") or "",
+                },
             ),
             description_placeholders={
                 "dev_eui": info["dev_eui"],
                 "gateway": info["gateway"],
                 "profile": info.get("profile") or "-",
+                "fields": await fields_summary(
+                    self.hass,
+                    [
+                        spec
+                        for raw in info.get("fields") or []
+                        if (spec := generic.FieldSpec.from_dict(raw)) is not None
+                    ],
+                    info.get("values") or {},
+                ),
             },
         )  # fmt: skip
 
@@ -763,8 +786,19 @@ async def _async_check_backfill(
 
 
 def _model_selector() -> SelectSelector:
-    return _choices(
-        sorted(((m.id, f"{m.manufacturer} {m.name}") for m in MODELS.values()), key=lambda x: x[1])
+    """The catalogue, then the generic device (its label is translated: ``selector.model``)."""
+    models = sorted(
+        ((m.id, f"{m.manufacturer} {m.name}") for m in MODELS.values()), key=lambda x: x[1]
+    )
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(value=v, label=label)
+                for v, label in [*models, (GENERIC.id, GENERIC.name)]
+            ],
+            mode=SelectSelectorMode.DROPDOWN,
+            translation_key="model",
+        )
     )
 
 
@@ -833,7 +867,7 @@ def _to_form(data: dict[str, Any], title: str) -> dict[str, Any]:
     }
 
 
-class DeviceSubentryFlow(ConfigSubentryFlow):
+class DeviceSubentryFlow(GenericFieldsMixin, ConfigSubentryFlow):
     """Add or change one LoRaWAN sensor of a gateway."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
@@ -875,12 +909,12 @@ class DeviceSubentryFlow(ConfigSubentryFlow):
             if error := _check_model(user_input):
                 errors[CONF_MOUNTING_HEIGHT] = error
             else:
-                return self.async_update_and_abort(
-                    entry,
-                    subentry,
-                    title=user_input[CONF_NAME].strip() or subentry.title,
-                    data=_to_data(user_input, dict(subentry.data)),
-                )
+                title = user_input[CONF_NAME].strip() or subentry.title
+                data = _to_data(user_input, dict(subentry.data))
+                if data[CONF_MODEL] == GENERIC.id:
+                    # Then each field: meaning, unit, hidden, role.
+                    return await self.async_start_fields(title, data)
+                return self.async_update_and_abort(entry, subentry, title=title, data=data)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_device_schema(
@@ -893,8 +927,8 @@ class DeviceSubentryFlow(ConfigSubentryFlow):
 
 def _check_model(user_input: dict[str, Any]) -> str | None:
     """A distance sensor's mounting height must be given for snow depth, else none."""
-    model = MODELS[user_input[CONF_MODEL]]
-    if user_input.get(CONF_MOUNTING_HEIGHT) and model.kind is not Kind.DISTANCE:
+    model = model_by_id(user_input[CONF_MODEL])
+    if user_input.get(CONF_MOUNTING_HEIGHT) and model.kind not in (Kind.DISTANCE, Kind.GENERIC):
         return "mounting_height_not_distance"
     return None
 
@@ -1183,12 +1217,27 @@ def _device_subentries(
         for subentry in entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_DEVICE:
                 continue
-            model = MODELS.get(subentry.data.get(CONF_MODEL, ""))
+            model_id = subentry.data.get(CONF_MODEL, "")
+            if model_id == GENERIC.id:
+                if kinds is None or _generic_kinds(hass, subentry) & set(kinds):
+                    yield subentry, GENERIC
+                continue
+            model = MODELS.get(model_id)
             if model is not None and (kinds is None or model.kind in kinds):
                 yield subentry, model
 
 
+def _generic_kinds(hass: HomeAssistant, subentry: ConfigSubentry) -> frozenset[Kind]:
+    """What a generic device is for: the roles of its fields (as its gateway runs it)."""
+    dev_eui = subentry.data.get(CONF_DEV_EUI, "")
+    owner = get_router(hass).owners.get(dev_eui)
+    tracked = owner.pipeline.devices.get(dev_eui) if owner is not None else None
+    return device_kinds(tracked.config, tracked.state) if tracked is not None else frozenset()
+
+
 def _device_label(subentry: ConfigSubentry, model: Model) -> str:
+    if model is GENERIC:
+        return f"{subentry.title} ({subentry.data.get(CONF_MODEL_TEXT) or model.name})"
     return f"{subentry.title} ({model.manufacturer} {model.name})"
 
 

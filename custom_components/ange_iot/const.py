@@ -58,6 +58,10 @@ CONF_MISSED_REPORTS: Final = "missed_reports"
 CONF_INVERT_DOOR: Final = "invert_door"
 CONF_MOUNTING_HEIGHT: Final = "mounting_height"  # mm
 CONF_AREA: Final = "area"
+# Generic devices (decoded by the network server)
+CONF_FIELDS: Final = "fields"  # the facility manager's corrections per field key
+CONF_MODEL_TEXT: Final = "model_text"  # suggested model text (the LNS profile name)
+CONF_SEEN_FIELDS: Final = "seen_fields"  # fields seen in the discovering uplink (seed)
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY_S: Final = 5  # the most applied state a crash can lose (README: Storage)
@@ -84,6 +88,11 @@ SERVICE_RESUME: Final = "resume_care_checks"
 SERVICE_ARM_ESCALATION: Final = "arm_escalation"
 ATTR_DELAY: Final = "delay"
 EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: acknowledgements and pauses
+
+
+def new_fields_signal(entry_id: str) -> str:
+    """A gateway entry's generic device learned new fields (argument: the DevEUI)."""
+    return f"{DOMAIN}_{entry_id}_new_fields"
 
 
 def device_signal(dev_eui: str) -> str:

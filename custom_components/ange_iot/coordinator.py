@@ -21,6 +21,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import (
     device_registry as dr,
     discovery_flow,
+    entity_platform,
     entity_registry as er,
     issue_registry as ir,
 )
@@ -32,6 +33,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .angelib import generic
 from .angelib.catalog import guess_model
 from .angelib.device import AppliedFrames, DeviceConfig, DeviceState
 from .angelib.lns import chirpstack
@@ -42,12 +44,15 @@ from .angelib.uplink import MessageError, Uplink
 from .const import (
     CONF_AREA,
     CONF_DEV_EUI,
+    CONF_FIELDS,
     CONF_GATEWAY,
     CONF_INVERT_DOOR,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
+    CONF_MODEL_TEXT,
     CONF_MOUNTING_HEIGHT,
     CONF_REPORT_INTERVAL,
+    CONF_SEEN_FIELDS,
     CONF_SILENCE_LIMIT,
     DEFAULT_SILENCE_LIMIT_MIN,
     DOMAIN,
@@ -57,6 +62,7 @@ from .const import (
     STORAGE_VERSION,
     SUBENTRY_DEVICE,
     device_signal,
+    new_fields_signal,
 )
 from .storage import DelayedSave
 
@@ -117,6 +123,8 @@ def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
         invert_door=data.get(CONF_INVERT_DOOR, False),
         mounting_height_mm=int(height) if height else None,
         area=data.get(CONF_AREA) or None,
+        field_overrides=generic.parse_overrides(data.get(CONF_FIELDS)),
+        model_text=data.get(CONF_MODEL_TEXT) or None,
     )
 
 
@@ -132,6 +140,16 @@ def device_name(title: str, area: str | None) -> str:
         if rest:
             return rest[0].upper() + rest[1:]
     return title
+
+
+def seed_generic_state(state: DeviceState, data: Any) -> None:
+    """A new generic device starts with the fields its discovering uplink showed."""
+    if state.generic is not None:
+        return
+    state.generic = generic.GenericState()
+    seen = data.get(CONF_SEEN_FIELDS)
+    if isinstance(seen, list):
+        state.generic = generic.GenericState.from_dict({"fields": seen})
 
 
 @dataclass(slots=True)
@@ -178,6 +196,7 @@ class AngeHub:
     _timer_due: dict[str, datetime] = field(default_factory=dict)  # when each timer fires
     _available: dict[str, bool] = field(default_factory=dict)
     _logged: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _decoded_seen: set[str] = field(default_factory=set)  # generic devices decoded this run
     _listeners: list[Callable[[], None]] = field(default_factory=list)
     _notify_pending: CALLBACK_TYPE | None = None
     _silence_timer: CALLBACK_TYPE | None = None
@@ -208,6 +227,10 @@ class AngeHub:
             config = device_config_from_subentry(subentry.data, subentry.title)
             raw = states.get(config.dev_eui)
             state = DeviceState.from_dict(raw) if isinstance(raw, dict) else DeviceState()
+            if config.is_generic:
+                seed_generic_state(state, subentry.data)
+                assert state.generic is not None
+                config.learned_interval_s = state.generic.learned_interval_s
             self.pipeline.add_device(config, state)
             self.subentry_ids[config.dev_eui] = subentry.subentry_id
             # Availability is recomputed from the stored last-seen time, not reset.
@@ -374,6 +397,8 @@ class AngeHub:
             return
         router.discovered.add(uplink.dev_eui)
         model = guess_model(uplink.profile_hint)
+        seen = generic.preview(uplink.lns_object, uplink.lns_normalized)
+        model_id = model.id if model else (generic.GENERIC_MODEL_ID if seen else None)
         discovery_flow.async_create_flow(
             self.hass,
             DOMAIN,
@@ -383,7 +408,10 @@ class AngeHub:
                 "gateway_entry_id": self.entry.entry_id,
                 "gateway": self.entry.title,
                 "profile": uplink.profile_hint or "",
-                "model": model.id if model else None,
+                "model": model_id,
+                # What the network server decoded: shown, and the generic device's first map.
+                "fields": [spec.as_dict() for spec, _value in seen],
+                "values": {spec.key: value for spec, value in seen},
             },
         )
 
@@ -405,6 +433,8 @@ class AngeHub:
         if result.outcome is Outcome.APPLIED:
             dev_eui = uplink.dev_eui
             tracked = self.pipeline.devices[dev_eui]
+            if result.generic is not None:
+                self._generic_outcome(tracked.config, result.generic)
             if result.applied and result.applied.volume_rejected is not None:
                 self._log_once(
                     dev_eui,
@@ -450,6 +480,49 @@ class AngeHub:
             async_dispatcher_send(self.hass, self.signal(uplink.dev_eui))
         self._schedule_notify()
         return result
+
+    @callback
+    def _generic_outcome(self, config: DeviceConfig, outcome: generic.GenericResult) -> None:
+        """Say once what went wrong with a generic device; announce its new fields."""
+        dev_eui = config.dev_eui
+        if outcome.new_fields:
+            async_dispatcher_send(self.hass, new_fields_signal(self.entry.entry_id), dev_eui)
+        for key in outcome.type_changed:
+            self._log_once(
+                dev_eui, f"type:{key}",
+                "%s (%s): field %s changed its type; shown as unknown while it does",
+                config.name, dev_eui, key,
+            )  # fmt: skip
+        if outcome.capped:
+            self._log_once(
+                dev_eui, "capped",
+                "%s (%s) sends more than %s fields; the others are ignored",
+                config.name, dev_eui, generic.MAX_FIELDS,
+            )  # fmt: skip
+        issue_id = f"no_codec_{dev_eui}"
+        if outcome.no_object:
+            self._decoded_seen.discard(dev_eui)
+            if (dev_eui, "no_codec") not in self._logged:
+                self._log_once(
+                    dev_eui, "no_codec",
+                    "%s (%s): the network server sent no decoded object; add a payload "
+                    "formatter (TTS) or codec (ChirpStack device profile) for it",
+                    config.name, dev_eui,
+                )  # fmt: skip
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="generic_no_codec",
+                    translation_placeholders={"device": config.name, "dev_eui": dev_eui},
+                )
+        elif dev_eui not in self._decoded_seen:
+            # Decoded again (a codec was added): the issue goes, once per run and device.
+            self._decoded_seen.add(dev_eui)
+            self._logged.pop((dev_eui, "no_codec"), None)
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     @callback
     def async_accept_volume(self, dev_eui: str) -> None:
@@ -517,6 +590,8 @@ class AngeHub:
                 self._async_remove_device(sid, dev_eui)
         for sid, config in wanted.items():
             tracked = self.pipeline.devices.get(config.dev_eui)
+            if tracked is not None:  # learned at run time, not configured
+                config.learned_interval_s = tracked.config.learned_interval_s
             if self.subentry_ids.get(config.dev_eui) != sid:
                 self._async_add_device(sid, config)
             elif tracked is not None and tracked.config != config:
@@ -525,7 +600,10 @@ class AngeHub:
     def _async_add_device(self, subentry_id: str, config: DeviceConfig) -> None:
         """A new device: tracked, owned, timed, its device and entities created."""
         dev_eui = config.dev_eui
-        self.pipeline.add_device(config, DeviceState())
+        state = DeviceState()
+        if config.is_generic:
+            seed_generic_state(state, self.entry.subentries[subentry_id].data)
+        self.pipeline.add_device(config, state)
         self.subentry_ids[dev_eui] = subentry_id
         router = get_router(self.hass)
         if (other := router.owners.get(dev_eui)) is not None and other is not self:
@@ -545,6 +623,8 @@ class AngeHub:
         """A changed device: new config, same state; only entities it gains or loses change."""
         dev_eui = config.dev_eui
         tracked = self.pipeline.add_device(config)  # keeps the device's state
+        if config.is_generic:
+            seed_generic_state(tracked.state, self.entry.subentries[subentry_id].data)
         if unsub := self._timers.pop(dev_eui, None):
             unsub()
         self._timer_due.pop(dev_eui, None)
@@ -553,13 +633,15 @@ class AngeHub:
         self._schedule_unavailable(dev_eui)
         registry = er.async_get(self.hass)
         wanted: set[tuple[str, str]] = set()
-        for platform, (factory, add_entities) in self.entity_factories.items():
-            new = []
-            for entity in factory(dev_eui):
-                wanted.add((platform, str(entity.unique_id)))
-                if registry.async_get_entity_id(platform, DOMAIN, str(entity.unique_id)) is None:
-                    new.append(entity)
-            add_entities(new, config_subentry_id=subentry_id)
+        for platform, (factory, _add) in self.entity_factories.items():
+            wanted.update((platform, str(entity.unique_id)) for entity in factory(dev_eui))
+        # Its entities are built anew from the new config (a corrected unit or meaning, a
+        # new name); their ids stay. The other devices' entities are not touched.
+        self.hass.async_create_task(
+            self._async_rebuild_entities(subentry_id, dev_eui),
+            f"{DOMAIN} rebuild entities of {dev_eui}",
+            eager_start=True,
+        )
         for entry in er.async_entries_for_config_entry(registry, self.entry.entry_id):
             if (
                 entry.config_subentry_id == subentry_id
@@ -578,6 +660,25 @@ class AngeHub:
             )
         async_dispatcher_send(self.hass, self.signal(dev_eui))
         async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+
+    async def _async_rebuild_entities(self, subentry_id: str, dev_eui: str) -> None:
+        """Replace the live entities of one changed device with ones from its new config."""
+        live = [
+            entity
+            for platform in entity_platform.async_get_platforms(self.hass, DOMAIN)
+            if platform.config_entry is not None
+            and platform.config_entry.entry_id == self.entry.entry_id
+            and platform.domain in self.entity_factories
+            for entity in list(platform.entities.values())
+            if entity.registry_entry is not None
+            and entity.registry_entry.config_subentry_id == subentry_id
+        ]
+        for entity in live:
+            await entity.async_remove()
+        if self.subentry_ids.get(dev_eui) != subentry_id:
+            return  # removed meanwhile
+        for factory, add_entities in self.entity_factories.values():
+            add_entities(factory(dev_eui), config_subentry_id=subentry_id)
 
     def _async_remove_device(self, subentry_id: str, dev_eui: str) -> None:
         """A removed device: untracked, its timer, ownership, entities and device gone."""

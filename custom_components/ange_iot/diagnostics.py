@@ -11,6 +11,7 @@ from homeassistant.util import dt as dt_util
 from .care_runtime import BuildingRuntime
 from .const import CONF_LEAKING_METER, CONF_RESIDENT_NOT_UP, CONF_SILENT_DEVICE, NONE_OPTION
 from .coordinator import AngeConfigEntry
+from .generic_entity import generic_diagnostics, generic_resident_keys
 
 # Identifiers and secrets, and the names/areas a facility manager typed.
 TO_REDACT = {
@@ -63,6 +64,7 @@ async def async_get_config_entry_diagnostics(
     devices = []
     for index, (dev_eui, tracked) in enumerate(sorted(hub.pipeline.devices.items()), start=1):
         state = tracked.state
+        resident_keys = generic_resident_keys(tracked)
         devices.append(
             {
                 "device": f"device_{index}",
@@ -81,16 +83,20 @@ async def async_get_config_entry_diagnostics(
                 "rejected_frames": state.rejected_frames,
                 "volume_decreased": state.volume_decreased,
                 "fields": sorted(
-                    k if k not in RESIDENT_FIELDS else f"{k} (redacted)" for k in state.values
+                    k if k not in RESIDENT_FIELDS and k not in resident_keys else f"{k} (redacted)"
+                    for k in state.values
                 ),
                 "values": async_redact_data(
                     {
                         k: v
                         for k, v in state.values.items()
-                        if k not in RESIDENT_FIELDS and not isinstance(v, list)
+                        if k not in RESIDENT_FIELDS
+                        and k not in resident_keys
+                        and not isinstance(v, list)
                     },
                     TO_REDACT,
                 ),
+                **({"generic": generic_diagnostics(tracked)} if tracked.config.is_generic else {}),
             }
         )
     return {

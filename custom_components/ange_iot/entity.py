@@ -35,8 +35,9 @@ class AngeDeviceEntity(Entity):
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, dev_eui)},
             name=device_name(config.name, config.area),
-            manufacturer=model.manufacturer,
-            model=model.name,
+            manufacturer=model.manufacturer or None,
+            # A generic device shows the model the network server named (its profile).
+            model=config.model_text or model.name,
             model_id=model.id,
             serial_number=dev_eui.upper(),
             via_device_id=hub.gateway_device_id,

@@ -19,7 +19,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .angelib.simulator import Scenario, Simulator
+from .angelib.simulator import DEMO_DEVICES, DEMO_GENERIC_DEVICES, Scenario, Simulator
 from .const import LOGGER
 from .coordinator import AngeHub
 
@@ -76,7 +76,14 @@ class SimulatedGateway(Gateway):
         self._real_anchor = dt_util.utcnow()
         self._sim_anchor = self._real_anchor
         self.simulator = Simulator(
-            seed=self.seed, start=self._sim_anchor, epoch=min(self.epoch, self._sim_anchor)
+            seed=self.seed,
+            start=self._sim_anchor,
+            epoch=min(self.epoch, self._sim_anchor),
+            # The demo's sensors outside the catalogue report once they were added.
+            devices=[
+                *DEMO_DEVICES,
+                *(d for d in DEMO_GENERIC_DEVICES if d.dev_eui in self.hub.pipeline.devices),
+            ],
         )
         self._schedule()
 

@@ -37,7 +37,8 @@ from homeassistant.helpers.typing import StateType
 
 from .angelib.care import Evaluation, Status
 from .angelib.catalog import Kind
-from .angelib.device import DeviceConfig, snow_depth_cm
+from .angelib.device import DeviceConfig, device_kinds, snow_depth_cm
+from .angelib.generic import FieldSpec, Meaning, ValueKind
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
 from .const import DOMAIN, SUBENTRY_APARTMENT, SUBENTRY_SNOW_SITE, SUBENTRY_WATER_METER
@@ -48,6 +49,13 @@ from .entity import (
     AngeDeviceEntity,
     AngeSiteEntity,
     AngeWaterEntity,
+)
+from .generic_entity import (
+    AngeFieldEntity,
+    async_follow_new_fields,
+    async_remove_stale,
+    field_description,
+    shown_fields,
 )
 
 PARALLEL_UPDATES = 0
@@ -122,7 +130,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "snow_depth", SensorDeviceClass.DISTANCE, UnitOfLength.CENTIMETERS,
         value_fn=_snow_depth, suggested_display_precision=1,
-        exists_fn=lambda c: c.model.kind is Kind.DISTANCE and bool(c.mounting_height_mm),
+        exists_fn=lambda c: Kind.DISTANCE in device_kinds(c) and bool(c.mounting_height_mm),
     ),
     _measurement(
         "volume", SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS,
@@ -133,7 +141,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "last_activity", SensorDeviceClass.TIMESTAMP, None, state_class=None,
         value_fn=lambda d: d.state.last_activity,
-        exists_fn=lambda c: c.model.kind is Kind.ACTIVITY,
+        exists_fn=lambda c: Kind.ACTIVITY in device_kinds(c),
     ),
     _measurement(
         "battery", SensorDeviceClass.BATTERY, PERCENTAGE,
@@ -222,7 +230,7 @@ async def async_setup_entry(
 
     def _entities(dev_eui: str) -> list[Entity]:
         config = hub.device(dev_eui).config
-        return [
+        entities: list[Entity] = [
             AngeSensorEntity(hub, dev_eui, description)
             for description in SENSORS
             if (
@@ -231,8 +239,72 @@ async def async_setup_entry(
                 else description.key in config.model.fields
             )
         ]
+        if config.is_generic:
+            async_remove_stale(hub, dev_eui, "sensor", FIELD_KINDS)
+            entities += [
+                AngeFieldSensor(hub, dev_eui, spec)
+                for spec in shown_fields(hub, dev_eui, FIELD_KINDS)
+            ]
+        return entities
 
     hub.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
+
+    def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
+        async_add_entities(
+            (AngeFieldSensor(hub, dev_eui, spec) for spec in specs),
+            config_subentry_id=hub.subentry_ids[dev_eui],
+        )
+
+    async_follow_new_fields(hub, FIELD_KINDS, add_fields)
+
+
+# -- generic devices: one sensor per numeric or text field ----------------------------
+
+FIELD_KINDS = {ValueKind.NUMBER, ValueKind.TEXT}
+# Counts about a resident (PIR triggers, people present): no long-term statistics.
+_NO_STATISTICS = frozenset({Meaning.MOTION, Meaning.OCCUPANCY})
+_DIAGNOSTIC = frozenset({Meaning.BATTERY, Meaning.BATTERY_VOLTAGE})
+
+
+def field_sensor_description(spec: FieldSpec) -> SensorEntityDescription:
+    """Device class, unit and state class of a numeric or text field."""
+    if spec.kind is not ValueKind.NUMBER:
+        return field_description(SensorEntityDescription, spec)  # type: ignore[return-value]
+    info = spec.info
+    device_class = (
+        SensorDeviceClass(info.device_class)
+        if info.device_class and spec.meaning not in _NO_STATISTICS
+        else None
+    )
+    return field_description(  # type: ignore[return-value]
+        SensorEntityDescription,
+        spec,
+        device_class=device_class,
+        native_unit_of_measurement=spec.unit,
+        state_class=(
+            None
+            if spec.meaning in _NO_STATISTICS or info.state_class is None
+            else SensorStateClass(info.state_class)
+        ),
+        entity_category=EntityCategory.DIAGNOSTIC if spec.meaning in _DIAGNOSTIC else None,
+    )
+
+
+class AngeFieldSensor(AngeFieldEntity, SensorEntity):
+    """A numeric or text field of a generic device."""
+
+    def __init__(self, hub: AngeHub, dev_eui: str, spec: FieldSpec) -> None:
+        """Describe the field by its (corrected) meaning and unit."""
+        super().__init__(hub, dev_eui, spec, field_sensor_description(spec))
+
+    @property
+    def native_value(self) -> StateType:
+        """The field's latest value (unknown while it has the wrong type)."""
+        value = self.field_value
+        return value if isinstance(value, int | float | str) else None
+
+    def _shown_value(self) -> Any:
+        return self.native_value
 
 
 class AngeSensorEntity(AngeDeviceEntity, SensorEntity):

@@ -7,8 +7,10 @@ network server. The request is one JSON object on stdin::
      "uplinks": [{"dev_eui": "a81758fffe000001", "name": "...", "profile": "Elsys ERS",
                   "codec": "elsys", "fields": {"temperature": 21.5}, "fcnt": 1}]}
 
-Payloads are encoded with the integration's own codecs (``angelib.codecs``) and wrapped with
-``angelib.lns.chirpstack.build_up``; each event goes to
+An uplink with ``"codec": null`` and an ``"object"`` plays a device the network server
+decodes (a generic device): its ``hex`` payload (default ``01``) is sent as is, with the
+object. Other payloads are encoded with the integration's own codecs (``angelib.codecs``).
+Each is wrapped with ``angelib.lns.chirpstack.build_up``; each event goes to
 ``application/<application_id>/device/<devEui>/event/up``. For every uplink one JSON line is
 printed on stdout: ``{"dev_eui": ..., "topic": ..., "sent_at": ..., "acked_at": ...}`` (unix
 times): just before the publish, and once the broker acknowledged it (QoS 1) or the client
@@ -62,10 +64,15 @@ def main() -> int:
         for uplink in request["uplinks"]:
             now = datetime.now(UTC)
             codec = uplink["codec"]
-            payload = encode(codec, uplink["fields"], now, uplink.get("model"))
+            if codec is None:  # a generic device: the network server's codec decoded it
+                payload = bytes.fromhex(uplink.get("hex", "01"))
+                fport = int(uplink.get("fport", 1))
+            else:
+                payload = encode(codec, uplink["fields"], now, uplink.get("model"))
+                fport = CODECS[codec].default_fport
             event = chirpstack.build_up(
                 dev_eui=uplink["dev_eui"],
-                fport=CODECS[codec].default_fport,
+                fport=fport,
                 fcnt=int(uplink["fcnt"]),
                 payload=payload,
                 time=now,
@@ -76,6 +83,8 @@ def main() -> int:
                 rssi=int(uplink.get("rssi", -87)),
                 snr=float(uplink.get("snr", 7.25)),
             )
+            if "object" in uplink:
+                event["object"] = uplink["object"]
             topic = f"application/{application_id}/device/{uplink['dev_eui']}/event/up"
             body = json.dumps(event).encode()
             sent_at = time.time()

@@ -417,6 +417,81 @@ def test_tts_webhook(site: Site) -> None:
     assert float(hass.value(entity("temperature"))) == 22.6
 
 
+# -- generic devices (decoded by the network server) ----------------------------------
+
+GENERIC_DIR = Path(__file__).parents[1] / "angelib" / "data" / "generic"
+
+
+def _recorded(name: str) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads((GENERIC_DIR / f"{name}.json").read_text())["message"]
+    return message
+
+
+def _field_entity(hass: Hass, entry_id: str, dev_eui: str, key: str) -> str:
+    """The entity of a generic field: it appears with the first uplink that carries it."""
+    unique_id = f"{dev_eui}_field_{key}"
+    wait_until(
+        lambda: unique_id in hass.entity_ids(entry_id), 20, f"entity {unique_id}", interval=0.2
+    )
+    return hass.entity_ids(entry_id)[unique_id]
+
+
+@pytest.mark.timeout(150)
+def test_generic_devices_chirpstack_object_and_tts_normalized(site: Site) -> None:
+    """A ChirpStack object over MQTT and a TTS normalized payload over a webhook: typed states."""
+    hass = site.hass
+    # ChirpStack: a Dragino LDS02 door sensor, decoded by its device profile's codec.
+    door = Device("a84041000e2e0b02", "E2E generisk dörr", "generic", "", "Dragino LDS02")
+    add_device(hass, site.entry_id, door)
+    event = _recorded("dragino_lds02_chirpstack")
+    uplink = {
+        "dev_eui": door.dev_eui, "name": door.name, "profile": door.profile, "codec": None,
+        "fport": 10, "hex": base64.b64decode(event["data"]).hex(),
+        "object": {**event["object"], "DOOR_OPEN_STATUS": 1}, "fcnt": 1,
+    }  # fmt: skip
+    with Publisher(site.broker.port, APPLICATION_ID, [uplink], 1) as publisher:
+        opened = _field_entity(hass, site.entry_id, door.dev_eui, "DOOR_OPEN_STATUS")
+        battery = _field_entity(hass, site.entry_id, door.dev_eui, "BAT_V")
+        hass.wait_states({opened: equals("on"), battery: numeric(2.952)}, timeout=10)
+        publisher.results()
+    state = hass.state(battery)
+    assert state is not None
+    assert state["attributes"]["device_class"] == "voltage"
+    assert state["attributes"]["unit_of_measurement"] == "V"
+    door_state = hass.state(opened)
+    assert door_state is not None
+    assert door_state["attributes"]["device_class"] == "door"
+
+    # The Things Stack webhook: a Quandify CubicMeter with normalized_payload (litres → m³).
+    created = hass.flow(
+        "flow", {"handler": "ange_iot"}, "tts_webhook", {"name": "TTS generisk", "backfill": False}
+    )
+    placeholders = created["description_placeholders"]
+    url = hass.api.base + urlsplit(placeholders["url"]).path
+    entry_id = created["result"]["entry_id"]
+    hass.wait_loaded(entry_id)
+    body = _recorded("quandify_cubicmeter_tts_normalized")
+    meter = Device(body["end_device_ids"]["dev_eui"].lower(), "E2E generisk vattenmätare",
+                   "generic", "", "")  # fmt: skip
+    add_device(hass, entry_id, meter)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+    body["received_at"] = body["uplink_message"]["received_at"] = now
+    headers = {"Content-Type": "application/json", SECRET_HEADER: placeholders["secret"]}
+    assert post(url, json.dumps(body).encode(), headers) == 200
+    volume = _field_entity(hass, entry_id, meter.dev_eui, "metering.water.total")
+    leak = _field_entity(hass, entry_id, meter.dev_eui, "water.leak")
+    temperature = _field_entity(hass, entry_id, meter.dev_eui, "air.temperature")
+    hass.wait_states(
+        {volume: numeric(5.342), leak: equals("off"), temperature: numeric(22.5)}, timeout=10
+    )
+    state = hass.state(volume)
+    assert state is not None
+    assert state["attributes"]["device_class"] == "water"
+    assert state["attributes"]["unit_of_measurement"] == "m³"
+    assert state["attributes"]["state_class"] == "total_increasing"
+    assert state["attributes"]["guessed"] is False
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 

@@ -17,6 +17,7 @@ class Kind(StrEnum):
     WATER_METER = "water_meter"
     DISTANCE = "distance"  # ultrasonic: snow depth, levels
     LEAK = "leak"
+    GENERIC = "generic"  # decoded by the network server; its roles say what it is for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,6 +274,24 @@ MODELS: dict[str, Model] = {
         ),
     )
 }
+
+
+# Any sensor the network server decodes (angelib.generic): not in MODELS, which lists the
+# hardware we have a codec for. Its kinds come from the roles of its fields.
+GENERIC = Model(
+    id="generic",
+    manufacturer="",
+    name="Generic device",
+    codec="lns",
+    report_interval_s=3600,  # until learned from the first uplinks' spacing or set
+    kind=Kind.GENERIC,
+    fields=frozenset(),
+)
+
+
+def model_by_id(model_id: str) -> Model:
+    """A catalogue model or the generic device (KeyError for an unknown id)."""
+    return GENERIC if model_id == GENERIC.id else MODELS[model_id]
 
 
 def model_for_profile(profile_name: str | None) -> Model | None:

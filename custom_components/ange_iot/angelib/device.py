@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from .catalog import MODELS, Model
+from .catalog import Kind, Model, model_by_id
+from .generic import GENERIC_CODEC, FieldOverride, GenericState, Role, roles_of
 from .uplink import Uplink
 from .values import parse_when
 
@@ -51,16 +52,31 @@ class DeviceConfig:
     invert_door: bool = False
     mounting_height_mm: int | None = None
     area: str | None = None  # apartment label, building or lot (no resident names)
+    # Generic devices: the facility manager's corrections per field, the suggested model
+    # text (the network server's profile name) and the interval learned from the first
+    # uplinks (used while no report interval is set).
+    field_overrides: dict[str, FieldOverride] = field(default_factory=dict)
+    model_text: str | None = None
+    learned_interval_s: int | None = None
 
     @property
     def model(self) -> Model:
-        """The catalogue entry (raises KeyError for an unknown model id)."""
-        return MODELS[self.model_id]
+        """The catalogue entry or the generic device (KeyError for an unknown model id)."""
+        return model_by_id(self.model_id)
+
+    @property
+    def is_generic(self) -> bool:
+        """Decoded by the network server rather than by one of our codecs."""
+        return self.model.codec == GENERIC_CODEC
 
     @property
     def interval(self) -> timedelta:
         """The expected time between two reports."""
-        return timedelta(seconds=self.report_interval_s or self.model.report_interval_s)
+        return timedelta(
+            seconds=self.report_interval_s
+            or self.learned_interval_s
+            or self.model.report_interval_s
+        )
 
     @property
     def silence_limit(self) -> timedelta:
@@ -173,6 +189,7 @@ class DeviceState:
     # Alarm flags currently on, with the time each was first seen (cleared when reported off).
     alarm_since: dict[str, datetime] = field(default_factory=dict)
     frames: AppliedFrames = field(default_factory=AppliedFrames)
+    generic: GenericState | None = None  # what a generic device learned about its fields
     recent: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=DEDUP_MEMORY))
 
     def classify(self, uplink: Uplink) -> Frame:
@@ -264,6 +281,7 @@ class DeviceState:
             "rejected_volume": self.rejected_volume,
             "alarm_since": {k: v.isoformat() for k, v in self.alarm_since.items()},
             "frames": self.frames.as_dict(),
+            **({"generic": self.generic.as_dict()} if self.generic is not None else {}),
         }
 
     @classmethod
@@ -294,6 +312,7 @@ class DeviceState:
             rejected_volume=_num(data.get("rejected_volume")),
             alarm_since=alarm_since,
             frames=AppliedFrames.from_dict(data.get("frames"), fcnt),
+            generic=GenericState.from_dict(data["generic"]) if "generic" in data else None,
         )
 
 
@@ -307,6 +326,28 @@ def _count(value: object) -> int:
 
 def _num(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def device_kinds(config: DeviceConfig, state: DeviceState | None = None) -> frozenset[Kind]:
+    """What a device is for: its model's kind, or the roles of a generic device's fields.
+
+    A generic device's roles are the facility manager's choices (``field_overrides``); with
+    its learned fields (``state``) a role its field's meaning cannot serve is left out.
+    """
+    if not config.is_generic:
+        return frozenset({config.model.kind})
+    if state is not None and state.generic is not None:
+        roles = roles_of(state.generic, config.field_overrides)
+    else:
+        roles = frozenset(o.role for o in config.field_overrides.values() if not o.hidden)
+    return frozenset(_ROLE_KINDS[role] for role in roles if role in _ROLE_KINDS)
+
+
+_ROLE_KINDS = {
+    Role.ACTIVITY: Kind.ACTIVITY,
+    Role.WATER_VOLUME: Kind.WATER_METER,
+    Role.SNOW_DISTANCE: Kind.DISTANCE,
+}
 
 
 def is_activity(previous: dict[str, Any], fields: dict[str, Any]) -> bool:

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
+from . import generic
 from .codecs import CODECS, DecodeError
 from .device import ApplyResult, DeviceConfig, DeviceState, Frame
 from .uplink import Uplink
@@ -33,6 +34,7 @@ class Result:
     dev_eui: str
     applied: ApplyResult | None = None
     error: str | None = None
+    generic: generic.GenericResult | None = None  # a generic device's new fields and troubles
 
 
 @dataclass(slots=True)
@@ -77,6 +79,8 @@ class Pipeline:
             outcome = Outcome.DUPLICATE if frame is Frame.DUPLICATE else Outcome.STALE
             self.counters[outcome] += 1
             return Result(outcome, uplink.dev_eui)
+        if tracked.config.is_generic:
+            return self._handle_generic(tracked, uplink)
         codec = CODECS[tracked.config.model.codec]
         try:
             fields = codec.decode(uplink.fport, uplink.payload)
@@ -88,3 +92,26 @@ class Pipeline:
         applied = state.apply(tracked.config, uplink, fields)
         self.counters[Outcome.APPLIED] += 1
         return Result(Outcome.APPLIED, uplink.dev_eui, applied=applied)
+
+    def _handle_generic(self, tracked: TrackedDevice, uplink: Uplink) -> Result:
+        """A generic device: what the network server decoded becomes its fields.
+
+        Its own fields are stored under ``generic.VALUE_PREFIX`` keys; the fields whose role
+        the facility manager chose also appear under their canonical names, so care checks,
+        water meters and snow sites read them like any catalogue device's.
+        """
+        state, config = tracked.state, tracked.config
+        if state.generic is None:
+            state.generic = generic.GenericState()
+        outcome = generic.apply(
+            state.generic,
+            config.field_overrides,
+            uplink.lns_object,
+            uplink.lns_normalized,
+            received_at=uplink.received_at,
+            warnings=uplink.lns_warnings,
+        )
+        config.learned_interval_s = state.generic.learned_interval_s
+        applied = state.apply(config, uplink, {**outcome.values, **outcome.canonical})
+        self.counters[Outcome.APPLIED] += 1
+        return Result(Outcome.APPLIED, uplink.dev_eui, applied=applied, generic=outcome)

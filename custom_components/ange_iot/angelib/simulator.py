@@ -17,6 +17,7 @@ from enum import StrEnum
 import heapq
 import math
 import random
+import struct
 from typing import Any
 import uuid
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ DEMO_APPLICATION_ID = "5e1f0c4a-7d3b-4c2e-9f8a-6b1d2e3c4a5b"
 DEMO_SITE_NAME = "Ånge LSS demo"
 DEMO_BUILDING = "Gruppbostad Solbacken"
 DEMO_LOT = "Parkering Solbacken"
+DEMO_AIR_EUI = "70b3d52dd300c002"  # MClimate CO2 Sensor: not in the catalogue
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 MOUNTING_HEIGHT_MM = 2000
 LEAK_FLOW_L_PER_H = 12.0  # a running toilet
@@ -52,6 +54,7 @@ class Role(StrEnum):
     APARTMENT_METER = "apartment_meter"
     BUILDING_METER = "building_meter"
     SNOW = "snow"
+    AIR = "air"  # a CO₂ sensor the network server decodes (a generic device)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,7 +139,21 @@ def _demo_devices() -> tuple[DemoDevice, ...]:
 
 
 DEMO_DEVICES: tuple[DemoDevice, ...] = _demo_devices()
-DEMO_BY_EUI: dict[str, DemoDevice] = {d.dev_eui: d for d in DEMO_DEVICES}
+# Sensors outside the catalogue that the demo's "network server" decodes into ``object``.
+# Not part of the demo as created: the simulated gateway emits one only once the facility
+# manager added its DevEUI (scripts/develop does so with Add sensor, as a generic device).
+DEMO_GENERIC_DEVICES: tuple[DemoDevice, ...] = (
+    DemoDevice(
+        dev_eui=DEMO_AIR_EUI,
+        model_id="generic",
+        name="Vardagsrum luftkvalitet",
+        role=Role.AIR,
+        profile_name="MClimate CO2 Sensor",
+        interval_s=600,
+        area=DEMO_BUILDING,
+    ),
+)
+DEMO_BY_EUI: dict[str, DemoDevice] = {d.dev_eui: d for d in (*DEMO_DEVICES, *DEMO_GENERIC_DEVICES)}
 
 # Share of a day's water use per local hour (sums to 1): morning and evening peaks.
 _WATER_PROFILE = (
@@ -495,6 +512,22 @@ class Simulator:
                 "door": self._door_open.get(dev.dev_eui, False),
             }
             return 1, sensative_strips.encode(fields), fields
+        if dev.role is Role.AIR:
+            # What the network server's codec (MClimate's) returns: the generic device's object.
+            occupied = 1.0 if 8 <= local.hour < 21 else 0.15
+            fields = {
+                "battery": 3.5,
+                "co2": round(450 + 550 * occupied * max(0.0, day_phase) + rng.uniform(-20, 20)),
+                "humidity": round(36 + 5 * day_phase + rng.uniform(-1, 1), 2),
+                "temperature": round(21.8 + 0.7 * day_phase + rng.uniform(-0.2, 0.2), 1),
+            }
+            # The frame itself is the simulator's own (CO₂, °C x 10, %, V x 10): only the
+            # network server reads it; Ånge IoT uses the decoded object.
+            frame = struct.pack(
+                ">BHhBB", 1, fields["co2"], round(fields["temperature"] * 10),
+                round(fields["humidity"]), round(fields["battery"] * 10),
+            )  # fmt: skip
+            return 2, frame, fields
         if dev.role is Role.SNOW:
             depth = self.snow_depth_mm(at) + rng.uniform(-3, 3)
             fields = {
@@ -557,6 +590,8 @@ class Simulator:
             rssi=rng.randint(-112, -70),
             snr=round(rng.uniform(-4, 10), 1),
         )
+        if dev.model_id == "generic":
+            event["object"] = dict(fields)  # decoded by the network server's device profile
         return SimMessage(
             time=at,
             dev_eui=dev.dev_eui,

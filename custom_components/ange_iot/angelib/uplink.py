@@ -24,7 +24,10 @@ class Uplink:
     rssi: float | None = None
     snr: float | None = None
     gateway_count: int = 0
-    lns_object: Mapping[str, Any] | None = None
+    lns_object: Mapping[str, Any] | None = None  # ChirpStack ``object``, TTS ``decoded_payload``
+    # TTS ``normalized_payload`` (TTN Device Repository schema): a list of measurements.
+    lns_normalized: tuple[Mapping[str, Any], ...] | None = None
+    lns_warnings: tuple[str, ...] = ()  # the network server's decoder warnings
     dedup_id: str | None = None
     profile_hint: str | None = None
 

@@ -130,6 +130,16 @@ def _profile_hint(*holders: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _warnings(up: Mapping[str, Any]) -> tuple[str, ...]:
+    """The payload formatter's warnings (decoded and normalized), at most five."""
+    found: list[str] = []
+    for key in ("decoded_payload_warnings", "normalized_payload_warnings"):
+        value = up.get(key)
+        if isinstance(value, list):
+            found.extend(str(w)[:200] for w in value if isinstance(w, str | int | float))
+    return tuple(found[:5])
+
+
 def _dedup_id(data: Mapping[str, Any]) -> str | None:
     ids = data.get("correlation_ids")
     if isinstance(ids, list):
@@ -169,6 +179,7 @@ def parse_up(data: Mapping[str, Any], *, source: str) -> Uplink:
     if not isinstance(simulated, bool):
         raise MessageError(f"'simulated' must be true or false, got {simulated!r}")
     decoded = up.get("decoded_payload")
+    normalized = up.get("normalized_payload")
     return Uplink(
         dev_eui=dev_eui,
         fport=_int(up, "f_port", 255),
@@ -183,6 +194,12 @@ def parse_up(data: Mapping[str, Any], *, source: str) -> Uplink:
         snr=snr,
         gateway_count=len(gateways),
         lns_object=decoded if isinstance(decoded, Mapping) else None,
+        lns_normalized=(
+            tuple(m for m in normalized if isinstance(m, Mapping))
+            if isinstance(normalized, list)
+            else None
+        ),
+        lns_warnings=_warnings(up),
         dedup_id=_dedup_id(data),
         profile_hint=_profile_hint(up, data),
     )
@@ -464,6 +481,7 @@ def build_up(
     snr: float = 7.5,
     gateway_id: str = "eui-6a7e111a10000000",
     decoded_payload: Mapping[str, Any] | None = None,
+    normalized_payload: list[dict[str, Any]] | None = None,
     version_ids: tuple[str, str] | None = None,
     simulated: bool = False,
 ) -> dict[str, Any]:
@@ -477,6 +495,7 @@ def build_up(
         "f_cnt": fcnt,
         "frm_payload": base64.b64encode(payload).decode("ascii"),
         "decoded_payload": dict(decoded_payload) if decoded_payload else None,
+        "normalized_payload": list(normalized_payload) if normalized_payload else None,
         "rx_metadata": [
             {
                 "gateway_ids": {"gateway_id": gateway_id, "eui": gateway_id[-16:].upper()},
