@@ -445,7 +445,7 @@ class Hass:
         (``develop.integration_problems``).
 
         HA rotates its log at start (``home-assistant.log`` -> ``.log.1``): after a restart
-        the rest of the rotated file is read too.
+        the rest of the rotated file is read too. ``(0, 0)`` reads the whole current log.
         """
         inode, offset = mark
         text = ""

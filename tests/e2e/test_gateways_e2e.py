@@ -227,6 +227,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             add_device(hass, entry_id, device)
         wait_until(lambda: broker.subscribed(TOPIC), 30, f"HA's subscription to {TOPIC}")
         result = Site(broker, hass, entry_id, storage, hass.entity_ids(entry_id))
+        # Starting and setting up (config and subentry flows) logged no problem of ours.
+        assert hass.errors_since((0, 0)) == []
         note("site setup (broker start to subscribed)", time.monotonic() - started)
         yield result
     except BaseException:

@@ -202,7 +202,6 @@ def batch(spec: SiteSpec) -> list[dict[str, Any]]:
 @pytest.mark.timeout(600)
 def test_two_sites_one_broker(sites: tuple[Site, Site]) -> None:
     """Both applications at once: each site applies exactly its own, at a usable rate."""
-    marks = [site.hass.log_mark() for site in sites]
     batches = [batch(site.spec) for site in sites]
     before = [site.counter("uplinks") for site in sites]
     assert all(count >= 0 for count in before), before
@@ -253,5 +252,5 @@ def test_two_sites_one_broker(sites: tuple[Site, Site]) -> None:
         theirs = {other.spec.ers.dev_eui, other.spec.meter.dev_eui, other.spec.unknown.dev_eui}
         assert not [u for u in site.hass.entity_ids(site.entry_id) if u[:16] in theirs]
 
-    for site, mark in zip(sites, marks, strict=True):
-        assert site.hass.errors_since(mark) == []
+    for site in sites:  # the whole log: start, flows, the batch
+        assert site.hass.errors_since((0, 0)) == []
