@@ -49,6 +49,7 @@ SECRET_HEADER = "X-Ange-Secret"
 MAX_LATENCY_S = 3.0  # publish -> state, on a loaded 2-core CI machine
 RECONNECT_LIMIT_S = 30.0  # HA's MQTT client retries every 10 s
 MDNS_PORT = 5353
+DOMAIN_ID = "ange_iot"  # the integration's domain, first half of its device identifiers
 
 
 @dataclass(frozen=True)
@@ -440,6 +441,33 @@ def test_tts_webhook(site: Site) -> None:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+# -- deleting a device from the UI --------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_delete_device_from_ui(site: Site) -> None:
+    """The device page's *Delete*: its subentry, entities and device go; the rest stays."""
+    hass = site.hass
+    spare = Device("a81758fffe0e2e09", "E2E Förråd rörelse", "elsys_ers", "elsys", "Elsys ERS")
+    add_device(hass, site.entry_id, spare)
+    devices = hass.ws({"type": "config/device_registry/list"})
+    device_id = next(d["id"] for d in devices if [DOMAIN_ID, spare.dev_eui] in d["identifiers"])
+    hass.ws({"type": "config/device_registry/remove", "device_id": device_id})
+    wait_until(
+        lambda: not any(u.startswith(spare.dev_eui) for u in hass.entity_ids(site.entry_id)),
+        30,
+        f"the entities of {spare.name} to go",
+        interval=0.2,
+    )
+    hass.wait_loaded(site.entry_id)
+    subentries = hass.ws({"type": "config_entries/subentries/list", "entry_id": site.entry_id})
+    assert spare.dev_eui not in {s["unique_id"] for s in subentries}
+    assert {ERS.dev_eui, METER.dev_eui, SNOW.dev_eui} <= {s["unique_id"] for s in subentries}
+    devices = hass.ws({"type": "config/device_registry/list"})
+    assert not [d for d in devices if [DOMAIN_ID, spare.dev_eui] in d["identifiers"]]
+    assert site.entities.items() <= hass.entity_ids(site.entry_id).items()
 
 
 # -- reauthentication and reconfiguration of a gateway -------------------------------------
