@@ -215,12 +215,14 @@ def start_hass(
     quiet: bool,
     new_session: bool = False,
     preexec_fn: Callable[[], object] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start the venv's ``hass`` on ``config_dir`` (``--skip-pip``); returns the process.
 
     ``quiet`` discards its console output (the log file has everything); ``new_session``
     puts it in its own process group, so a caller can kill the group; ``preexec_fn`` runs
-    in the child before exec (the e2e tests tie its life to theirs with it).
+    in the child before exec (the e2e tests tie its life to theirs with it); ``env`` is
+    added to this process's environment.
     """
     hass = Path(sys.executable).with_name("hass")
     return subprocess.Popen(
@@ -230,6 +232,7 @@ def start_hass(
         stderr=subprocess.DEVNULL if quiet else None,
         start_new_session=new_session,
         preexec_fn=preexec_fn,  # noqa: PLW1509 (the caller's choice; None by default)
+        env={**os.environ, **env} if env else None,
     )
 
 
@@ -600,15 +603,33 @@ def _in_range(value: str, lo: float, hi: float) -> bool:
         return False
 
 
+# Checked runs (--smoke, the e2e tests) show Python warnings once per place (Python hides
+# DeprecationWarning by default); Home Assistant logs them as ``[py.warnings]``.
+CHECKED_ENV = {"PYTHONWARNINGS": "default"}
+# What Home Assistant's frame helper logs when an integration uses a deprecated API.
+REPORT_MARK = f"Detected that custom integration '{DOMAIN}'"
+
+
+def integration_problems(lines: list[str]) -> list[str]:
+    """The log lines that fail a checked run: an ERROR about a custom integration, Home
+    Assistant reporting our use of a deprecated API, or a Python warning from our code.
+    """
+    problems = []
+    for line in lines:
+        ours = DOMAIN in line or "custom_components" in line
+        if (
+            (" ERROR " in line and ours)
+            or REPORT_MARK in line
+            or ("[py.warnings]" in line and ours)
+        ):
+            problems.append(line)
+    return problems
+
+
 def errors_in_log(log_file: Path) -> list[str]:
     if not log_file.exists():
         return []
-    lines = log_file.read_text(errors="replace").splitlines()
-    return [
-        line
-        for line in lines
-        if " ERROR " in line and ("ange_iot" in line or "custom_components" in line)
-    ]
+    return integration_problems(log_file.read_text(errors="replace").splitlines())
 
 
 def stop(proc: subprocess.Popen[bytes], api: Api) -> int:
@@ -646,7 +667,7 @@ def main() -> int:
     try:
         prepare_config(config_dir, port)
         say(f"starting Home Assistant (config {config_dir})")
-        proc = start_hass(config_dir, log_file, quiet=smoke)
+        proc = start_hass(config_dir, log_file, quiet=smoke, env=CHECKED_ENV if smoke else None)
         api = Api(base)
         try:
             wait_for_http(api, proc, log_file)
@@ -708,7 +729,10 @@ def smoke_check(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> int:
     if code != 0:
         raise Failure(f"Home Assistant exited with code {code} after stop")
     if errors := errors_in_log(log_file):
-        raise Failure("errors from the integration in the log:\n  " + "\n  ".join(errors))
+        raise Failure(
+            "errors, deprecation reports or warnings from the integration in the log:\n  "
+            + "\n  ".join(errors)
+        )
     say("smoke test passed: started, demo live, stopped cleanly")
     return 0
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 import contextlib
 import ctypes
+from datetime import UTC, datetime, timedelta
+import http.server
 import importlib.util
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -21,8 +24,10 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from types import ModuleType
 from typing import Any
@@ -263,13 +268,16 @@ class Publisher:
 class Hass:
     """A real ``hass`` on 127.0.0.1 with a config dir made by ``scripts/develop.py``."""
 
-    def __init__(self, config_dir: Path, port: int) -> None:
+    def __init__(self, config_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.config_dir = config_dir
         self.port = port
+        # Python warnings shown (see develop.CHECKED_ENV), plus what the test adds.
+        self.env = {**develop.CHECKED_ENV, **(env or {})}
         self.log_file = config_dir / "home-assistant.log"
         self.api = Api(f"http://127.0.0.1:{port}")
         self.proc: subprocess.Popen[bytes] | None = None
         self.start_seconds: list[float] = []
+        self._launched = 0.0
 
     def start(self) -> float:
         """Start, onboard or log in; the seconds that took.
@@ -277,19 +285,34 @@ class Hass:
         HA serves its API (and config flows) while still bootstrapping; ``stop`` waits for
         the core to run, since ``homeassistant.stop`` is ignored until then.
         """
+        self.launch()
+        return self.connect()
+
+    def launch(self) -> None:
+        """Start the process only (``connect`` waits for it).
+
+        Call it from the main thread: the process is killed when the thread that started it
+        ends (``PR_SET_PDEATHSIG`` follows the parent thread), so ``connect`` may run in a
+        worker thread, this may not.
+        """
         develop.prepare_config(self.config_dir, self.port)
-        started = time.monotonic()
+        self._launched = time.monotonic()
         self.proc = develop.start_hass(
             self.config_dir,
             self.log_file,
             quiet=True,
             new_session=True,
             preexec_fn=_die_with_parent,
+            env=self.env,
         )
         self.api = Api(f"http://127.0.0.1:{self.port}")
+
+    def connect(self) -> float:
+        """Wait for the launched process's API, onboard or log in; seconds since ``launch``."""
+        assert self.proc is not None
         develop.wait_for_http(self.api, self.proc, self.log_file)
         develop.authenticate(self.api)
-        elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - self._launched
         self.start_seconds.append(elapsed)
         return elapsed
 
@@ -417,10 +440,12 @@ class Hass:
         return (stat.st_ino, stat.st_size)
 
     def errors_since(self, mark: tuple[int, int]) -> list[str]:
-        """ERROR lines about this integration logged after ``mark``.
+        """Problem lines logged after ``mark``: ERRORs about this integration, Home Assistant
+        reporting our use of a deprecated API, Python warnings from our code
+        (``develop.integration_problems``).
 
         HA rotates its log at start (``home-assistant.log`` -> ``.log.1``): after a restart
-        the rest of the rotated file is read too.
+        the rest of the rotated file is read too. ``(0, 0)`` reads the whole current log.
         """
         inode, offset = mark
         text = ""
@@ -431,11 +456,7 @@ class Hass:
                     continue
                 log.seek(offset if same else 0)
                 text += log.read().decode(errors="replace")
-        return [
-            line
-            for line in text.splitlines()
-            if " ERROR " in line and ("ange_iot" in line or "custom_components" in line)
-        ]
+        return list(develop.integration_problems(text.splitlines()))
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -448,6 +469,124 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     except urllib.error.HTTPError as err:
         err.read()
         return int(err.code)
+
+
+# -- The Things Stack's storage integration -------------------------------------------------
+
+
+def make_tls_files(workdir: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate for 127.0.0.1 it signed: (ca, cert, key) PEM files.
+
+    Strict enough for Python's default client context (``VERIFY_X509_STRICT``): key usages,
+    key identifiers and the address as a subject alternative name.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ånge e2e test CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    signs_only = dict.fromkeys(
+        ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+         "key_agreement", "encipher_only", "decipher_only"),
+        False,
+    )  # fmt: skip
+    ca_usage = x509.KeyUsage(key_cert_sign=True, crl_sign=True, **signs_only)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(ca_usage, critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    files = (workdir / "ca.pem", workdir / "server.pem", workdir / "server-key.pem")
+    files[0].write_bytes(ca.public_bytes(pem))
+    files[1].write_bytes(cert.public_bytes(pem))
+    files[2].write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return files
+
+
+class TtsStorage:
+    """The Things Stack's storage integration API on https://127.0.0.1 (stored uplinks).
+
+    It holds no uplinks: it answers 200 with an empty stream to the API keys in ``keys`` and
+    401 to any other, as The Things Stack does for a revoked key. Home Assistant trusts its
+    certificate through ``REQUESTS_CA_BUNDLE`` (``ca_file``). ``requests`` records each
+    request as (application id, API key).
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.ca_file, cert, key = make_tls_files(workdir)
+        self.keys: set[str] = set()
+        self.requests: list[tuple[str, str]] = []
+        storage = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                api_key = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                parts = self.path.split("/")  # /api/v3/as/applications/<app>/packages/...
+                application = parts[5] if len(parts) > 5 else ""
+                storage.requests.append((application, api_key))
+                ok = api_key in storage.keys
+                body = b"" if ok else b'{"code":16,"message":"error:pkg/auth:token"}'
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "text/event-stream" if ok else "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def used(self, application: str, api_key: str) -> int:
+        """How many requests came for ``application`` with ``api_key``."""
+        return self.requests.count((application, api_key))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
 
 
 # -- who listens where --------------------------------------------------------------------

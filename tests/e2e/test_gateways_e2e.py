@@ -33,6 +33,7 @@ from .harness import (
     Hass,
     Mosquitto,
     Publisher,
+    TtsStorage,
     bound_sockets,
     develop,
     post,
@@ -48,6 +49,7 @@ SECRET_HEADER = "X-Ange-Secret"
 MAX_LATENCY_S = 3.0  # publish -> state, on a loaded 2-core CI machine
 RECONNECT_LIMIT_S = 30.0  # HA's MQTT client retries every 10 s
 MDNS_PORT = 5353
+DOMAIN_ID = "ange_iot"  # the integration's domain, first half of its device identifiers
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class Site:
     broker: Mosquitto
     hass: Hass
     entry_id: str
+    storage: TtsStorage
     entities: dict[str, str] = field(default_factory=dict)  # unique_id -> entity_id
     fcnt: Counter[str] = field(default_factory=Counter)
 
@@ -188,7 +191,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     pytest_socket.enable_socket()
     work = tmp_path_factory.mktemp("gateways-e2e")
     broker = Mosquitto(work, develop.free_port())
-    hass = Hass(work / "config", develop.free_port())
+    storage = TtsStorage(work)
+    # Home Assistant's HTTP clients trust the storage server's test CA (and only it).
+    hass = Hass(work / "config", develop.free_port(), {"REQUESTS_CA_BUNDLE": str(storage.ca_file)})
     started = time.monotonic()
     failed = False
     try:
@@ -222,7 +227,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         for device in DEVICES:
             add_device(hass, entry_id, device)
         wait_until(lambda: broker.subscribed(TOPIC), 30, f"HA's subscription to {TOPIC}")
-        result = Site(broker, hass, entry_id, hass.entity_ids(entry_id))
+        result = Site(broker, hass, entry_id, storage, hass.entity_ids(entry_id))
+        # Starting and setting up (config and subentry flows) logged no problem of ours.
+        assert hass.errors_since((0, 0)) == []
         note("site setup (broker start to subscribed)", time.monotonic() - started)
         yield result
     except BaseException:
@@ -241,15 +248,30 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         finally:
             hass.kill()
             broker.stop()
+            storage.stop()
         note("module total (setup to teardown)", time.monotonic() - started)
 
 
+class LogCheck:
+    """The site's log since the test started (or since the last ``take``)."""
+
+    def __init__(self, hass: Hass) -> None:
+        self.hass = hass
+        self.mark = hass.log_mark()
+
+    def take(self) -> list[str]:
+        """The problem lines logged since the mark (``Hass.errors_since``); moves the mark."""
+        problems = self.hass.errors_since(self.mark)
+        self.mark = self.hass.log_mark()
+        return problems
+
+
 @pytest.fixture(autouse=True)
-def _no_integration_errors(site: Site) -> Iterator[None]:
-    """No test may make the integration log an ERROR."""
-    mark = site.hass.log_mark()
-    yield
-    assert site.hass.errors_since(mark) == []
+def log_check(site: Site) -> Iterator[LogCheck]:
+    """No test may make the integration log an ERROR, a deprecation report or a warning."""
+    check = LogCheck(site.hass)
+    yield check
+    assert check.take() == []
 
 
 # -- ChirpStack v4 over MQTT --------------------------------------------------------------
@@ -494,6 +516,115 @@ def test_generic_devices_chirpstack_object_and_tts_normalized(site: Site) -> Non
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+# -- deleting a device from the UI --------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_delete_device_from_ui(site: Site) -> None:
+    """The device page's *Delete*: its subentry, entities and device go; the rest stays."""
+    hass = site.hass
+    spare = Device("a81758fffe0e2e09", "E2E Förråd rörelse", "elsys_ers", "elsys", "Elsys ERS")
+    add_device(hass, site.entry_id, spare)
+    devices = hass.ws({"type": "config/device_registry/list"})
+    device_id = next(d["id"] for d in devices if [DOMAIN_ID, spare.dev_eui] in d["identifiers"])
+    hass.ws({"type": "config/device_registry/remove", "device_id": device_id})
+    wait_until(
+        lambda: not any(u.startswith(spare.dev_eui) for u in hass.entity_ids(site.entry_id)),
+        30,
+        f"the entities of {spare.name} to go",
+        interval=0.2,
+    )
+    hass.wait_loaded(site.entry_id)
+    subentries = hass.ws({"type": "config_entries/subentries/list", "entry_id": site.entry_id})
+    assert spare.dev_eui not in {s["unique_id"] for s in subentries}
+    assert {ERS.dev_eui, METER.dev_eui, SNOW.dev_eui} <= {s["unique_id"] for s in subentries}
+    devices = hass.ws({"type": "config/device_registry/list"})
+    assert not [d for d in devices if [DOMAIN_ID, spare.dev_eui] in d["identifiers"]]
+    assert site.entities.items() <= hass.entity_ids(site.entry_id).items()
+
+
+# -- reauthentication and reconfiguration of a gateway -------------------------------------
+
+
+class DeprecationReports(AssertionError):
+    """Home Assistant reported our use of an API it deprecates (see the test below)."""
+
+
+def reauth_flow(hass: Hass, entry_id: str) -> dict[str, Any] | None:
+    """The reauth flow in progress for ``entry_id`` (what the frontend's notice opens)."""
+    for flow in hass.ws({"type": "config_entries/flow/progress"}):
+        context = flow.get("context", {})
+        if context.get("source") == "reauth" and context.get("entry_id") == entry_id:
+            return dict(flow)
+    return None
+
+
+@pytest.mark.timeout(180)
+def test_tts_backfill_reauth_and_reconfigure(site: Site, log_check: LogCheck) -> None:
+    """A revoked storage API key: reauth with a new key; then reconfigure the application.
+
+    The Things Stack's storage integration is a real HTTPS server (``TtsStorage``); the
+    flows go through Home Assistant's REST API as the frontend drives them. Ends by checking
+    that Home Assistant reported no deprecated API use of ours during the flows.
+    """
+    hass, storage = site.hass, site.storage
+    storage.keys = {"key-one"}
+    created = hass.flow(
+        "flow",
+        {"handler": "ange_iot"},
+        "tts_webhook",
+        {
+            "name": "TTS backfill",
+            "application_id": "ange-e2e",
+            "backfill": True,
+            "host": storage.host,
+            "api_key": "key-one",
+        },
+    )
+    entry_id = created["result"]["entry_id"]
+    hass.wait_loaded(entry_id)
+    # The flow checked the key, the gateway's start fetched what was missed.
+    wait_until(lambda: storage.used("ange-e2e", "key-one") >= 2, 30, "the first backfill")
+
+    # The key is revoked: the next backfill (at the reload) is refused and asks for a new one.
+    storage.keys = {"key-two"}
+    hass.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+    flow = wait_until(lambda: reauth_flow(hass, entry_id), 30, "a reauth flow")
+    assert flow["step_id"] == "reauth_confirm"
+    url = f"/api/config/config_entries/flow/{flow['flow_id']}"
+    result = hass.request("POST", url, {"api_key": "key-one"})
+    assert result["errors"] == {"api_key": "invalid_api_key"}
+    result = hass.request("POST", url, {"api_key": "key-two"})
+    assert (result["type"], result["reason"]) == ("abort", "reauth_successful")
+    # Reloaded with the new key: its backfill uses it (the flow's check was the first use).
+    wait_until(lambda: storage.used("ange-e2e", "key-two") >= 2, 30, "a backfill with key-two")
+    hass.wait_loaded(entry_id)
+    assert reauth_flow(hass, entry_id) is None
+
+    # Reconfigure: another application; an empty API key field keeps the stored key.
+    result = hass.request(
+        "POST", "/api/config/config_entries/flow", {"handler": "ange_iot", "entry_id": entry_id}
+    )
+    assert result["step_id"] == "reconfigure"
+    result = hass.request(
+        "POST",
+        f"/api/config/config_entries/flow/{result['flow_id']}",
+        {"application_id": "ange-e2e-two", "backfill": True, "host": storage.host},
+    )
+    assert (result["type"], result["reason"]) == ("abort", "reconfigure_successful")
+    wait_until(
+        lambda: storage.used("ange-e2e-two", "key-two") >= 2, 30, "a backfill of ange-e2e-two"
+    )
+    hass.wait_loaded(entry_id)
+    assert not [a for a, key in storage.requests if key not in ("key-one", "key-two")]
+
+    problems = log_check.take()
+    reports = [line for line in problems if develop.REPORT_MARK in line]
+    assert [line for line in problems if line not in reports] == []
+    if reports:
+        raise DeprecationReports("\n".join(reports))
 
 
 # -- nothing but loopback -----------------------------------------------------------------
