@@ -50,6 +50,7 @@ SUPPLIED: dict[str, set[str]] = {
     "exceptions.storage_auth_failed.message": {"gateway"},
     "exceptions.apartment_not_found.message": {"device_id"},
     "exceptions.pause_in_past.message": {"until"},
+    "exceptions.no_reading_to_accept.message": {"meter"},
     "issues.gateway_silent.*": {"gateway", "since", "minutes"},
     # Care, water and snow settings the engine refuses (CareSettings, MeterSettings):
     "config.step.building.description": {"error"},
