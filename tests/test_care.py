@@ -367,16 +367,18 @@ def form_values(result: dict[str, Any]) -> dict[str, Any]:
     [
         (
             {"morning_deadline": "05:30:00"},
-            "morning deadline 05:30 must be after the morning window start 06:00 (same day)",
+            ("morning_deadline_order", {"deadline": "05:30", "start": "06:00"}),
         ),
         (
             {"inactivity_limit": {"hours": 15, "minutes": 0, "seconds": 0}},
-            "the inactivity limit (15 h 00 min) must be shorter than the active hours "
-            "(07:00-22:00)",
+            (
+                "inactivity_too_long",
+                {"limit": "15 h 00 min", "start": "07:00", "end": "22:00"},
+            ),
         ),
         (
             {"night_start": "05:00:00"},
-            "the night window must not be empty (start equals end)",
+            ("night_window_empty", {}),
         ),
     ],
 )
@@ -385,9 +387,13 @@ async def test_building_flow(
     freezer: FrozenDateTimeFactory,
     device_registry: dr.DeviceRegistry,
     bad: dict[str, Any],
-    message: str,
+    message: tuple[str, dict[str, str]],
 ) -> None:
-    """The building form shows the engine's defaults, explains bad times, then creates."""
+    """The building form shows the engine's defaults, explains bad times, then creates.
+
+    The explanation is a translated error (the engine's rule as an error key, the times it
+    quotes as placeholders), never the engine's English text inside a Swedish form.
+    """
     freezer.move_to(WATCHING)
     await hass.config.async_set_time_zone("Europe/Stockholm")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
@@ -399,15 +405,15 @@ async def test_building_flow(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "building"
     assert result["errors"] == {}
-    assert result["description_placeholders"] == {"error": ""}
+    assert result["description_placeholders"] == {}
     assert form_values(result) == OPTIONS
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Solbacken", **OPTIONS, **bad}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_care_settings"}
-    assert result["description_placeholders"]["error"] == message
+    assert result["errors"] == {"base": message[0]}
+    assert result["description_placeholders"] == message[1]
     assert form_values(result) == {CONF_NAME: "Solbacken", **OPTIONS, **bad}  # kept
 
     changed = {**OPTIONS, "morning_deadline": "08:30:00", "night_door": True}
@@ -447,10 +453,8 @@ async def test_building_options_flow(
     bad = {**OPTIONS, "active_start": "22:00:00"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_care_settings"}
-    assert result["description_placeholders"]["error"] == (
-        "active hours must start before they end (22:00-22:00)"
-    )
+    assert result["errors"] == {"base": "active_hours_order"}
+    assert result["description_placeholders"] == {"start": "22:00", "end": "22:00"}
 
     good = {**OPTIONS, "morning_deadline": "08:30:00", "grace": {"minutes": 20}}
     result = await hass.config_entries.options.async_configure(result["flow_id"], good)
@@ -574,15 +578,13 @@ async def test_add_apartment(
         ({**new, "label": "  "}, {"label": "label_required"}),
         ({**new, "label": "lgh 1101 "}, {"label": "label_taken"}),
         ({**new, "sensors": []}, {"sensors": "sensors_required"}),
-        ({**new, "morning_deadline": "05:00:00"}, {"base": "invalid_care_settings"}),
+        ({**new, "morning_deadline": "05:00:00"}, {"base": "morning_deadline_order"}),
     ):
         result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
         assert form_values(result) == user_input  # what was entered stays
-    assert result["description_placeholders"]["error"] == (
-        "morning deadline 05:00 must be after the morning window start 06:00 (same day)"
-    )
+    assert result["description_placeholders"] == {"deadline": "05:00", "start": "06:00"}
 
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {**new, "label": " Lgh 1301 "}
@@ -628,15 +630,17 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
         ({**changed, "sensors": []}, {"sensors": "sensors_required"}),
         (
             {**changed, "inactivity_limit": {"hours": 20}},
-            {"base": "invalid_care_settings"},
+            {"base": "inactivity_too_long"},
         ),
     ):
         result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
-    assert result["description_placeholders"]["error"] == (
-        "the inactivity limit (20 h 00 min) must be shorter than the active hours (07:00-22:00)"
-    )
+    assert result["description_placeholders"] == {
+        "limit": "20 h 00 min",
+        "start": "07:00",
+        "end": "22:00",
+    }
 
     # Its own label is not "taken".
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], changed)

@@ -52,11 +52,13 @@ SUPPLIED: dict[str, set[str]] = {
     "exceptions.pause_in_past.message": {"until"},
     "exceptions.no_reading_to_accept.message": {"meter"},
     "issues.gateway_silent.*": {"gateway", "since", "minutes"},
-    # Care, water and snow settings the engine refuses (CareSettings, MeterSettings):
-    "config.step.building.description": {"error"},
-    "options.step.building.description": {"error"},
-    "options.step.water.description": {"error"},
-    "config_subentries.apartment.step.*.description": {"error"},
+    # Settings the engine refuses: angelib's SettingsError code is the error key, its
+    # params the placeholders (config_flow._form_error).
+    "*.error.morning_deadline_order": {"deadline", "start"},
+    "*.error.active_hours_order": {"start", "end"},
+    "*.error.inactivity_too_long": {"limit", "start", "end"},
+    "*.error.high_use_factor_low": {"factor"},
+    "*.error.night_check_in_night": {"check", "start", "end"},
 }
 
 
@@ -150,8 +152,8 @@ def _placeholder_names_in_code() -> set[str]:
     """Keys of every placeholder dict the integration builds.
 
     ``description_placeholders=``/``translation_placeholders=`` arguments, names and
-    attributes called ``*placeholders`` (assigned a dict, or given a key), and what functions
-    called ``*placeholders`` return.
+    attributes called ``*placeholders`` (assigned a dict, or given a key), what functions
+    called ``*placeholders`` return, and the params of angelib's ``SettingsError``.
     """
     names: set[str] = set()
 
@@ -178,6 +180,12 @@ def _placeholder_names_in_code() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.keyword) and node.arg and node.arg.endswith("placeholders"):
                 keys(node.value)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "SettingsError"
+            ):
+                names.update(k.arg for k in node.keywords if k.arg)
             elif isinstance(node, ast.Assign | ast.AnnAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -201,3 +209,30 @@ def test_placeholders_are_supplied() -> None:
     in_code = _placeholder_names_in_code()
     allowed = set().union(*SUPPLIED.values())
     assert allowed - in_code == set()
+
+
+def _settings_error_codes(module: str) -> set[str]:
+    tree = ast.parse((INTEGRATION / "angelib" / module).read_text("utf-8"))
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "SettingsError"
+        and isinstance(node.args[0], ast.Constant)
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_engine_errors_are_translated(language: str) -> None:
+    """Every rule the care and meter engines enforce has a translated form error."""
+    from custom_components.ange_iot.config_flow import CARE_ERRORS, WATER_ERRORS
+
+    assert _settings_error_codes("care.py") == CARE_ERRORS
+    assert _settings_error_codes("meters.py") == WATER_ERRORS
+    strings = _strings(language)
+    for code in CARE_ERRORS:
+        for section in ("config", "options", "config_subentries.apartment"):
+            assert strings[f"{section}.error.{code}"], (section, code)
+    for code in WATER_ERRORS:
+        assert strings[f"options.error.{code}"], code

@@ -417,8 +417,12 @@ async def test_water_options_flow(
     assert result["step_id"] == "water"
     bad = {**OPTIONS, "water_night_check": "03:00:00"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
-    assert result["errors"] == {"base": "invalid_water_settings"}
-    assert "03:00" in result["description_placeholders"]["error"]
+    assert result["errors"] == {"base": "night_check_in_night"}
+    assert result["description_placeholders"] == {
+        "check": "03:00",
+        "start": "00:00",
+        "end": "06:00",
+    }
     good = {**OPTIONS, "night_flow_lph": 8.0, "daily_limit_l": 2000}
     result = await hass.config_entries.options.async_configure(result["flow_id"], good)
     await hass.async_block_till_done()

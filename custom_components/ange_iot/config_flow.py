@@ -42,6 +42,7 @@ import voluptuous as vol
 
 from .angelib.care import CareSettings
 from .angelib.catalog import MODELS, Kind, Model
+from .angelib.errors import SettingsError
 from .angelib.lns import chirpstack, tts
 from .angelib.meters import MeterSettings
 from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
@@ -167,12 +168,11 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """A building (group home): care checks for its apartments, with default times."""
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             defaults = {k: v for k, v in user_input.items() if k != CONF_NAME}
             if error := _care_settings_error(self.hass, defaults):
-                errors["base"] = "invalid_care_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 return self.async_create_entry(
                     title=user_input[CONF_NAME].strip() or "Building",
@@ -927,17 +927,53 @@ def _care_suggestions(settings: CareSettings | None = None) -> dict[str, Any]:
     return values
 
 
+# The engine's SettingsError codes each form translates (``error`` keys of the form).
+CARE_ERRORS = frozenset(
+    {
+        "morning_deadline_order",
+        "active_hours_order",
+        "night_window_empty",
+        "grace_range",
+        "inactivity_too_short",
+        "inactivity_too_long",
+    }
+)
+WATER_ERRORS = frozenset(
+    {
+        "high_use_factor_low",
+        "night_flow_negative",
+        "daily_limit_negative",
+        "silent_after_short",
+        "water_night_empty",
+        "night_check_in_night",
+    }
+)
+
+
+def _form_error(
+    err: ValueError, known: frozenset[str], fallback: str
+) -> tuple[str, dict[str, str]]:
+    """A form error key and its placeholders for an engine error (translated, not English).
+
+    The engine's ``SettingsError`` names the broken rule and the values it quotes; an error
+    without a known code (not reachable through the form's selectors) gets the generic key.
+    """
+    if isinstance(err, SettingsError) and err.code in known:
+        return err.code, dict(err.params)
+    return fallback, {}
+
+
 def _care_settings_error(
     hass: HomeAssistant, values: Mapping[str, Any], base: CareSettings | None = None
-) -> str | None:
-    """The engine's own explanation of why these settings cannot work, or None."""
+) -> tuple[str, dict[str, str]] | None:
+    """Why these settings cannot work (error key, placeholders), or None."""
     try:
         CareSettings.from_dict(
             {k: v for k, v in values.items() if v is not None},
             base or CareSettings(timezone=str(hass.config.time_zone)),
         )
     except ValueError as err:
-        return str(err)
+        return _form_error(err, CARE_ERRORS, "invalid_care_settings")
     return None
 
 
@@ -964,11 +1000,10 @@ class BuildingOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """The care-check defaults; the building reloads with them (state is kept)."""
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             if error := _care_settings_error(self.hass, user_input):
-                errors["base"] = "invalid_care_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 return self.async_create_entry(data={**self.config_entry.options, **user_input})
         current = _building_defaults(self.hass, self.config_entry)
@@ -984,12 +1019,11 @@ class BuildingOptionsFlow(OptionsFlow):
     async def async_step_water(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The building's water-meter alert thresholds (each meter may override some)."""
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
         base = MeterSettings(timezone=str(self.hass.config.time_zone))
         if user_input is not None:
             if error := _meter_settings_error(user_input, base):
-                errors["base"] = "invalid_water_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 options = {**self.config_entry.options, **user_input}
                 if CONF_DAILY_LIMIT not in user_input:
@@ -1070,7 +1104,7 @@ class ApartmentSubentryFlow(BuildingPartSubentryFlow):
     ) -> SubentryFlowResult:
         entry = self._get_entry()
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             label = user_input[CONF_LABEL].strip()
             base = _building_defaults(self.hass, entry)
@@ -1086,8 +1120,7 @@ class ApartmentSubentryFlow(BuildingPartSubentryFlow):
             elif not user_input.get(CONF_SENSORS):
                 errors[CONF_SENSORS] = "sensors_required"
             elif error := _care_settings_error(self.hass, user_input, base):
-                errors["base"] = "invalid_care_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 data = {**user_input, CONF_LABEL: label}
                 if subentry is None:
@@ -1146,8 +1179,10 @@ def _water_suggestions(settings: MeterSettings, *, night: bool) -> dict[str, Any
     return values
 
 
-def _meter_settings_error(values: Mapping[str, Any], base: MeterSettings) -> str | None:
-    """The engine's own explanation of why these thresholds cannot work, or None."""
+def _meter_settings_error(
+    values: Mapping[str, Any], base: MeterSettings
+) -> tuple[str, dict[str, str]] | None:
+    """Why these thresholds cannot work (error key, placeholders), or None."""
     mapping: dict[str, Any] = {
         "night_flow_lph": values.get(CONF_NIGHT_FLOW),
         "high_use_factor": values.get(CONF_HIGH_USE_FACTOR),
@@ -1161,7 +1196,7 @@ def _meter_settings_error(values: Mapping[str, Any], base: MeterSettings) -> str
     try:
         MeterSettings.from_dict({k: v for k, v in mapping.items() if v is not None}, base)
     except ValueError as err:
-        return str(err)
+        return _form_error(err, WATER_ERRORS, "invalid_water_settings")
     return None
 
 
