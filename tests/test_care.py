@@ -63,7 +63,7 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
-from .common import DOOR_1101, async_run_until, set_scenario
+from .common import DOOR_1101, assert_attributes_translated, async_run_until, set_scenario
 
 LOCAL = ZoneInfo("Europe/Stockholm")
 BUILDING_ID = "solbacken"  # a fixed entry id: stable unique ids in the snapshot
@@ -847,6 +847,7 @@ async def test_acknowledge_then_activity(
     assert care_status.attributes["acknowledged_by"] == hass_admin_user.name
     assert care_status.attributes["since"] == utc_iso(local(9, 17))
     assert attention(hass) == 0  # someone is on it
+    assert assert_attributes_translated(hass) > 10  # care status and the event, in en and sv
     assert alerts.fired[-1] == {
         "event_type": "acknowledged",
         "apartment": APT,
@@ -883,6 +884,7 @@ async def test_acknowledge_then_activity(
     resolved = alerts.of("resolved")[0]
     assert resolved["resolution"] == "activity"
     assert resolved["alert_id"] == ALERT_ID
+    assert assert_attributes_translated(hass)  # "resolution" and its value too
     # Resolved by the first report with motion (the resolution of "last activity").
     last = dt_util.parse_datetime(state(hass, "sensor", APT, "apartment_last_activity").state)
     assert local(9, 17) < dt_util.parse_datetime(resolved["since"]) <= last
@@ -985,6 +987,7 @@ async def test_sensor_silent(
     assert care_status.state == "sensor_offline"
     assert care_status.attributes["offline_sensors"] == [MOTION[APT]]
     assert attention(hass) == 1
+    assert assert_attributes_translated(hass)
 
     # Past the morning deadline: still "cannot tell", neither "all well" nor a check alert.
     await async_run_until(hass, freezer, local(9, 40), STEP)

@@ -39,6 +39,7 @@ from custom_components.ange_iot.diagnostics import async_get_config_entry_diagno
 from .common import (
     BUILDING_METER,
     METER_1101,
+    assert_attributes_translated,
     async_run_until,
     async_setup_blueprint,
     fired_events,
@@ -247,6 +248,7 @@ async def test_leak_alerts_fire_once_and_clear(
     assert {(a["meter"], a["alert"]) for a in open_alerts} == {
         (m, a) for m, a, _ in started(meter_alerts)
     }
+    assert assert_attributes_translated(hass)  # the event's and the sensors' attributes
 
     # Mended in the morning of the 25th: the flow stops, alerts clear by their own rules.
     await set_scenario(hass, first_reports, "leak", METER_1101, False)

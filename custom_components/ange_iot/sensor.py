@@ -462,6 +462,10 @@ class AngeSnowDepthSensor(AngeSiteEntity, SensorEntity):
         state = self.site.state
         return {
             "sensors": len(self.runtime.snow.depths(self.site)),
+            "distance_sensors": [
+                device.name_by_user or device.name or ""
+                for device in self.runtime.snow.sensor_devices(self.site)
+            ],
             "threshold_cm": self.site.settings.threshold_cm,
             "min_rise_cm": self.site.settings.min_rise_cm,
             "baseline_cm": state.baseline_cm,
