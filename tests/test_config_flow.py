@@ -11,6 +11,7 @@ from homeassistant.const import CONF_NAME, STATE_OFF, STATE_ON, STATE_UNAVAILABL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -109,6 +110,25 @@ async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: fl
 
 
 # -- config flow --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "gateway", "building"),
+    [("en", "Gateway: ", "Building: "), ("sv", "Gateway: ", "Byggnad: ")],
+)
+async def test_first_screen_says_what_each_choice_is(
+    hass: HomeAssistant, language: str, gateway: str, building: str
+) -> None:
+    """The first menu asks what to add; each choice says whether it is a gateway or a
+    building (a building is not a gateway, and it is where meters and snow sites live)."""
+    hass.config.language = language
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    strings = await async_get_translations(hass, language, "config", [DOMAIN])
+    step = f"component.{DOMAIN}.config.step.user"
+    assert "gateway" not in strings[f"{step}.title"].casefold()
+    for option in result["menu_options"]:
+        label = strings[f"{step}.menu_options.{option}"]
+        assert label.startswith(building if option == KIND_BUILDING else gateway), label
 
 
 async def test_user_flow_creates_simulated_gateway(

@@ -455,9 +455,11 @@ async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEn
         {"dev_eui": METER_1101, "counted": False, "continuous_by_design": True, "daily_limit_l": 0},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == NAMES[METER_1101]
+    # Told apart from the gateway's sensor subentry of the same meter ("Lgh 1101 vattenmätare").
+    assert result["title"] == f"Meter alerts and statistics: {NAMES[METER_1101]}"
     await hass.async_block_till_done()
     meter = entry.runtime_data.water.meters[METER_1101]
+    assert meter.name == NAMES[METER_1101]  # events and statistics keep the meter's own name
     assert meter.settings.continuous_by_design is True
     assert meter.settings.daily_limit_l is None
     assert meter.counted is False

@@ -37,6 +37,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
     TimeSelector,
 )
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
@@ -1232,6 +1233,21 @@ def _device_title(hass: HomeAssistant, dev_eui: str) -> str:
     return dev_eui
 
 
+async def _async_meter_title(hass: HomeAssistant, dev_eui: str) -> str:
+    """A building's meter subentry title: "Meter alerts and statistics: <the sensor's title>".
+
+    The gateway's sensor subentry carries the bare title ("Lgh 1101 vattenmätare"); the
+    building's says what it is, in the instance's language, so the two are told apart on
+    the integration page. Stored data and unique ids do not depend on it.
+    """
+    sensor = _device_title(hass, dev_eui)
+    strings = await async_get_translations(
+        hass, hass.config.language, "config_subentries", [DOMAIN]
+    )
+    kind = strings.get(f"component.{DOMAIN}.config_subentries.{SUBENTRY_WATER_METER}.entry_type")
+    return f"{kind}: {sensor}" if kind else sensor
+
+
 class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
     """Add a water meter to a building: alerts, hourly statistics, the building total."""
 
@@ -1253,7 +1269,7 @@ class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
         if user_input is not None:  # the selectors keep overrides in the engine's range
             dev_eui = subentry.data[CONF_DEV_EUI] if subentry else user_input[CONF_DEV_EUI]
             data = {**user_input, CONF_DEV_EUI: dev_eui}
-            title = _device_title(self.hass, dev_eui)
+            title = await _async_meter_title(self.hass, dev_eui)
             if subentry is None:
                 return self.async_create_entry(title=title, data=data, unique_id=dev_eui)
             return self.async_update_and_abort(entry, subentry, title=title, data=data)
