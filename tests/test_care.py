@@ -35,7 +35,7 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Context, CoreState, Event, HomeAssistant, State, callback
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -349,13 +349,38 @@ async def open_care_defaults(hass: HomeAssistant, building: MockConfigEntry) -> 
 
 
 def form_values(result: dict[str, Any]) -> dict[str, Any]:
-    """What a form shows: defaults, then suggested values over them."""
-    values: dict[str, Any] = {}
-    for marker in result["data_schema"].schema:
-        if (suggested := (marker.description or {}).get("suggested_value")) is not None:
-            values[str(marker)] = suggested
-        elif callable(marker.default):
-            values[str(marker)] = marker.default()
+    """What a form shows: defaults, then suggested values over them (sections nested)."""
+
+    def shown(schema: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for marker, validator in schema.schema.items():
+            if isinstance(validator, section):
+                values[str(marker)] = shown(validator.schema)
+            elif (suggested := (marker.description or {}).get("suggested_value")) is not None:
+                values[str(marker)] = suggested
+            elif callable(marker.default):
+                values[str(marker)] = marker.default()
+        return values
+
+    return shown(result["data_schema"])
+
+
+OWN_TIMES = (
+    "morning_start",
+    "morning_deadline",
+    "inactivity_limit",
+    "active_start",
+    "active_end",
+    "night_start",
+    "night_end",
+    "grace",
+)
+
+
+def to_form(data: dict[str, Any]) -> dict[str, Any]:
+    """Stored apartment data as the form holds it: own times in their folded section."""
+    values = {k: v for k, v in data.items() if k not in OWN_TIMES}
+    values["own_times"] = {k: v for k, v in data.items() if k in OWN_TIMES}
     return values
 
 
@@ -555,6 +580,19 @@ async def test_add_apartment(
         "morning_check": True,
         "inactivity_check": True,
         "night_door": False,
+        "own_times": {},  # empty: the building's times, which the form lists
+    }
+    own_times = next(m for m in result["data_schema"].schema if str(m) == "own_times")
+    assert result["data_schema"].schema[own_times].options == {"collapsed": True}
+    assert result["description_placeholders"] == {
+        "morning_start": "06:00",
+        "morning_deadline": "09:00",
+        "active_start": "07:00",
+        "active_end": "22:00",
+        "inactivity_limit": "4 h",
+        "night_start": "23:00",
+        "night_end": "05:00",
+        "grace": "15 min",
     }
     # The sensors to choose from: every device of the demo gateway, by name and model.
     sensors = next(m for m in result["data_schema"].schema if str(m) == "sensors")
@@ -580,20 +618,23 @@ async def test_add_apartment(
         ({**new, "sensors": []}, {"sensors": "sensors_required"}),
         ({**new, "morning_deadline": "05:00:00"}, {"base": "morning_deadline_order"}),
     ):
-        result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], to_form(user_input)
+        )
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
-        assert form_values(result) == user_input  # what was entered stays
-    assert result["description_placeholders"] == {"deadline": "05:00", "start": "06:00"}
+        assert form_values(result) == to_form(user_input)  # what was entered stays
+    assert result["description_placeholders"]["deadline"] == "05:00"
+    assert result["description_placeholders"]["start"] == "06:00"
 
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**new, "label": " Lgh 1301 "}
+        result["flow_id"], to_form({**new, "label": " Lgh 1301 "})
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Lgh 1301"
     [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
-    assert dict(subentry.data) == new
+    assert dict(subentry.data) == new  # stored flat, as before the form had a section
     # The building reloaded with the new apartment, its own morning deadline applied.
     assert building.state is ConfigEntryState.LOADED
     runtime = building.runtime_data
@@ -621,7 +662,7 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    assert form_values(result) == apartment_data(APT)
+    assert form_values(result) == to_form(apartment_data(APT))
 
     changed = {**apartment_data(APT), "morning_deadline": "08:00:00", "grace": {"minutes": 5}}
     for user_input, errors in (
@@ -633,17 +674,19 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
             {"base": "inactivity_too_long"},
         ),
     ):
-        result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], to_form(user_input)
+        )
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
-    assert result["description_placeholders"] == {
-        "limit": "20 h 00 min",
-        "start": "07:00",
-        "end": "22:00",
-    }
+    assert result["description_placeholders"]["limit"] == "20 h 00 min"
+    assert result["description_placeholders"]["start"] == "07:00"
+    assert result["description_placeholders"]["end"] == "22:00"
 
     # Its own label is not "taken".
-    result = await hass.config_entries.subentries.async_configure(result["flow_id"], changed)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], to_form(changed)
+    )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -652,6 +695,16 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
     assert state(hass, "sensor", APT, "next_check").state == utc_iso(local(8, 5))
     # The other apartments keep the building's times.
     assert state(hass, "sensor", "Lgh 1101", "next_check").state == utc_iso(MORNING_DUE)
+
+    # Stored own times load back into the folded section.
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(APT)},
+    )
+    assert form_values(result)["own_times"] == {
+        "morning_deadline": "08:00:00",
+        "grace": {"minutes": 5},
+    }
 
 
 @NOT_UP

@@ -42,6 +42,18 @@ SUPPLIED: dict[str, set[str]] = {
     "config.create_entry.*": {"url", "event", "header", "secret"},
     "options.step.gateway.*": {"connection"},
     "config_subentries.device.step.reconfigure.*": {"dev_eui"},
+    "config_subentries.device.step.model_options.*": {"dev_eui"},
+    # The building's times on the apartment form (config_flow._defaults_placeholders):
+    "config_subentries.apartment.step.*": {
+        "morning_start",
+        "morning_deadline",
+        "active_start",
+        "active_end",
+        "inactivity_limit",
+        "night_start",
+        "night_end",
+        "grace",
+    },
     "config_subentries.snow_site.error.mounting_height_required": {"sensor"},
     "exceptions.entry_not_found.message": {"entry_id"},
     "exceptions.entry_not_loaded.message": {"title"},
