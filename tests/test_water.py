@@ -461,6 +461,13 @@ async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEn
         (entry.entry_id, "water_meter"), context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
+    # "Empty: the building's (5 L/h)": the form says what the building's thresholds are.
+    assert result["description_placeholders"] == {
+        "night_flow_lph": "5",
+        "high_use_factor": "3",
+        "daily_limit_l": "–",
+        "silent_hours": "48",
+    }
     offered = {o["value"] for o in result["data_schema"].schema["dev_eui"].config["options"]}
     assert offered == set(APARTMENT_METERS)
     result = await hass.config_entries.subentries.async_configure(
