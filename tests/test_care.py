@@ -635,6 +635,17 @@ async def test_add_apartment(
     assert result["title"] == "Lgh 1301"
     [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
     assert dict(subentry.data) == new  # stored flat, as before the form had a section
+    # An API caller that leaves the section out (scripts/develop) is understood too.
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"), context={"source": SOURCE_USER}
+    )
+    flat = {k: v for k, v in new.items() if k != "morning_deadline"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**flat, "label": "Lgh 1302"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {**flat, "label": "Lgh 1302"}
+    await hass.async_block_till_done()
     # The building reloaded with the new apartment, its own morning deadline applied.
     assert building.state is ConfigEntryState.LOADED
     runtime = building.runtime_data
