@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -48,6 +49,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
+import yaml
 
 from custom_components.ange_iot import logbook as care_logbook
 from custom_components.ange_iot.angelib.codecs import elsys
@@ -1716,3 +1718,34 @@ async def test_gateway_silence_issue(
         ("gateway_down", utc_iso(WATCHING))
     }
     assert state(hass, "sensor", APT, "care_status").attributes["reason"] == "gateway_down"
+
+
+async def test_service_apartment_picker_offers_apartments_only(
+    hass: HomeAssistant, building: MockConfigEntry
+) -> None:
+    """The actions' apartment picker: devices with an Ånge IoT switch, which only apartments
+    have (their device model is no longer a filterable English word)."""
+    services = yaml.safe_load(
+        (Path(__file__).parents[1] / "custom_components" / DOMAIN / "services.yaml").read_text(
+            "utf-8"
+        )
+    )
+    pickers = [
+        spec["fields"]["apartment"]["selector"]["device"]
+        for spec in services.values()
+        if "apartment" in spec.get("fields", {})
+    ]
+    assert len(pickers) == 4
+    assert all(p == {"entity": [{"integration": DOMAIN, "domain": "switch"}]} for p in pickers)
+    with_switch = {
+        e.device_id
+        for e in er.async_get(hass).entities.values()
+        if e.platform == DOMAIN and e.domain == "switch"
+    }
+    apartments = {
+        device.id
+        for device in dr.async_get(hass).devices
+        if any(i[0] == DOMAIN and i[1].startswith("apartment_") for i in device.identifiers)
+    }
+    assert apartments
+    assert with_switch == apartments
