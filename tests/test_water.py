@@ -10,6 +10,7 @@ so to the main meter too).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
-from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryDataWithId
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -39,6 +40,7 @@ from custom_components.ange_iot.diagnostics import async_get_config_entry_diagno
 from .common import (
     BUILDING_METER,
     METER_1101,
+    assert_attributes_translated,
     async_run_until,
     async_setup_blueprint,
     fired_events,
@@ -247,6 +249,7 @@ async def test_leak_alerts_fire_once_and_clear(
     assert {(a["meter"], a["alert"]) for a in open_alerts} == {
         (m, a) for m, a, _ in started(meter_alerts)
     }
+    assert assert_attributes_translated(hass)  # the event's and the sensors' attributes
 
     # Mended in the morning of the 25th: the flow stops, alerts clear by their own rules.
     await set_scenario(hass, first_reports, "leak", METER_1101, False)
@@ -292,6 +295,18 @@ async def test_hourly_statistics_in_the_hour_the_water_ran(
     )
     await hass.async_block_till_done()
     assert await hourly(hass, statistic(METER_1101), local(22, 0), dt_util.utcnow()) == before
+
+    # In the Energy dashboard's picker every meter is told apart (and found by search) by
+    # its name, what the statistic is, and the building.
+    metadata = await get_instance(hass).async_add_executor_job(
+        partial(
+            get_metadata, hass, statistic_ids={statistic(METER_1101), statistic(BUILDING_METER)}
+        )
+    )
+    assert {meta["name"] for _id, meta in metadata.values()} == {
+        f"{NAMES[METER_1101]} (Water consumption) · Solbacken",
+        f"{NAMES[BUILDING_METER]} (Water consumption) · Solbacken",
+    }
 
 
 def sim_register_l(sim: Any, device: Any, at: datetime) -> int:
@@ -417,8 +432,12 @@ async def test_water_options_flow(
     assert result["step_id"] == "water"
     bad = {**OPTIONS, "water_night_check": "03:00:00"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
-    assert result["errors"] == {"base": "invalid_water_settings"}
-    assert "03:00" in result["description_placeholders"]["error"]
+    assert result["errors"] == {"base": "night_check_in_night"}
+    assert result["description_placeholders"] == {
+        "check": "03:00",
+        "start": "00:00",
+        "end": "06:00",
+    }
     good = {**OPTIONS, "night_flow_lph": 8.0, "daily_limit_l": 2000}
     result = await hass.config_entries.options.async_configure(result["flow_id"], good)
     await hass.async_block_till_done()
@@ -442,6 +461,13 @@ async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEn
         (entry.entry_id, "water_meter"), context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
+    # "Empty: the building's (5 L/h)": the form says what the building's thresholds are.
+    assert result["description_placeholders"] == {
+        "night_flow_lph": "5",
+        "high_use_factor": "3",
+        "daily_limit_l": "–",
+        "silent_hours": "48",
+    }
     offered = {o["value"] for o in result["data_schema"].schema["dev_eui"].config["options"]}
     assert offered == set(APARTMENT_METERS)
     result = await hass.config_entries.subentries.async_configure(
@@ -449,9 +475,11 @@ async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEn
         {"dev_eui": METER_1101, "counted": False, "continuous_by_design": True, "daily_limit_l": 0},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == NAMES[METER_1101]
+    # Told apart from the gateway's sensor subentry of the same meter ("Lgh 1101 vattenmätare").
+    assert result["title"] == f"Meter alerts and statistics: {NAMES[METER_1101]}"
     await hass.async_block_till_done()
     meter = entry.runtime_data.water.meters[METER_1101]
+    assert meter.name == NAMES[METER_1101]  # events and statistics keep the meter's own name
     assert meter.settings.continuous_by_design is True
     assert meter.settings.daily_limit_l is None
     assert meter.counted is False

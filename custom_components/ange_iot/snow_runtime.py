@@ -16,7 +16,11 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -68,6 +72,37 @@ class SnowRuntime:
     _saver: DelayedSave | None = None
     _unsubs: dict[str, list[Callable[[], None]]] = field(default_factory=dict)  # by site
     _started: bool = False
+
+    def sensor_devices(self, site: SiteRuntime) -> list[dr.DeviceEntry]:
+        """The devices of the site's distance sensors (on any gateway) known so far."""
+        registry = dr.async_get(self.hass)
+        return [
+            device
+            for dev_eui in site.sensors
+            for device in registry.async_get_devices(identifiers={(DOMAIN, dev_eui)})
+        ]
+
+    def sensor_area(self, site: SiteRuntime) -> str | None:
+        """The area all of the site's sensors are in (None when none or several)."""
+        areas = {device.area_id for device in self.sensor_devices(site)}
+        if len(areas) != 1 or (area_id := areas.pop()) is None:
+            return None
+        area = ar.async_get(self.hass).async_get_area(area_id)
+        return area.name if area else None
+
+    def site_area(self, site: SiteRuntime) -> str | None:
+        """The area of the site's device: its current one, or its sensors' for a new one.
+
+        Home Assistant applies a suggested area only when it creates a device, so a site
+        device from before keeps the area it has (possibly none).
+        """
+        registry = dr.async_get(self.hass)
+        existing = registry.async_get_devices(identifiers={(DOMAIN, site.device_identifier)})
+        if not existing:
+            return self.sensor_area(site)
+        area_id = existing[0].area_id
+        area = ar.async_get(self.hass).async_get_area(area_id) if area_id else None
+        return area.name if area else None
 
     def event_signal(self, subentry_id: str) -> str:
         """Dispatcher signal carrying a site's clearing events to its event entity."""

@@ -33,6 +33,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .angelib import meters
@@ -54,6 +55,7 @@ from .const import (
     METER_ALERT_CLEARED,
     METER_ALERT_STARTED,
     STORAGE_VERSION,
+    SUBENTRY_DEVICE,
     SUBENTRY_WATER_METER,
     device_signal,
 )
@@ -101,6 +103,9 @@ class WaterRuntime:
     _unsubs: dict[str, Callable[[], None]] = field(default_factory=dict)  # by DevEUI
     _started: bool = False
     _no_recorder_logged: bool = False
+    # What a statistic is, in the instance's language ("Vattenförbrukning"): with the
+    # meter's name it tells the meters apart in the Energy dashboard's picker.
+    statistic_kind: str = ""
 
     @property
     def event_signal(self) -> str:
@@ -123,6 +128,12 @@ class WaterRuntime:
 
     async def async_setup(self) -> None:
         """Load stored meter states and build the meters from the subentries."""
+        strings = await async_get_translations(
+            self.hass, self.hass.config.language, "entity", [DOMAIN]
+        )
+        self.statistic_kind = strings.get(
+            f"component.{DOMAIN}.entity.sensor.water_consumption.name", ""
+        )
         store = water_store(self.hass, self.entry.entry_id)
         self._saver = DelayedSave(store, self._snapshot, WATER_SAVE_DELAY_S)
         stored = await store.async_load() or {}
@@ -142,7 +153,7 @@ class WaterRuntime:
             meter = MeterRuntime(
                 subentry_id=subentry.subentry_id,
                 dev_eui=dev_eui,
-                name=subentry.title,
+                name=_meter_name(self.hass, dev_eui, subentry.title),
                 settings=meter_settings_from(subentry.data, defaults),
                 counted=bool(subentry.data.get(CONF_COUNTED, True)),
                 state=MeterState.from_dict(saved.get("state")),
@@ -383,6 +394,15 @@ class WaterRuntime:
 
     # -- statistics --------------------------------------------------------------------
 
+    def statistic_name(self, meter: MeterRuntime) -> str:
+        """The meter's statistic as the Energy dashboard lists it.
+
+        "Lgh 1101 vattenmätare (Vattenförbrukning) · Solbacken": the meter, what it is,
+        and its building, so it is found by any of them in the picker's search.
+        """
+        kind = f" ({self.statistic_kind})" if self.statistic_kind else ""
+        return f"{meter.name}{kind} · {self.entry.title}"
+
     def _import_statistics(self, meter: MeterRuntime, since: datetime) -> None:
         """Write the meter's hourly rows from ``since`` into the recorder (idempotent)."""
         if "recorder" not in self.hass.config.components:
@@ -399,7 +419,7 @@ class WaterRuntime:
         metadata = StatisticMetaData(
             mean_type=StatisticMeanType.NONE,
             has_sum=True,
-            name=meter.name,
+            name=self.statistic_name(meter),
             source=DOMAIN,
             statistic_id=meter.statistic_id,
             unit_class="volume",
@@ -475,3 +495,19 @@ def used_m3(state: MeterState) -> float:
     last = state.series.last_boundary
     rows = state.series.rows(last - timedelta(hours=1)) if last is not None else []
     return rows[-1].sum if rows else 0.0
+
+
+def _meter_name(hass: HomeAssistant, dev_eui: str, fallback: str) -> str:
+    """The meter's name in events and statistics: its sensor's title on the gateway.
+
+    The building's meter subentry title says "Meter alerts and statistics: ..." (see the
+    config flow); older ones carry the bare sensor title, which is the fallback.
+    """
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if (
+                subentry.subentry_type == SUBENTRY_DEVICE
+                and subentry.data.get(CONF_DEV_EUI) == dev_eui
+            ):
+                return subentry.title
+    return fallback
