@@ -23,7 +23,6 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.ange_iot.const import (
     CONF_BACKFILL,
     CONF_DEV_EUI,
-    CONF_INVERT_DOOR,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
     CONF_REPORT_INTERVAL,
@@ -88,7 +87,7 @@ async def test_flows_log_no_deprecation(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     device = {
         CONF_NAME: "Lgh 1104 hall", CONF_MODEL: "elsys_ers", CONF_REPORT_INTERVAL: 10,
-        CONF_MISSED_REPORTS: 3, CONF_INVERT_DOOR: False,
+        CONF_MISSED_REPORTS: 3,
     }  # fmt: skip
     result = await hass.config_entries.subentries.async_init(
         (gateway.entry_id, SUBENTRY_DEVICE), context={"source": SOURCE_USER}
@@ -130,7 +129,8 @@ async def test_flows_log_no_deprecation(
         context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id("Lgh 1101")},
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**apartment_data("Lgh 1101"), "sensors": [ERS], "grace": {"minutes": 5}}
+        result["flow_id"],
+        {**apartment_data("Lgh 1101"), "sensors": [ERS], "own_times": {"grace": {"minutes": 5}}},
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()

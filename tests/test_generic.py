@@ -312,7 +312,11 @@ async def test_reconfigure_fields(hass: HomeAssistant) -> None:
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {CONF_NAME: "Ytterdörr", CONF_MODEL: "generic", "missed_reports": 3, "invert_door": False},
+        {CONF_NAME: "Ytterdörr", CONF_MODEL: "generic", "missed_reports": 3},
+    )
+    assert result["step_id"] == "model_options"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"invert_door": False}
     )
     assert result["step_id"] == "fields"
     assert "- `BAT_V`: Battery voltage, V, guessed" in result["description_placeholders"]["fields"]
@@ -584,9 +588,13 @@ async def test_add_sensor_offers_the_generic_device(hass: HomeAssistant) -> None
     assert selector["options"][-1]["value"] == "generic"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {"dev_eui": DOOR, CONF_NAME: "Förråd dörr", CONF_MODEL: "generic", "missed_reports": 3,
-         "invert_door": False},
+        {"dev_eui": DOOR, CONF_NAME: "Förråd dörr", CONF_MODEL: "generic", "missed_reports": 3},
     )  # fmt: skip
+    # A generic device may report a door or a distance: door polarity and mounting height.
+    assert result["step_id"] == "model_options"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"invert_door": False}
+    )
     assert result["type"] == "create_entry"
     await hass.async_block_till_done()
     await send_chirpstack(hass, door_event(START, 1, opened=1))

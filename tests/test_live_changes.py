@@ -47,7 +47,6 @@ from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.pipeline import Outcome
 from custom_components.ange_iot.const import (
     CONF_DEV_EUI,
-    CONF_INVERT_DOOR,
     CONF_MISSED_REPORTS,
     CONF_MODEL,
     CONF_REPORT_INTERVAL,
@@ -98,7 +97,6 @@ NEW_DEVICE = {
     CONF_MODEL: "elsys_ers",
     CONF_REPORT_INTERVAL: 10,
     CONF_MISSED_REPORTS: 3,
-    CONF_INVERT_DOOR: False,
 }
 
 
@@ -266,7 +264,7 @@ async def test_changing_and_removing_a_sensor_loses_no_uplink(
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
         {CONF_NAME: "Lgh 1102 vardagsrum", CONF_MODEL: "elsys_ers_lite",
-         CONF_REPORT_INTERVAL: 5, CONF_MISSED_REPORTS: 2, CONF_INVERT_DOOR: False},
+         CONF_REPORT_INTERVAL: 5, CONF_MISSED_REPORTS: 2},
     )  # fmt: skip
     assert result["reason"] == "reconfigure_successful"
     for _ in range(5):
@@ -387,7 +385,7 @@ async def _reconfigure_apartment(hass: HomeAssistant, label: str, **changes: Any
         context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(label)},
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**apartment_data(label), **changes}
+        result["flow_id"], {**apartment_data(label), "own_times": changes}
     )
     assert result["reason"] == "reconfigure_successful"
 

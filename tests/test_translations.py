@@ -36,7 +36,7 @@ PARSER = NODE_TOOLS / "node_modules" / "@formatjs" / "icu-messageformat-parser"
 # Each name here must be passed somewhere in the code (test_placeholders_are_supplied).
 SUPPLIED: dict[str, set[str]] = {
     "config.flow_title": {"dev_eui", "gateway", "profile"},  # title_placeholders
-    "config.step.discovery_confirm.*": {"dev_eui", "gateway", "profile"},
+    "config.step.discovery_confirm.*": {"dev_eui", "gateway", "profile", "fields"},
     "config.step.reauth_confirm.*": {"gateway", "host"},
     "config.step.reconfigure.*": {"gateway"},
     "config.abort.mqtt_not_configured": {"mqtt_url"},
@@ -72,6 +72,13 @@ SUPPLIED: dict[str, set[str]] = {
     "exceptions.pause_in_past.message": {"until"},
     "exceptions.no_reading_to_accept.message": {"meter"},
     "issues.gateway_silent.*": {"gateway", "since", "minutes"},
+    # The fix flow's confirm step shows the issue's own placeholders (ConfirmRepairFlow).
+    "issues.care_state_lost.*": {"building", "apartments"},
+    "issues.generic_no_codec.*": {"device", "dev_eui"},
+    # Generic devices: the field key in entity names, the field map in its flow steps.
+    "entity.*.generic_*.name": {"field"},
+    "config_subentries.device.step.fields.*": {"dev_eui", "fields"},
+    "config_subentries.device.step.field.*": {"field", "guess"},
     # Settings the engine refuses: angelib's SettingsError code is the error key, its
     # params the placeholders (config_flow._form_error).
     "*.error.morning_deadline_order": {"deadline", "start"},

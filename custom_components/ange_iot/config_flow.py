@@ -838,7 +838,7 @@ def _model_fields(model_id: str, defaults: Mapping[str, Any]) -> dict[Any, Any]:
     """The settings only some models use: door polarity (doors), mounting height (distance)."""
     model = model_by_id(model_id)
     fields: dict[Any, Any] = {}
-    if model.fields & {"door", "door_alarm"}:
+    if model.fields & {"door", "door_alarm"} or model.kind is Kind.GENERIC:
         fields[vol.Required(CONF_INVERT_DOOR, default=bool(defaults.get(CONF_INVERT_DOOR)))] = (
             BooleanSelector()
         )
@@ -1009,6 +1009,7 @@ CARE_ERRORS = frozenset(
         "active_hours_order",
         "night_window_empty",
         "grace_range",
+        "reminder_range",
         "inactivity_too_short",
         "inactivity_too_long",
     }

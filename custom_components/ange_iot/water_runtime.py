@@ -235,12 +235,13 @@ class WaterRuntime:
         for dev_eui, subentry in wanted.items():
             settings = meter_settings_from(subentry.data, defaults)
             counted = bool(subentry.data.get(CONF_COUNTED, True))
+            name = _meter_name(self.hass, dev_eui, subentry.title)
             meter = self.meters.get(dev_eui)
             if meter is None:
                 meter = self.meters[dev_eui] = MeterRuntime(
                     subentry_id=subentry.subentry_id,
                     dev_eui=dev_eui,
-                    name=subentry.title,
+                    name=name,
                     settings=settings,
                     counted=counted,
                     state=MeterState.from_dict(None),
@@ -248,8 +249,8 @@ class WaterRuntime:
                 )
                 self._follow(dev_eui)
                 added.append((SUBENTRY_WATER_METER, subentry.subentry_id))
-            elif (meter.name, meter.settings, meter.counted) != (subentry.title, settings, counted):
-                meter.name, meter.settings = subentry.title, settings
+            elif (meter.name, meter.settings, meter.counted) != (name, settings, counted):
+                meter.name, meter.settings = name, settings
                 if counted and not meter.counted:  # counts in the total from now on
                     meter.counted_from = meter.used_m3
                 elif meter.counted and not counted and meter.counted_from is not None:
