@@ -83,7 +83,8 @@ SERVICE_PAUSE: Final = "pause_care_checks"
 SERVICE_RESUME: Final = "resume_care_checks"
 SERVICE_ARM_ESCALATION: Final = "arm_escalation"
 ATTR_DELAY: Final = "delay"
-EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: acknowledgements and pauses
+EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: care alerts, acknowledgements, pauses
+EVENT_METER_LOG: Final = "ange_iot_meter_log"  # logbook: meter alerts started and over
 
 
 def device_signal(dev_eui: str) -> str:

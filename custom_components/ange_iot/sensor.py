@@ -126,12 +126,16 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         "volume", SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS,
         state_class=SensorStateClass.TOTAL_INCREASING, suggested_display_precision=3,
     ),
-    # Raw PIR counts are about a resident: no state class, so no long-term statistics.
-    _measurement("motion_count", None, None, state_class=None),
+    # Raw PIR counts and activity times are about a resident (privacy by default): off until
+    # enabled per entity; no state class (no long-term statistics); the count's unit comes
+    # from the translations, which also keeps it out of the logbook when enabled.
+    _measurement(
+        "motion_count", None, None, state_class=None, entity_registry_enabled_default=False,
+    ),
     _measurement(
         "last_activity", SensorDeviceClass.TIMESTAMP, None, state_class=None,
         value_fn=lambda d: d.state.last_activity,
-        exists_fn=lambda c: c.model.kind is Kind.ACTIVITY,
+        exists_fn=lambda c: c.model.kind is Kind.ACTIVITY, entity_registry_enabled_default=False,
     ),
     _measurement(
         "battery", SensorDeviceClass.BATTERY, PERCENTAGE,
@@ -163,7 +167,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "last_seen", SensorDeviceClass.TIMESTAMP, None, state_class=None,
         entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.last_seen,
-        exists_fn=lambda c: True,
+        exists_fn=lambda c: True, entity_registry_enabled_default=False,  # a line per uplink
     ),
     _measurement(
         "rejected_frames", None, None, state_class=SensorStateClass.TOTAL_INCREASING,
@@ -200,6 +204,7 @@ GATEWAY_SENSORS: tuple[AngeGatewaySensorEntityDescription, ...] = (
         translation_key="last_message",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # changes with every uplink: a logbook line each
         value_fn=lambda hub: hub.stats.last_message,
     ),
 )
@@ -308,16 +313,20 @@ CARE_SENSORS: tuple[AngeCareSensorEntityDescription, ...] = (
         options=[str(status) for status in Status],
         value_fn=lambda e: str(e.status),
     ),
+    # Both move with the resident's activity (next check = last activity + the limit by
+    # day): each change would be a logbook line and a recorder row. Off by default.
     AngeCareSensorEntityDescription(
         key="apartment_last_activity",
         translation_key="apartment_last_activity",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
         value_fn=lambda e: e.last_activity,
     ),
     AngeCareSensorEntityDescription(
         key="next_check",
         translation_key="next_check",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
         value_fn=lambda e: e.next_check,
     ),
 )
@@ -343,6 +352,9 @@ def _add_care_sensors(
 class AngeCareSensor(AngeApartmentEntity, SensorEntity):
     """Care status, last activity or next check of an apartment."""
 
+    # The alert id is for actions and the care board (live state); history needs only
+    # the status, its reason and since when.
+    _unrecorded_attributes = frozenset({"alert_id"})
     entity_description: AngeCareSensorEntityDescription
 
     @property
@@ -450,6 +462,9 @@ class AngeMetersInAlertSensor(AngeWaterEntity, SensorEntity):
 
 class AngeSnowDepthSensor(AngeSiteEntity, SensorEntity):
     """A site's snow depth: the mean of its available sensors (unknown with none)."""
+
+    # Settings, not measurements: shown live, not stored with every depth report.
+    _unrecorded_attributes = frozenset({"threshold_cm", "min_rise_cm"})
 
     @property
     def native_value(self) -> float | None:

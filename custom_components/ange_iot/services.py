@@ -35,6 +35,7 @@ from .const import (
     SERVICE_SET_SCENARIO,
 )
 from .coordinator import AngeConfigEntry
+from .entity import entity_of_device
 from .gateway import SimulatedGateway
 
 # Voluptuous, as everywhere in this project; typed Any because HA 2026.10 annotates
@@ -165,6 +166,10 @@ def _log(
     context = call.context
     if user_id and not context.user_id:
         context = Context(user_id=user_id, parent_id=context.id)
+    device = dr.async_get(call.hass).async_get_device_by_identifier(
+        (DOMAIN, f"apartment_{subentry_id}"), runtime.entry.entry_id
+    )
+    device_id = device.id if device else None
     call.hass.bus.async_fire(
         EVENT_CARE_LOG,
         {
@@ -172,6 +177,9 @@ def _log(
             "building": runtime.entry.title,
             "action": action,
             **extra,
+            # In the apartment's own logbook (filtered by its device or care status).
+            "device_id": device_id,
+            "entity_id": entity_of_device(call.hass, device_id, "care_status"),
         },
         context=context,
     )
