@@ -387,6 +387,18 @@ class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
         """Apartments with status check_needed or sensor_offline."""
         return self.runtime.attention_count()
 
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Which apartments (their labels), for the care board and notifications."""
+        return {
+            "apartments": sorted(
+                apartment.label
+                for apartment in self.runtime.apartments.values()
+                if apartment.evaluation is not None
+                and apartment.evaluation.status in (Status.CHECK_NEEDED, Status.SENSOR_OFFLINE)
+            )
+        }
+
     async def async_added_to_hass(self) -> None:
         """Follow the building's evaluations."""
         await super().async_added_to_hass()
