@@ -164,7 +164,6 @@ def apartment_tiles(
             "type": "tile",
             "entity": status,
             "name": apartment.label,
-            "vertical": False,
             "state_content": ["state", "last_changed"],
         }
         acknowledge = {

@@ -66,6 +66,7 @@ SERVICE_SET_SCENARIO: Final = "set_scenario"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_SCENARIO: Final = "scenario"
 ATTR_TARGET: Final = "target"
+ATTR_DEVICE: Final = "device"  # set_scenario: the picked device (apartment, sensor, meter)
 ATTR_ACTIVE: Final = "active"
 
 # Buildings (care checks); a building is its own entry, apartments its subentries
