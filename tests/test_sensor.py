@@ -74,7 +74,7 @@ async def test_key_sensor_metadata(
     assert int(motion.state) > 0  # Lgh 1101's resident is up at 07:30
     # A (translated) unit: History draws a graph, not a text timeline, and the logbook
     # leaves it out (a sensor with a unit is "continuous").
-    assert motion.attributes[ATTR_UNIT_OF_MEASUREMENT] == "motions"
+    assert motion.attributes[ATTR_UNIT_OF_MEASUREMENT] == "detections"
 
     activity = hass.states.get(entity_id(entity_registry, "sensor", MOTION_1101, "last_activity"))
     assert activity is not None
