@@ -18,9 +18,13 @@ setup's motion uplinks; the tests then run one after the other on that timeline 
 escalation test restarts ``hass`` inside its escalation delay). Each test still checks
 only its own apartment or meter, so they can also run alone.
 
-To add a scenario (e.g. reminders or a building incident): read what a phone received with
-``Phone.wait_for`` and ``Phone.showing``, press a button with ``Phone.press``; everything
-else is in the ``Staff`` fixture. Timings are printed as ``e2e timing:`` lines.
+To add a scenario (reminders, a restart mid-reminder, an incident): give it an apartment of
+its own in ``APARTMENTS`` (its alert comes with the others'), wait for it with
+``care_alert``, read what a phone shows with ``Phone.wait_for`` / ``Phone.showing``, press a
+button with ``Phone.press``, restart with ``Staff.restart`` and find who acknowledged in the
+logbook with ``acknowledgements``. A sensor goes silent when nothing is posted for it
+(silence limit: ``report_interval`` × ``missed_reports`` in ``_add_sensor``; the gateway's own
+limit is at least 5 minutes). Timings are printed as ``e2e timing:`` lines.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ class Sensor:
 
 ERS_1101 = Sensor("a81758fffe0e3101", "E2E Lgh 1101 rörelse", "elsys_ers", "elsys")
 ERS_1102 = Sensor("a81758fffe0e3102", "E2E Lgh 1102 rörelse", "elsys_ers", "elsys")
+# One apartment per care scenario: each one's alert comes one minute after the setup's
+# uplinks, so the scenarios share one timeline. A new scenario adds a line here.
+APARTMENTS = (("Lgh 1101", ERS_1101), ("Lgh 1102", ERS_1102))
 METER = Sensor("8c83fc050e2e3103", "E2E Lgh 1101 vatten", "kamstrup_flowiq_2200", "kamstrup_flowiq")
 
 
@@ -156,6 +163,23 @@ class Staff:
             meter_time=datetime.now(UTC), volume_l=volume_l, info_code=info_code
         )
         return self.uplink(METER, payload)
+
+    def restart(self) -> float:
+        """Stop ``hass`` gracefully, start it again, reconnect every phone; seconds taken."""
+        stopping = time.time()
+        assert self.hass.stop() == 0
+        for phone in self.phones.values():
+            phone.disconnect()  # HA closed the channels: the apps see the server go
+        note("hass restart: stop", time.time() - stopping)
+        self.hass.start()
+        self.hass.wait_loaded(self.building_id)
+        assert self.hass.proc is not None
+        develop.wait_running(self.hass.api, self.hass.proc)
+        for phone in self.phones.values():
+            phone.connect(self.hass)  # the apps reconnect when the server is back
+        took = time.time() - stopping
+        note("hass restart: stop to phones connected again", took)
+        return took
 
     def attributes(self, entity_id: str) -> dict[str, Any]:
         state = self.hass.state(entity_id)
@@ -262,7 +286,7 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
         gateway_id = created["result"]["entry_id"]
         placeholders = created["description_placeholders"]
         hass.wait_loaded(gateway_id)
-        for sensor in (ERS_1101, ERS_1102, METER):
+        for sensor in (*(sensor for _, sensor in APARTMENTS), METER):
             _add_sensor(hass, gateway_id, sensor)
         path = "/api/webhook/" + placeholders["url"].rsplit("/api/webhook/", 1)[1]
         webhook_url = hass.api.base + path + placeholders["event"]
@@ -286,10 +310,7 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
         )
         building_id = building["result"]["entry_id"]
         hass.wait_loaded(building_id)
-        apartments = {
-            "Lgh 1101": Apartment("Lgh 1101", ERS_1101),
-            "Lgh 1102": Apartment("Lgh 1102", ERS_1102),
-        }
+        apartments = {label: Apartment(label, sensor) for label, sensor in APARTMENTS}
         for apartment in apartments.values():
             hass.flow(
                 "subentries/flow",
@@ -465,6 +486,23 @@ def logbook(staff: Staff, since: float) -> list[dict[str, Any]]:
     return entries
 
 
+def acknowledgements(
+    staff: Staff, apartment: Apartment, since: float
+) -> list[tuple[str, str | None]]:
+    """The apartment's care log entries since ``since``: (message, user id), oldest first."""
+
+    def probe() -> list[tuple[str, str | None]] | None:
+        # The logbook reads the recorder's database, which commits every few seconds.
+        found = [
+            (e["message"], e.get("context_user_id"))
+            for e in logbook(staff, since)
+            if e.get("domain") == "ange_iot" and e.get("name") == apartment.label
+        ]
+        return found or None
+
+    return wait_until(probe, 15, f"care log entries of {apartment.label}", interval=0.5)
+
+
 # -- care: acknowledge from one phone ----------------------------------------------------
 
 
@@ -541,16 +579,7 @@ def test_acknowledge_from_one_phone(staff: Staff) -> None:
     assert jour.cleared
     assert staff.escalation_phone.showing(apartment.tag) is None
 
-    def acknowledgements() -> list[tuple[str, str | None]] | None:
-        # The logbook reads the recorder's database: it commits every few seconds.
-        found = [
-            (e["message"], e.get("context_user_id"))
-            for e in logbook(staff, pressed)
-            if e.get("domain") == "ange_iot" and e.get("name") == apartment.label
-        ]
-        return found or None
-
-    found = wait_until(acknowledgements, 15, "the acknowledgement in the logbook", interval=0.5)
+    found = acknowledgements(staff, apartment, pressed)
     assert found == [("tillsyn kvitterad av Bertil", staff.users["Bertil"].user_id)]
 
     # Anna pressing her (older) notification's button afterwards changes nothing.
@@ -565,7 +594,6 @@ def test_acknowledge_from_one_phone(staff: Staff) -> None:
         "the care automation to handle Anna's press",
     )
     assert staff.attributes(apartment.status)["acknowledged_by"] == "Bertil"
-    assert len([e for e in logbook(staff, pressed) if e.get("domain") == "ange_iot"]) == 1
 
 
 # -- water: a leak alert, "Sett", and its end ---------------------------------------------
@@ -666,22 +694,11 @@ def test_escalation_survives_a_restart(staff: Staff) -> None:
     due = fired + ESCALATION_S
     assert staff.escalation_phone.notifications(apartment.tag) == []
 
-    stopping = time.time()
-    assert hass.stop() == 0
-    for phone in staff.phones.values():
-        phone.disconnect()
-    note("hass restart: stop", time.time() - stopping)
-    hass.start()
-    hass.wait_loaded(staff.building_id)
-    develop.wait_running(hass.api, hass.proc)
-    for phone in staff.phones.values():
-        phone.connect(hass)
+    took = staff.restart()
     back = time.time()
-    note("hass restart: stop to phones connected again", back - stopping)
     note("hass restart: margin before the escalation was due", due - back)
     assert back < due, (
-        f"the restart took {back - stopping:.0f} s and ended after the escalation was due: "
-        "raise ESCALATION_S"
+        f"the restart took {took:.0f} s and ended after the escalation was due: raise ESCALATION_S"
     )
     assert hass.value(apartment.status) == "check_needed"
 
@@ -721,3 +738,6 @@ def test_escalation_survives_a_restart(staff: Staff) -> None:
             since=pressed,
         )
         assert taken.message == f"Cecilia tar {apartment.label}"
+    assert acknowledgements(staff, apartment, pressed) == [
+        ("tillsyn kvitterad av Cecilia", staff.users["Cecilia"].user_id)
+    ]
