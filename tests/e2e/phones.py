@@ -216,7 +216,21 @@ class Phone:
         return self._loop
 
     def connect(self, hass: Hass, timeout: float = 30) -> None:
-        """Open the push channel; returns once HA accepted it."""
+        """Open the push channel; returns once HA accepted it.
+
+        Like the app, it tries again while HA is still starting (``mobile_app`` not yet set
+        up answers ``unknown_command``), until ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            failure = self._connect_once(hass, max(deadline - time.monotonic(), 1))
+            if failure is None:
+                return
+            if "unknown_command" not in failure or time.monotonic() > deadline:
+                raise Failure(f"phone {self.name}: push channel refused: {failure}")
+            time.sleep(0.2)
+
+    def _connect_once(self, hass: Hass, timeout: float) -> str | None:
         self.disconnect()
         ready = threading.Event()
         failure: list[str] = []
@@ -234,8 +248,7 @@ class Phone:
         self._task = asyncio.run_coroutine_threadsafe(run(), self._worker())
         if not ready.wait(timeout):
             raise Failure(f"phone {self.name}: no push channel within {timeout:g} s")
-        if failure:
-            raise Failure(f"phone {self.name}: push channel refused: {failure[0]}")
+        return failure[0] if failure else None
 
     async def _channel(self, url: str, ready: threading.Event, failure: list[str]) -> None:
         async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
@@ -255,7 +268,7 @@ class Phone:
             )
             reply = await ws.receive_json()
             if not reply.get("success"):
-                failure.append(str(reply.get("error")))
+                failure.append(json.dumps(reply.get("error")))
                 ready.set()
                 return
             self._ws = ws
