@@ -9,14 +9,14 @@ does, over HTTP and the websocket API only:
 * ``Phone.register``: ``POST /api/mobile_app/registrations`` with the user's token;
   ``notify.mobile_app_<name>`` appears, and a ``mobile_app`` device.
 * ``Phone.connect``: the local-push channel (``mobile_app/push_notification_channel`` with
-  ``support_confirm``), read in a thread of its own; each notification is kept and confirmed
+  ``support_confirm``), read by one thread per phone; each notification is kept and confirmed
   (``mobile_app/push_notification_confirm``) as the app does: unconfirmed, HA drops the
   channel after 10 s.
 * ``Phone.press``: a notification's action button, as the app sends it
   (``fire_event`` of ``mobile_app_notification_action`` through the phone's webhook).
 
-A reference for adding a scenario: make users and phones in a module fixture, ``connect``
-again after a restart of ``hass``, and wait for what a phone shows with ``wait_for``.
+Make users and phones in a module fixture (``close`` them at its end), ``connect`` again
+after a restart of ``hass``, and wait for what a phone shows with ``wait_for``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import uuid
 
 import aiohttp
 
-from .harness import Api, Failure, Hass, develop, post, wait_until
+from .harness import Api, Failure, Hass, post, wait_until
 
 # What the apps use to log in (HA accepts these client ids with the app's redirect URI).
 CLIENT_IDS = {
@@ -151,7 +151,7 @@ class Phone:
 
     @property
     def notify_action(self) -> str:
-        return f"mobile_app_{develop_slug(self.name)}"
+        return f"mobile_app_{ha_slug(self.name)}"
 
     # -- registration ------------------------------------------------------------------
 
@@ -160,7 +160,7 @@ class Phone:
         app_id = (
             "io.homeassistant.companion.android"
             if self.platform == "android"
-            else ("io.robbie.HomeAssistant")
+            else "io.robbie.HomeAssistant"
         )
         app_device_id = uuid.uuid4().hex
         answer = self.owner.api.request(
@@ -191,9 +191,10 @@ class Phone:
         self.device_id = wait_until(device, 30, f"the device of phone {self.name}", interval=0.2)
 
         def notify_ready() -> bool:
-            services = hass.request("GET", "/api/services")
-            notify = next((s for s in services if s["domain"] == "notify"), {"services": {}})
-            return self.notify_action in notify["services"]
+            services: list[dict[str, Any]] = hass.request("GET", "/api/services")
+            return any(
+                s["domain"] == "notify" and self.notify_action in s["services"] for s in services
+            )
 
         wait_until(notify_ready, 30, f"notify.{self.notify_action}", interval=0.2)
 
@@ -404,7 +405,7 @@ class Phone:
             raise Failure(f"phone {self.name}: the webhook answered {status} to a press")
 
 
-def develop_slug(name: str) -> str:
+def ha_slug(name: str) -> str:
     """HA's ``slugify`` (what ``notify.mobile_app_<slug>`` is named after)."""
     from homeassistant.util import slugify  # in the venv with Home Assistant
 
@@ -414,6 +415,3 @@ def develop_slug(name: str) -> str:
 def devices(*phones: Phone) -> list[str]:
     """The phones' device ids, as a blueprint's device selector holds them."""
     return [phone.device_id for phone in phones]
-
-
-__all__ = ["Notification", "Phone", "StaffUser", "develop", "devices"]

@@ -369,14 +369,12 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
             {"dev_eui": METER.dev_eui, "counted": True, "continuous_by_design": False},
             None,
         )
-        ids = wait_until(
-            lambda: (
-                (found := hass.entity_ids(building_id)).get(f"{building_id}_meter_alerts") and found
-            ),
-            60,
-            "the building's meter alerts",
-            interval=0.2,
-        )
+
+        def meter_alerts_ready() -> dict[str, str] | None:
+            found: dict[str, str] = hass.entity_ids(building_id)
+            return found if f"{building_id}_meter_alerts" in found else None
+
+        ids = wait_until(meter_alerts_ready, 60, "the building's meter alerts", interval=0.2)
         hass.wait_loaded(building_id)
         registry = hass.ws({"type": "config/device_registry/list"})
         for apartment in apartments.values():
