@@ -469,8 +469,8 @@ def ensure_demo_generic_sensor(api: Api, gateway_entry_id: str) -> None:
                 "name": device.name,
                 "model": device.model_id,
                 "missed_reports": 3,
-                "invert_door": False,
             },
+            {"invert_door": False},  # the generic device's own settings (second form)
         )
 
 
@@ -535,7 +535,7 @@ def ensure_demo_building(api: Api) -> None:
                 "night_door": False,
                 # The apartment whose resident does not get up checks for 2 min without
                 # activity at any hour, so its alert shows within minutes (real time).
-                **(DEMO_NOT_UP_SETTINGS if apartment == DEMO_NOT_UP else {}),
+                "own_times": DEMO_NOT_UP_SETTINGS if apartment == DEMO_NOT_UP else {},
             },
         )
     say("adding the demo water meters and the parking lot (snow clearing)")
@@ -565,12 +565,17 @@ def ensure_demo_building(api: Api) -> None:
     )
 
 
-def subentry_flow(api: Api, entry_id: str, kind: str, data: dict[str, Any]) -> None:
-    """Run one subentry flow of the building to its end, as the UI would."""
+def subentry_flow(
+    api: Api, entry_id: str, kind: str, data: dict[str, Any], *more: dict[str, Any]
+) -> None:
+    """Run one subentry flow to its end, as the UI would (``more``: its later forms)."""
     sub = api.request(
         "POST", "/api/config/config_entries/subentries/flow", {"handler": [entry_id, kind]}
     )
-    sub = api.request("POST", f"/api/config/config_entries/subentries/flow/{sub['flow_id']}", data)
+    for form in (data, *more):
+        sub = api.request(
+            "POST", f"/api/config/config_entries/subentries/flow/{sub['flow_id']}", form
+        )
     if sub.get("type") != "create_entry":
         raise Failure(f"{kind} flow ended with {sub}")
 

@@ -92,6 +92,7 @@ async def async_setup_care(
     *,
     scenario: Scenario | None = Scenario.RESIDENT_NOT_UP,
     escalation_phones: bool = True,
+    more_apartments: tuple[str, ...] = (),
     **inputs: Any,
 ) -> Care:
     """Building + apartment + phones + an automation from the blueprint (``inputs`` added)."""
@@ -112,13 +113,22 @@ async def async_setup_care(
                 title=APARTMENT,
                 unique_id=None,
                 data={"label": APARTMENT, "sensors": [MOTION_1102.dev_eui]},
-            )
+            ),
+            *(
+                ConfigSubentryData(
+                    subentry_type="apartment",
+                    title=label,
+                    unique_id=None,
+                    data={"label": label, "sensors": [_motion(label)]},
+                )
+                for label in more_apartments
+            ),
         ],
     )
     building.add_to_hass(hass)
     assert await hass.config_entries.async_setup(building.entry_id)
     await hass.async_block_till_done()
-    subentry_id = next(iter(building.subentries))
+    subentry_id = next(s.subentry_id for s in building.subentries.values() if s.title == APARTMENT)
     apartment = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, f"apartment_{subentry_id}"), building.entry_id
     )
@@ -170,6 +180,10 @@ async def async_setup_care(
         user=user,
         care_events=care_events,
     )
+
+
+def _motion(label: str) -> str:
+    return next(d.dev_eui for d in DEMO_DEVICES if d.role is Role.MOTION and d.area == label)
 
 
 async def _press(hass: HomeAssistant, action: str, user: User | None) -> None:
@@ -571,3 +585,41 @@ async def test_late_alert_at_boot_reaches_the_phones(
     assert _event_types(care) == ["check_needed"]
     for name in STAFF:
         assert [call["title"] for call in care.sent(name)] == [f"Tillsyn behövs: {APARTMENT}"]
+
+
+async def test_silent_gateway_rings_once_for_the_building(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+) -> None:
+    """Storms collapse by cause: one notification names the apartments, then one clear."""
+    care = await async_setup_care(
+        hass, freezer, init_integration, tmp_path, scenario=None, more_apartments=("Lgh 1101",)
+    )
+    hub = init_integration.runtime_data
+    hub.gateway.async_stop()
+    hub.silent = True
+    hub._signal_all_devices()
+    await hass.async_block_till_done()
+    assert _event_types(care) == ["sensor_offline", "sensor_offline", "incident"]
+    incident = care.care_events[-1].data["new_state"].attributes
+    tag = f"ange-care-solbacken-{slugify(incident['incident_id'])}"
+    for name in STAFF:
+        assert care.sent(name) == [
+            {
+                "title": "Kan inte avgöra: 2 lägenheter",
+                "message": "Gatewayen svarar inte: Lgh 1101, Lgh 1102. "
+                "Tillsynen kan inte göras. Sedan 07:31.",
+                "data": {"tag": tag, "group": "ange-care"},
+            }
+        ]
+    assert care.sent(ESCALATION) == []
+
+    care.clear()
+    hub.silent = False
+    hub._signal_all_devices()
+    await hass.async_block_till_done()
+    assert _event_types(care)[-3:] == ["resolved", "resolved", "incident_resolved"]
+    for name in (*STAFF, ESCALATION):
+        assert care.sent(name) == [{"message": "clear_notification", "data": {"tag": tag}}]

@@ -168,12 +168,12 @@ class Alerts:
         return [
             e
             for e in self.fired
-            if e["event_type"] == event_type and apartment in (None, e["apartment"])
+            if e["event_type"] == event_type and apartment in (None, e.get("apartment"))
         ]
 
     def types(self, apartment: str | None = None) -> list[str]:
         """The event types in order (for one apartment)."""
-        return [e["event_type"] for e in self.fired if apartment in (None, e["apartment"])]
+        return [e["event_type"] for e in self.fired if apartment in (None, e.get("apartment"))]
 
 
 @pytest.fixture
@@ -1484,6 +1484,39 @@ async def test_reminders_until_acknowledged_and_across_a_restart(
     assert [e["event_type"] for e in alerts.fired[5:]] == ["acknowledged"]
 
 
+@NOT_UP
+@pytest.mark.parametrize("building_platforms", [[Platform.BUTTON, Platform.EVENT, Platform.SENSOR]])
+async def test_acknowledge_button_on_the_apartment(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    alerts: Alerts,
+    hass_admin_user: MockUser,
+) -> None:
+    """Staff acknowledge from a dashboard: the apartment's button, recorded as the presser."""
+    button = care_entity(hass, "button", APT, "acknowledge_care")
+    assert hass.states.get(button).state != STATE_UNAVAILABLE
+    with pytest.raises(ServiceValidationError) as error:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": button}, blocking=True,
+            context=Context(user_id=hass_admin_user.id),
+        )  # fmt: skip
+    assert error.value.translation_key == "nothing_to_acknowledge"
+    await async_run_until(hass, freezer, MORNING_DUE + timedelta(minutes=2), STEP)
+    assert status(hass) == "check_needed"
+    await hass.services.async_call(
+        "button", "press", {"entity_id": button}, blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    assert status(hass) == "acknowledged"
+    assert state(hass, "sensor", APT, "care_status").attributes["acknowledged_by"] == (
+        hass_admin_user.name
+    )
+    assert alerts.types()[-1] == "acknowledged"
+    assert alerts.fired[-1]["user"] == hass_admin_user.name
+
+
 async def test_new_building_is_not_a_lost_one(
     hass: HomeAssistant, building: MockConfigEntry, issue_registry: ir.IssueRegistry
 ) -> None:
@@ -1854,10 +1887,29 @@ async def test_gateway_silence_issue(
     hub._signal_all_devices()
     await hass.async_block_till_done()
     assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
-    assert {(e["reason"], e["since"]) for e in alerts.fired} == {
-        ("gateway_down", utc_iso(WATCHING))
-    }
+    offline = alerts.of("sensor_offline")
+    assert {(e["reason"], e["since"]) for e in offline} == {("gateway_down", utc_iso(WATCHING))}
     assert state(hass, "sensor", APT, "care_status").attributes["reason"] == "gateway_down"
+    # Storms collapse by cause: one incident names the six apartments; each apartment's own
+    # "cannot tell" event still fires (nothing hidden) and carries the incident's id.
+    (incident,) = alerts.of("incident")
+    assert incident["cause"] == "gateway_down"
+    assert incident["apartments"] == list(APARTMENTS)
+    assert incident["gateways"] == [init_integration.title]
+    assert {e["incident_id"] for e in offline} == {incident["incident_id"]}
+    assert alerts.types() == ["sensor_offline"] * 6 + ["incident"]
+
+    # Messages again: every apartment can tell, and the incident ends once.
+    hub.silent = False
+    hub._signal_all_devices()
+    await hass.async_block_till_done()
+    assert [status(hass, label) for label in APARTMENTS] == ["ok"] * 6
+    resolved = alerts.of("resolved")
+    assert {e["incident_id"] for e in resolved} == {incident["incident_id"]}
+    assert len(resolved) == 6
+    (ended,) = alerts.of("incident_resolved")
+    assert ended["incident_id"] == incident["incident_id"]
+    assert building.runtime_data.incidents == {}
 
 
 async def test_service_apartment_picker_offers_apartments_only(

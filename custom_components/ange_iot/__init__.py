@@ -55,6 +55,7 @@ GATEWAY_MODELS = {
 
 BUILDING_PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,

@@ -1,4 +1,8 @@
-"""Button platform of Ånge IoT: accept a water meter's lower reading after a swap.
+"""Button platform of Ånge IoT: acknowledge an apartment's alerts; accept a meter reading.
+
+Each apartment has **Acknowledge**: staff can take its open alerts from a dashboard (the
+care board, a wall tablet), not only from a phone; it goes through the same action as a
+phone's button, so who pressed is recorded and logged.
 
 The button is there whenever the meter is (available like the meter's other entities), so
 it never looks broken; pressed with nothing to accept it says so (a translated
@@ -17,9 +21,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.catalog import Kind
 from .angelib.device import device_kinds
-from .const import DOMAIN
+from .care_runtime import BuildingRuntime
+from .const import ATTR_APARTMENT, DOMAIN, SERVICE_ACKNOWLEDGE, SUBENTRY_APARTMENT
 from .coordinator import AngeConfigEntry
-from .entity import AngeDeviceEntity
+from .entity import AngeApartmentEntity, AngeDeviceEntity
 
 PARALLEL_UPDATES = 1
 
@@ -30,12 +35,28 @@ ACCEPT_READING = ButtonEntityDescription(
 )
 
 
+ACKNOWLEDGE = ButtonEntityDescription(key="acknowledge_care", translation_key="acknowledge_care")
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AngeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the button to every water meter."""
+    """Add the button to every water meter (gateway), or to every apartment (building)."""
+    runtime: object = entry.runtime_data
+    if isinstance(runtime, BuildingRuntime):
+        building = runtime
+
+        def _add(subentry_type: str, subentry_id: str) -> None:
+            if subentry_type == SUBENTRY_APARTMENT:
+                async_add_entities(
+                    [AngeAcknowledgeButton(building, subentry_id, ACKNOWLEDGE)],
+                    config_subentry_id=subentry_id,
+                )
+
+        building.async_register_part_adder(_add)
+        return
     hub = entry.runtime_data
 
     def _entities(dev_eui: str) -> list[Entity]:
@@ -58,3 +79,25 @@ class AngeAcceptReadingButton(AngeDeviceEntity, ButtonEntity):
                 translation_placeholders={"meter": self.device.config.name},
             )
         self.hub.async_accept_volume(self.dev_eui)
+
+
+class AngeAcknowledgeButton(AngeApartmentEntity, ButtonEntity):
+    """Someone is on it: acknowledge every open alert of the apartment, as the presser."""
+
+    async def async_press(self) -> None:
+        """Through ``ange_iot.acknowledge_care_check``: the presser is named and logged."""
+        evaluation = self.apartment.evaluation
+        if evaluation is None or not any(a.waiting for a in evaluation.open_alerts):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="nothing_to_acknowledge",
+                translation_placeholders={"apartment": self.apartment.label},
+            )
+        device = self.device_entry
+        await self.hass.services.async_call(
+            DOMAIN,
+            SERVICE_ACKNOWLEDGE,
+            {ATTR_APARTMENT: device.id if device else ""},
+            blocking=True,
+            context=self._context,
+        )

@@ -12,6 +12,7 @@ Assistant was down fires once, marked late; nothing fires twice.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
@@ -56,6 +57,11 @@ type PartAdder = Callable[[str, str], None]  # (subentry type, subentry id)
 CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
 DATA_ONLINE_SINCE: HassKey[datetime] = HassKey(f"{DOMAIN}_online_since")
 ESCALATED = "escalated"  # event type: an armed escalation came due unacknowledged
+# Storms collapse by cause: many apartments that cannot tell for one reason get one event.
+INCIDENT = "incident"  # several apartments cannot tell: one silent gateway, or downtime
+INCIDENT_RESOLVED = "incident_resolved"  # every apartment of the incident can tell again
+CAUSE_GATEWAY = "gateway_down"
+CAUSE_DOWNTIME = "downtime"
 
 
 @dataclass
@@ -93,6 +99,12 @@ class BuildingRuntime:
     lost: set[str] = field(default_factory=set)
     _index: Store[dict[str, Any]] | None = None
     _indexed: frozenset[str] = frozenset()
+    # Open incidents: id -> cause, since, and the alert ids grouped in it (stored).
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    _incident_batch: dict[str, list[tuple[ApartmentRuntime, CareEvent]]] = field(
+        default_factory=dict
+    )
+    _incident_flush: asyncio.Handle | None = None
     # Per entity platform: adds the entities of one part (subentry type, subentry id).
     part_adders: list[PartAdder] = field(default_factory=list)
     _sensor_unsubs: dict[str, list[CALLBACK_TYPE]] = field(default_factory=dict)
@@ -128,6 +140,9 @@ class BuildingRuntime:
             escalations = {}
         sensors = stored.get("sensors") if isinstance(stored, dict) else None
         self.known_sensors = _parse_sensors(sensors)
+        self.incidents = _parse_incidents(
+            stored.get("incidents") if isinstance(stored, dict) else None
+        )
         defaults = self.defaults
         for subentry in self.entry.subentries.values():
             if subentry.subentry_type != SUBENTRY_APARTMENT:
@@ -227,6 +242,9 @@ class BuildingRuntime:
 
     async def async_shutdown(self) -> None:
         """Cancel timers and write the states before the entry finishes unloading."""
+        if self._incident_flush is not None:  # events of this loop turn still go out
+            self._incident_flush.cancel()
+            self._flush_incidents()
         self._started = False
         for unsub in self._unsubs:
             unsub()
@@ -528,6 +546,20 @@ class BuildingRuntime:
         apartment.timer = async_track_point_in_utc_time(self.hass, _due, when)
 
     def _fire(self, apartment: ApartmentRuntime, event: CareEvent) -> None:
+        cause = _incident_cause(event)
+        if cause is not None:
+            # Held to the end of this loop turn: the other apartments of the same cause are
+            # evaluated in the same turn (one gateway signal, one start-up pass).
+            self._incident_batch.setdefault(cause, []).append((apartment, event))
+            if self._incident_flush is None:
+                self._incident_flush = self.hass.loop.call_soon(self._flush_incidents)
+            return
+        if event.type is care.EventType.RESOLVED and (
+            incident_id := self._incident_of(event.alert_id)
+        ):
+            self._send(apartment, str(event.type), _data(event) | {"incident_id": incident_id})
+            self._incident_alert_closed(incident_id, event.alert_id, event.since)
+            return
         if event.late:
             LOGGER.warning(
                 "%s: %s for %s came due while Home Assistant was not running (since %s)",
@@ -546,6 +578,88 @@ class BuildingRuntime:
         )
         data["device_id"] = device.id if device else None
         async_dispatcher_send(self.hass, self.event_signal, event_type, data)
+
+    @callback
+    def _flush_incidents(self) -> None:
+        """One incident per cause for the "cannot tell" alerts of this loop turn.
+
+        The per-apartment events still fire, each carrying ``incident_id``, so every
+        apartment shows "cannot tell" and nothing is hidden; a notification blueprint
+        rings once, for the incident. A single apartment is no storm: its alert fires alone.
+        """
+        self._incident_flush = None
+        batch, self._incident_batch = self._incident_batch, {}
+        for cause, items in batch.items():
+            if len(items) == 1:
+                apartment, event = items[0]
+                self._send(apartment, str(event.type), _data(event))
+                continue
+            since = min(event.since for _, event in items)
+            incident_id = f"incident|{cause}|{since.isoformat()}"
+            incident = self.incidents.setdefault(
+                incident_id, Incident(cause=cause, since=since, alerts={})
+            )
+            for apartment, event in items:
+                incident.alerts[event.alert_id] = apartment.label
+                self._send(apartment, str(event.type), _data(event) | {"incident_id": incident_id})
+            labels = sorted(set(incident.alerts.values()))
+            LOGGER.warning(
+                "%s: cannot tell for %s apartments (%s) since %s",
+                self.entry.title,
+                len(labels),
+                cause,
+                since.isoformat(timespec="minutes"),
+            )
+            async_dispatcher_send(
+                self.hass,
+                self.event_signal,
+                INCIDENT,
+                {
+                    "cause": cause,
+                    "apartments": labels,
+                    "gateways": self._silent_gateways(),
+                    "since": since.isoformat(),
+                    "late": any(event.late for _, event in items),
+                    "id": incident_id,
+                    "incident_id": incident_id,
+                    "device_id": self.building_device_id or None,
+                },
+            )
+        self._save()
+
+    def _silent_gateways(self) -> list[str]:
+        router = get_router(self.hass)
+        return sorted(
+            {
+                owner.entry.title
+                for apartment in self.apartments.values()
+                for dev_eui in apartment.sensors
+                if (owner := router.owners.get(dev_eui)) is not None and owner.silent
+            }
+        )
+
+    def _incident_of(self, alert_id: str) -> str | None:
+        return next((i for i, inc in self.incidents.items() if alert_id in inc.alerts), None)
+
+    def _incident_alert_closed(self, incident_id: str, alert_id: str, at: datetime) -> None:
+        incident = self.incidents[incident_id]
+        incident.alerts.pop(alert_id, None)
+        if incident.alerts:
+            return
+        del self.incidents[incident_id]
+        async_dispatcher_send(
+            self.hass,
+            self.event_signal,
+            INCIDENT_RESOLVED,
+            {
+                "cause": incident.cause,
+                "since": at.isoformat(),
+                "late": False,
+                "id": f"{incident_id}|resolved",
+                "incident_id": incident_id,
+                "device_id": self.building_device_id or None,
+            },
+        )
 
     def attention_count(self) -> int:
         """Apartments that need a person: a check needed, or we cannot tell."""
@@ -568,6 +682,14 @@ class BuildingRuntime:
     def _snapshot(self) -> dict[str, Any]:
         watched = {key for apartment in self.apartments.values() for key in apartment.sensors}
         return {
+            "incidents": {
+                incident_id: {
+                    "cause": incident.cause,
+                    "since": incident.since.isoformat(),
+                    "alerts": incident.alerts,
+                }
+                for incident_id, incident in self.incidents.items()
+            },
             "apartments": {
                 sid: apartment.state.as_dict() for sid, apartment in self.apartments.items()
             },
@@ -597,6 +719,50 @@ def online_since(hass: HomeAssistant) -> datetime:
     if (since := hass.data.get(DATA_ONLINE_SINCE)) is None:
         since = hass.data[DATA_ONLINE_SINCE] = dt_util.utcnow()
     return since
+
+
+@dataclass
+class Incident:
+    """Apartments that cannot tell for one cause, notified once (storms collapse by cause)."""
+
+    cause: str
+    since: datetime
+    alerts: dict[str, str]  # open "cannot tell" alert id -> apartment label
+
+
+def _data(event: CareEvent) -> dict[str, Any]:
+    """An event's data for the bus (its type is the event type)."""
+    data = event.as_dict()
+    del data["type"]
+    return data
+
+
+def _incident_cause(event: CareEvent) -> str | None:
+    """The cause a "cannot tell" alert is grouped under, if it is part of a storm."""
+    if event.type is not care.EventType.SENSOR_OFFLINE:
+        return None
+    if event.reason == care.Reason.GATEWAY_DOWN:
+        return CAUSE_GATEWAY
+    return CAUSE_DOWNTIME if event.late else None
+
+
+def _parse_incidents(data: object) -> dict[str, Incident]:
+    out: dict[str, Incident] = {}
+    if not isinstance(data, dict):
+        return out
+    for incident_id, raw in data.items():
+        if not isinstance(raw, dict) or not isinstance(incident_id, str):
+            continue
+        since = dt_util.parse_datetime(raw["since"]) if isinstance(raw.get("since"), str) else None
+        alerts = raw.get("alerts")
+        if since is None or since.tzinfo is None or not isinstance(alerts, dict):
+            continue
+        out[incident_id] = Incident(
+            cause=str(raw.get("cause")),
+            since=since,
+            alerts={str(k): str(v) for k, v in alerts.items()},
+        )
+    return out
 
 
 def care_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

@@ -978,7 +978,8 @@ def _care_default_fields() -> dict[Any, Any]:
         fields[vol.Required(key)] = TimeSelector()
     fields[vol.Required("inactivity_limit")] = DURATION
     fields[vol.Required("grace")] = DURATION
-    fields[vol.Required("reminder_interval")] = DURATION
+    # Optional: left out (an older script, an API caller), the engine's 15 minutes apply.
+    fields[vol.Optional("reminder_interval")] = DURATION
     fields[vol.Required("night_door", default=False)] = BooleanSelector()
     for key in _NIGHT_TIMES:
         fields[vol.Required(key)] = TimeSelector()

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .angelib.care import EventType
 from .angelib.snow import SnowEventType
-from .care_runtime import ESCALATED, BuildingRuntime
+from .care_runtime import ESCALATED, INCIDENT, INCIDENT_RESOLVED, BuildingRuntime
 from .const import (
     EVENT_CARE_LOG,
     EVENT_METER_LOG,
@@ -28,7 +28,7 @@ PARALLEL_UPDATES = 0
 CARE_ALERTS = EventEntityDescription(
     key="care_alerts",
     translation_key="care_alerts",
-    event_types=[*(str(t) for t in EventType), ESCALATED],
+    event_types=[*(str(t) for t in EventType), ESCALATED, INCIDENT, INCIDENT_RESOLVED],
 )
 METER_ALERTS = EventEntityDescription(
     key="meter_alerts",

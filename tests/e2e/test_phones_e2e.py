@@ -221,7 +221,6 @@ def _add_sensor(hass: Hass, gateway_id: str, sensor: Sensor) -> None:
             "model": sensor.model,
             "report_interval": 60,
             "missed_reports": 3,
-            "invert_door": False,
         },
     )
 
@@ -350,9 +349,9 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
         building_id = building["result"]["entry_id"]
         hass.wait_loaded(building_id)
         apartments = {label: Apartment(label, sensor) for label, sensor in APARTMENTS}
-        # One at a time, each until its entity is there, as the UI shows it: on this branch
-        # an apartment added within a second of another may get no care checks until a
-        # restart (issue 14, defect 3); the lead's fix makes this wait return at once.
+        # One at a time, each until its entity is there, as the UI shows it (subentry changes
+        # are applied in place, so each wait returns at once; quick adds are tested in
+        # tests/test_live_changes.py).
         for apartment in apartments.values():
             subentry = _add_subentry(
                 hass,
