@@ -1517,6 +1517,58 @@ async def test_acknowledge_button_on_the_apartment(
     assert alerts.fired[-1]["user"] == hass_admin_user.name
 
 
+@NOT_UP
+async def test_follow_up_record_of_an_alert(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    building: MockConfigEntry,
+    hass_admin_user: MockUser,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Time to acknowledge and to resolve per alert, through an action; kept across restarts."""
+    await async_run_until(hass, freezer, MORNING_DUE + timedelta(minutes=12), STEP)
+    await call(hass, SERVICE_ACKNOWLEDGE, hass_admin_user, apartment=apartment_device(hass))
+    median = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{BUILDING_ID}_median_time_to_acknowledge"
+    )
+    assert median is not None
+    assert hass.states.get(median).state == "12.0"
+    assert hass.states.get(median).attributes["alerts"] == 1
+
+    assert await hass.config_entries.async_reload(building.entry_id)
+    await hass.async_block_till_done()
+    response = await hass.services.async_call(
+        DOMAIN,
+        "care_followup",
+        {"building": building.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response["building"] == "Solbacken"
+    assert response["summary"]["median_minutes_to_acknowledge"] == 12.0
+    (record,) = response["alerts"]
+    assert record == record | {
+        "alert_id": ALERT_ID,
+        "apartment": APT,
+        "kind": "check_needed",
+        "reason": "no_morning_activity",
+        "since": utc_iso(MORNING_DUE),
+        "acknowledged_by": hass_admin_user.name,
+        "minutes_to_acknowledge": 12.0,
+        "resolved_at": None,
+    }
+    # No motion detail, no resident data: labels, reasons, times and staff names only.
+    assert set(record) == {
+        "alert_id", "apartment", "kind", "reason", "since", "acknowledged_at",
+        "acknowledged_by", "resolved_at", "resolution", "escalated", "late",
+        "minutes_to_acknowledge", "minutes_to_resolve",
+    }  # fmt: skip
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "care_followup", {"building": "nope"}, blocking=True, return_response=True
+        )
+
+
 async def test_new_building_is_not_a_lost_one(
     hass: HomeAssistant, building: MockConfigEntry, issue_registry: ir.IssueRegistry
 ) -> None:

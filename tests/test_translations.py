@@ -72,6 +72,7 @@ SUPPLIED: dict[str, set[str]] = {
     "exceptions.pause_in_past.message": {"until"},
     "exceptions.no_reading_to_accept.message": {"meter"},
     "exceptions.nothing_to_acknowledge.message": {"apartment"},
+    "exceptions.building_not_found.message": {"entry_id"},
     "issues.gateway_silent.*": {"gateway", "since", "minutes"},
     # The fix flow's confirm step shows the issue's own placeholders (ConfirmRepairFlow).
     "issues.care_state_lost.*": {"building", "apartments"},

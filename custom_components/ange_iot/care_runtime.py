@@ -34,6 +34,7 @@ from homeassistant.util.hass_dict import HassKey
 from .angelib import care
 from .angelib.care import ApartmentState, CareEvent, CareSettings, Evaluation, SensorHealth
 from .angelib.device import ApplyResult
+from .angelib.followup import FollowUp
 from .const import (
     CONF_LABEL,
     CONF_SENSORS,
@@ -99,6 +100,8 @@ class BuildingRuntime:
     lost: set[str] = field(default_factory=set)
     _index: Store[dict[str, Any]] | None = None
     _indexed: frozenset[str] = frozenset()
+    # Each alert's course for follow-up (time to acknowledge, to resolve), kept 90 days.
+    followup: FollowUp = field(default_factory=FollowUp)
     # Open incidents: id -> cause, since, and the alert ids grouped in it (stored).
     incidents: dict[str, Incident] = field(default_factory=dict)
     _incident_batch: dict[str, list[tuple[ApartmentRuntime, CareEvent]]] = field(
@@ -142,6 +145,9 @@ class BuildingRuntime:
         self.known_sensors = _parse_sensors(sensors)
         self.incidents = _parse_incidents(
             stored.get("incidents") if isinstance(stored, dict) else None
+        )
+        self.followup = FollowUp.from_list(
+            stored.get("followup") if isinstance(stored, dict) else None
         )
         defaults = self.defaults
         for subentry in self.entry.subentries.values():
@@ -577,6 +583,8 @@ class BuildingRuntime:
             (DOMAIN, f"apartment_{apartment.subentry_id}"), self.entry.entry_id
         )
         data["device_id"] = device.id if device else None
+        if self.followup.on_event(event_type, data, dt_util.utcnow()):
+            self._save()
         async_dispatcher_send(self.hass, self.event_signal, event_type, data)
 
     @callback
@@ -682,6 +690,7 @@ class BuildingRuntime:
     def _snapshot(self) -> dict[str, Any]:
         watched = {key for apartment in self.apartments.values() for key in apartment.sensors}
         return {
+            "followup": self.followup.as_list(),
             "incidents": {
                 incident_id: {
                     "cause": incident.cause,

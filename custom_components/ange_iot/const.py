@@ -88,6 +88,10 @@ SERVICE_PAUSE: Final = "pause_care_checks"
 SERVICE_RESUME: Final = "resume_care_checks"
 SERVICE_ARM_ESCALATION: Final = "arm_escalation"
 ATTR_DELAY: Final = "delay"
+SERVICE_CARE_FOLLOWUP: Final = "care_followup"
+ATTR_BUILDING: Final = "building"  # a building's config entry id
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: care alerts, acknowledgements, pauses
 EVENT_METER_LOG: Final = "ange_iot_meter_log"  # logbook: meter alerts started and over
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -26,6 +26,7 @@ from homeassistant.const import (
     UnitOfRatio,
     UnitOfSoundPressure,
     UnitOfTemperature,
+    UnitOfTime,
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
@@ -34,10 +35,12 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .angelib.care import Evaluation, Status
 from .angelib.catalog import Kind
 from .angelib.device import DeviceConfig, device_kinds, snow_depth_cm
+from .angelib.followup import summary
 from .angelib.generic import FieldSpec, Meaning, ValueKind
 from .angelib.pipeline import TrackedDevice
 from .care_runtime import BuildingRuntime
@@ -415,7 +418,9 @@ def _add_building_sensors(
     runtime: BuildingRuntime, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """The building's sensors, and those of each apartment, site (and the water total)."""
-    async_add_entities([AngeAttentionSensor(runtime, ATTENTION)])
+    async_add_entities(
+        [AngeAttentionSensor(runtime, ATTENTION), AngeFollowUpSensor(runtime, TIME_TO_ACKNOWLEDGE)]
+    )
     water_added = False
 
     def _add(subentry_type: str, subentry_id: str) -> None:
@@ -500,6 +505,50 @@ class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
                 if apartment.evaluation is not None
                 and apartment.evaluation.status in (Status.CHECK_NEEDED, Status.SENSOR_OFFLINE)
             )
+        }
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the building's evaluations."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, self.runtime.building_signal, self.async_write_ha_state
+            )
+        )
+
+
+TIME_TO_ACKNOWLEDGE = SensorEntityDescription(
+    key="median_time_to_acknowledge",
+    translation_key="median_time_to_acknowledge",
+    device_class=SensorDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.MINUTES,
+    suggested_display_precision=0,
+)
+FOLLOW_UP_PERIOD = timedelta(days=30)
+
+
+class AngeFollowUpSensor(AngeBuildingEntity, SensorEntity):
+    """Median time from an alert to its acknowledgement over the last 30 days (follow-up)."""
+
+    @property
+    def _summary(self) -> dict[str, Any]:
+        now = dt_util.utcnow()
+        return summary(self.runtime.followup.between(now - FOLLOW_UP_PERIOD, now))
+
+    @property
+    def native_value(self) -> float | None:
+        """Minutes; unknown while no alert was acknowledged in the period."""
+        value = self._summary["median_minutes_to_acknowledge"]
+        return float(value) if value is not None else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The period's counts and the median time to resolve (no apartment, no resident)."""
+        data = self._summary
+        return {
+            "alerts": data["alerts"],
+            "escalated": data["escalated"],
+            "median_minutes_to_resolve": data["median_minutes_to_resolve"],
         }
 
     async def async_added_to_hass(self) -> None:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import Context, HomeAssistant, ServiceCall, callback
+from homeassistant.core import (
+    Context,
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
+from .angelib import followup
 from .angelib.simulator import DEMO_BY_EUI, Scenario
 from .angelib.uplink import MessageError, normalise_dev_eui
 from .care_runtime import BuildingRuntime
@@ -20,10 +28,13 @@ from .const import (
     ATTR_ACTIVE,
     ATTR_ALERT_ID,
     ATTR_APARTMENT,
+    ATTR_BUILDING,
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DELAY,
     ATTR_DEVICE,
+    ATTR_END,
     ATTR_SCENARIO,
+    ATTR_START,
     ATTR_TARGET,
     ATTR_UNTIL,
     ATTR_USER_ID,
@@ -32,6 +43,7 @@ from .const import (
     EVENT_CARE_LOG,
     SERVICE_ACKNOWLEDGE,
     SERVICE_ARM_ESCALATION,
+    SERVICE_CARE_FOLLOWUP,
     SERVICE_PAUSE,
     SERVICE_RESUME,
     SERVICE_SET_SCENARIO,
@@ -255,9 +267,58 @@ async def _async_arm_escalation(call: ServiceCall) -> None:
     runtime.async_arm_escalation(subentry_id, call.data[ATTR_ALERT_ID], call.data[ATTR_DELAY])
 
 
+FOLLOWUP_SCHEMA: Any = vol.Schema(
+    {
+        vol.Required(ATTR_BUILDING): cv.string,
+        vol.Optional(ATTR_START): cv.datetime,
+        vol.Optional(ATTR_END): cv.datetime,
+    }
+)
+
+
+async def _async_care_followup(call: ServiceCall) -> ServiceResponse:
+    """Each alert of a building in a period: when raised, acknowledged (by whom), resolved.
+
+    For incident follow-up: no motion detail, no resident names (apartment labels only).
+    The period defaults to the last 30 days; records are kept 90 days.
+    """
+    entry = call.hass.config_entries.async_get_entry(call.data[ATTR_BUILDING])
+    runtime = getattr(entry, "runtime_data", None) if entry is not None else None
+    if entry is None or not isinstance(runtime, BuildingRuntime):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="building_not_found",
+            translation_placeholders={"entry_id": call.data[ATTR_BUILDING]},
+        )
+    end = _aware(call.data.get(ATTR_END)) or dt_util.utcnow()
+    start = _aware(call.data.get(ATTR_START)) or end - timedelta(days=30)
+    records = runtime.followup.between(start, end)
+    return {
+        "building": entry.title,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "summary": followup.summary(records),
+        "alerts": [record.as_dict() for record in records],
+    }
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    zone = dt_util.get_default_time_zone()
+    return dt_util.as_utc(value if value.tzinfo else value.replace(tzinfo=zone))
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services (once, in ``async_setup``)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CARE_FOLLOWUP,
+        _async_care_followup,
+        schema=FOLLOWUP_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
     hass.services.async_register(
         DOMAIN, SERVICE_SET_SCENARIO, _async_set_scenario, schema=SET_SCENARIO_SCHEMA
     )
