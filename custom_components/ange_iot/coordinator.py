@@ -616,6 +616,8 @@ class AngeHub:
         self._schedule_unavailable(dev_eui)
         for factory, add_entities in self.entity_factories.values():
             add_entities(factory(dev_eui), config_subentry_id=subentry_id)
+        if self.gateway is not None:
+            self.gateway.async_device_added(dev_eui)
         self._save()
         async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
 

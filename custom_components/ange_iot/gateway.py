@@ -46,6 +46,10 @@ class Gateway:
     def async_traffic_resumed(self) -> None:
         """Messages arrive again after a silence (a gateway may backfill what it missed)."""
 
+    @callback
+    def async_device_added(self, dev_eui: str) -> None:
+        """A sensor was added while the gateway runs (the demo starts its sensor then)."""
+
     def connection_info(self) -> dict[str, str]:
         """What a user needs to connect the network server (shown in the options flow)."""
         return {}
@@ -93,6 +97,16 @@ class SimulatedGateway(Gateway):
         if self._unsub:
             self._unsub()
             self._unsub = None
+
+    @callback
+    def async_device_added(self, dev_eui: str) -> None:
+        """A demo sensor outside the catalogue starts reporting once it is added."""
+        demo = next((d for d in DEMO_GENERIC_DEVICES if d.dev_eui == dev_eui), None)
+        if demo is None or self.simulator is None:
+            return
+        self.simulator.now = max(self.simulator.now, self.sim_time(dt_util.utcnow()))
+        self.simulator.add_device(demo)
+        self._schedule()
 
     def sim_time(self, real: datetime) -> datetime:
         """Simulator time at a real instant."""

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_socket
 
-from custom_components.ange_iot.angelib.catalog import MODELS, Kind
+from custom_components.ange_iot.angelib.catalog import Kind, model_by_id
 from custom_components.ange_iot.angelib.codecs import elsys
 
 from .harness import (
@@ -163,10 +163,12 @@ class Site:
 
 def add_device(hass: Hass, entry_id: str, device: Device) -> None:
     """Add a sensor through the REST subentry flow; wait until its entities exist."""
-    model = MODELS[device.model]
-    # Door sensors and distance sensors get a second form with their own settings.
+    model = model_by_id(device.model)
+    # Door, distance and generic sensors get a second form with their own settings.
     own_settings: list[dict[str, Any]] = (
-        [{}] if model.kind is Kind.DISTANCE or model.fields & {"door", "door_alarm"} else []
+        [{}]
+        if model.kind in (Kind.DISTANCE, Kind.GENERIC) or model.fields & {"door", "door_alarm"}
+        else []
     )
     hass.flow(
         "subentries/flow",

@@ -527,14 +527,19 @@ def logbook(staff: Staff, since: float) -> list[dict[str, Any]]:
 def acknowledgements(
     staff: Staff, apartment: Apartment, since: float
 ) -> list[tuple[str, str | None]]:
-    """The apartment's care log entries since ``since``: (message, user id), oldest first."""
+    """The apartment's acknowledgement lines since ``since``: (message, user id), oldest first.
+
+    (The apartment's logbook also shows its alerts, escalations and their end.)
+    """
 
     def probe() -> list[tuple[str, str | None]] | None:
         # The logbook reads the recorder's database, which commits every few seconds.
         found = [
             (e["message"], e.get("context_user_id"))
             for e in logbook(staff, since)
-            if e.get("domain") == "ange_iot" and e.get("name") == apartment.label
+            if e.get("domain") == "ange_iot"
+            and e.get("name") == apartment.label
+            and "kvitterad av" in e["message"]
         ]
         return found or None
 

@@ -286,6 +286,14 @@ class Simulator:
                 for hour in [h for h in cache if h > current]:
                     del cache[hour]
 
+    def add_device(self, dev: DemoDevice) -> None:
+        """Start a demo device that was not running (a sensor added while the demo runs)."""
+        if dev.dev_eui in self.devices:
+            return
+        self.devices[dev.dev_eui] = dev
+        self._fcnt[dev.dev_eui] = 0
+        self._push(self.now + timedelta(seconds=1), dev.dev_eui, "report")
+
     def open_door(
         self, dev_eui: str, at: datetime, open_for: timedelta = timedelta(seconds=40)
     ) -> None:
