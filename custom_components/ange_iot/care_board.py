@@ -27,6 +27,7 @@ from homeassistant.helpers.json import json_dumps, json_fragment
 
 from .care_runtime import BuildingRuntime
 from .const import DOMAIN, SERVICE_ACKNOWLEDGE
+from .logbook import METER_ALERTS
 
 URL_PATH = "ange-iot-care-board"
 ICON = "mdi:account-heart"
@@ -99,34 +100,6 @@ REASONS: dict[str, dict[str, str]] = {
         "gateway_down": "gatewayen är tyst",
         "no_sensors": "inga sensorer",
         "paused": "pausad",
-    },
-}
-METER_ALERTS: dict[str, dict[str, str]] = {
-    "en": {
-        "leak": "leak",
-        "burst": "burst pipe",
-        "reverse_flow": "reverse flow",
-        "dry": "dry pipe",
-        "tamper": "tampering",
-        "freeze": "freezing",
-        "continuous_flow": "continuous flow",
-        "night_flow": "flow at night",
-        "high_use": "high use",
-        "silent": "meter silent",
-        "backwards": "reading went backwards",
-    },
-    "sv": {
-        "leak": "läcka",
-        "burst": "rörbrott",
-        "reverse_flow": "bakåtflöde",
-        "dry": "torrt rör",
-        "tamper": "manipulering",
-        "freeze": "frysrisk",
-        "continuous_flow": "ständigt flöde",
-        "night_flow": "flöde på natten",
-        "high_use": "hög förbrukning",
-        "silent": "mätaren tyst",
-        "backwards": "mätarställningen gick bakåt",
     },
 }
 

@@ -80,7 +80,8 @@ _REASONS = {
     },
 }
 
-_METER_ALERTS = {
+# Meter alert names in the logbook and on the care board.
+METER_ALERTS: dict[str, dict[str, str]] = {
     "en": {
         "leak": "leak",
         "burst": "burst pipe",
@@ -163,7 +164,7 @@ def async_describe_events(
     def describe_meter(event: Event) -> dict[str, str]:
         data: Mapping[str, Any] = event.data
         texts = _texts(hass, _MESSAGES)
-        alerts = _texts(hass, _METER_ALERTS)
+        alerts = _texts(hass, METER_ALERTS)
         action = str(data.get("action", ""))
         alert = str(data.get("alert", ""))
         rate = data.get("leak_rate_lph")
