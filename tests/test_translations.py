@@ -73,6 +73,7 @@ SUPPLIED: dict[str, set[str]] = {
     "exceptions.no_reading_to_accept.message": {"meter"},
     "exceptions.nothing_to_acknowledge.message": {"apartment"},
     "exceptions.building_not_found.message": {"entry_id"},
+    "exceptions.no_meter_alert_to_acknowledge.message": {"building"},
     "issues.gateway_silent.*": {"gateway", "since", "minutes"},
     # The fix flow's confirm step shows the issue's own placeholders (ConfirmRepairFlow).
     "issues.care_state_lost.*": {"building", "apartments"},

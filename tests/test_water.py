@@ -22,12 +22,17 @@ from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryDataWithId
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    snapshot_platform,
+)
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -548,3 +553,48 @@ async def test_blueprint_on_the_real_meter_alerts(
     assert message == (
         f"Mätare: {NAMES[METER_1101]}. Sedan 2026-11-23 08:00. Uppskattat läckflöde ≈ 12.0 L/h."
     )
+
+
+async def test_acknowledge_meter_alerts(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+    hass_admin_user: MockUser,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Staff take the building's open meter alerts with its button: recorded with who."""
+    await set_scenario(hass, first_reports, "leak", METER_1101, True)
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    button = er.async_get(hass).async_get_entity_id(
+        "button", DOMAIN, f"{BUILDING_ID}_acknowledge_meter_alerts"
+    )
+    assert button is not None
+    context = Context(user_id=hass_admin_user.id)
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            "button", "press", {"entity_id": button}, blocking=True, context=context
+        )
+    await async_run_until(hass, freezer, local(24, 6, 0), timedelta(minutes=30))
+    open_ids = {e["alert_id"] for e in meter_alerts if e["event_type"] == "alert_started"}
+    assert len(open_ids) == 2  # the leak alarms of the flat's meter and the main meter
+    await hass.services.async_call(
+        "button", "press", {"entity_id": button}, blocking=True, context=context
+    )
+    await hass.async_block_till_done()
+    taken = [e for e in meter_alerts if e["event_type"] == "alert_acknowledged"]
+    assert {e["alert_id"] for e in taken} == open_ids
+    assert {e["user"] for e in taken} == {hass_admin_user.name}
+    # Each once: a second press has nothing left to take.
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            "button", "press", {"entity_id": button}, blocking=True, context=context
+        )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    stored = hass_storage[f"{DOMAIN}.{BUILDING_ID}.water"]["data"]["acknowledged"]
+    assert set(stored) == open_ids
+    assert {v["by"] for v in stored.values()} == {hass_admin_user.name}

@@ -22,9 +22,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .angelib.catalog import Kind
 from .angelib.device import device_kinds
 from .care_runtime import BuildingRuntime
-from .const import ATTR_APARTMENT, DOMAIN, SERVICE_ACKNOWLEDGE, SUBENTRY_APARTMENT
+from .const import (
+    ATTR_APARTMENT,
+    ATTR_BUILDING,
+    DOMAIN,
+    SERVICE_ACKNOWLEDGE,
+    SERVICE_ACKNOWLEDGE_METER,
+    SUBENTRY_APARTMENT,
+    SUBENTRY_WATER_METER,
+)
 from .coordinator import AngeConfigEntry
-from .entity import AngeApartmentEntity, AngeDeviceEntity
+from .entity import AngeApartmentEntity, AngeBuildingEntity, AngeDeviceEntity
 
 PARALLEL_UPDATES = 1
 
@@ -36,6 +44,9 @@ ACCEPT_READING = ButtonEntityDescription(
 
 
 ACKNOWLEDGE = ButtonEntityDescription(key="acknowledge_care", translation_key="acknowledge_care")
+ACKNOWLEDGE_METERS = ButtonEntityDescription(
+    key="acknowledge_meter_alerts", translation_key="acknowledge_meter_alerts"
+)
 
 
 async def async_setup_entry(
@@ -48,12 +59,18 @@ async def async_setup_entry(
     if isinstance(runtime, BuildingRuntime):
         building = runtime
 
+        meters_added = False
+
         def _add(subentry_type: str, subentry_id: str) -> None:
+            nonlocal meters_added
             if subentry_type == SUBENTRY_APARTMENT:
                 async_add_entities(
                     [AngeAcknowledgeButton(building, subentry_id, ACKNOWLEDGE)],
                     config_subentry_id=subentry_id,
                 )
+            elif subentry_type == SUBENTRY_WATER_METER and not meters_added:
+                meters_added = True  # from the building's first meter on
+                async_add_entities([AngeAcknowledgeMetersButton(building, ACKNOWLEDGE_METERS)])
 
         building.async_register_part_adder(_add)
         return
@@ -98,6 +115,27 @@ class AngeAcknowledgeButton(AngeApartmentEntity, ButtonEntity):
             DOMAIN,
             SERVICE_ACKNOWLEDGE,
             {ATTR_APARTMENT: device.id if device else ""},
+            blocking=True,
+            context=self._context,
+        )
+
+
+class AngeAcknowledgeMetersButton(AngeBuildingEntity, ButtonEntity):
+    """Someone is on the building's open meter alerts: recorded as the presser."""
+
+    async def async_press(self) -> None:
+        """Through ``ange_iot.acknowledge_meter_alert``: the presser is named and logged."""
+        water = self.runtime.water
+        if not any(a.alert_id not in water.acknowledged for _, a in water.active_alerts()):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_meter_alert_to_acknowledge",
+                translation_placeholders={"building": self.runtime.entry.title},
+            )
+        await self.hass.services.async_call(
+            DOMAIN,
+            SERVICE_ACKNOWLEDGE_METER,
+            {ATTR_BUILDING: self.runtime.entry.entry_id},
             blocking=True,
             context=self._context,
         )

@@ -119,6 +119,8 @@ CONF_WATER_NIGHT_END: Final = "water_night_end"
 CONF_WATER_NIGHT_CHECK: Final = "water_night_check"
 METER_ALERT_STARTED: Final = "alert_started"
 METER_ALERT_CLEARED: Final = "alert_cleared"
+METER_ALERT_ACKNOWLEDGED: Final = "alert_acknowledged"  # someone took a meter alert
+SERVICE_ACKNOWLEDGE_METER: Final = "acknowledge_meter_alert"
 
 # Snow-clearing sites of a building (subentries): a lot or a named area
 SUBENTRY_SNOW_SITE: Final = "snow_site"

@@ -16,6 +16,7 @@ from .care_runtime import ESCALATED, INCIDENT, INCIDENT_RESOLVED, BuildingRuntim
 from .const import (
     EVENT_CARE_LOG,
     EVENT_METER_LOG,
+    METER_ALERT_ACKNOWLEDGED,
     METER_ALERT_CLEARED,
     METER_ALERT_STARTED,
     SUBENTRY_SNOW_SITE,
@@ -33,7 +34,7 @@ CARE_ALERTS = EventEntityDescription(
 METER_ALERTS = EventEntityDescription(
     key="meter_alerts",
     translation_key="meter_alerts",
-    event_types=[METER_ALERT_STARTED, METER_ALERT_CLEARED],
+    event_types=[METER_ALERT_STARTED, METER_ALERT_CLEARED, METER_ALERT_ACKNOWLEDGED],
 )
 SNOW_CLEARING = EventEntityDescription(
     key="snow_clearing",
@@ -136,7 +137,7 @@ class AngeCareAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
 
 
 class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
-    """A building's water-meter alerts: ``alert_started`` and ``alert_cleared``.
+    """A building's water-meter alerts: started, acknowledged (with ``user``), cleared.
 
     Data: ``alert_id`` (stable while the alert is open), ``alert`` (leak, burst,
     reverse_flow, dry, tamper, freeze from the meter; continuous_flow, night_flow, high_use,
@@ -163,6 +164,7 @@ class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
                 "alert": data.get("alert"),
                 "leak_rate_lph": data.get("leak_rate_lph"),
                 "since": data.get("since"),
+                "user": data.get("user"),
                 "device_id": device_id,
                 "entity_id": entity_of_device(self.hass, device_id, "volume"),
             },

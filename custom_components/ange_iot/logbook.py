@@ -33,6 +33,7 @@ _MESSAGES = {
         "resolved": "care alert closed: {resolution}",
         "alert_started": "meter alert: {alert}{rate}",
         "alert_cleared": "meter alert over: {alert}",
+        "alert_acknowledged": "meter alert acknowledged by {user}: {alert}",
         "until": " until {until}",
         "late": " (came due while Home Assistant was not running)",
         "rate": ", about {rate} L/h",
@@ -47,6 +48,7 @@ _MESSAGES = {
         "resolved": "tillsynslarmet avslutat: {resolution}",
         "alert_started": "mätarlarm: {alert}{rate}",
         "alert_cleared": "mätarlarmet upphörde: {alert}",
+        "alert_acknowledged": "mätarlarm kvitterat av {user}: {alert}",
         "until": " till {until}",
         "late": " (förföll medan Home Assistant inte var igång)",
         "rate": ", cirka {rate} l/h",
@@ -120,6 +122,7 @@ ICONS = {
     "resolved": "mdi:account-heart",
     "alert_started": "mdi:water-alert",
     "alert_cleared": "mdi:water-check",
+    "alert_acknowledged": "mdi:account-check",
 }
 
 
@@ -172,6 +175,7 @@ def async_describe_events(
             LOGBOOK_ENTRY_NAME: str(data.get("meter", "")),
             LOGBOOK_ENTRY_MESSAGE: texts.get(action, "{alert}").format(
                 alert=alerts.get(alert, alert),
+                user=data.get("user") or "?",
                 rate=texts["rate"].format(rate=round(rate)) if rate else "",
             ),
             LOGBOOK_ENTRY_ICON: ICONS.get(action, "mdi:water-alert"),

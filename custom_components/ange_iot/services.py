@@ -42,6 +42,7 @@ from .const import (
     DOMAIN,
     EVENT_CARE_LOG,
     SERVICE_ACKNOWLEDGE,
+    SERVICE_ACKNOWLEDGE_METER,
     SERVICE_ARM_ESCALATION,
     SERVICE_CARE_FOLLOWUP,
     SERVICE_PAUSE,
@@ -267,6 +268,38 @@ async def _async_arm_escalation(call: ServiceCall) -> None:
     runtime.async_arm_escalation(subentry_id, call.data[ATTR_ALERT_ID], call.data[ATTR_DELAY])
 
 
+ACKNOWLEDGE_METER_SCHEMA: Any = vol.Schema(
+    {
+        vol.Required(ATTR_BUILDING): cv.string,
+        vol.Optional(ATTR_ALERT_ID): cv.string,
+        vol.Optional(ATTR_USER_ID): cv.string,
+    }
+)
+
+
+async def _async_acknowledge_meter(call: ServiceCall) -> None:
+    """Someone is on a building's open meter alerts (or one of them): recorded with who."""
+    runtime = _building(call.hass, call.data[ATTR_BUILDING])
+    user_id = call.data.get(ATTR_USER_ID) or None
+    if user_id and await call.hass.auth.async_get_user(user_id) is None:
+        user_id = None  # never let a bad name stop an acknowledgement
+    runtime.water.async_acknowledge(
+        await _user_name(call, user_id), call.data.get(ATTR_ALERT_ID) or None
+    )
+
+
+def _building(hass: HomeAssistant, entry_id: str) -> BuildingRuntime:
+    entry = hass.config_entries.async_get_entry(entry_id)
+    runtime = getattr(entry, "runtime_data", None) if entry is not None else None
+    if not isinstance(runtime, BuildingRuntime):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="building_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    return runtime
+
+
 FOLLOWUP_SCHEMA: Any = vol.Schema(
     {
         vol.Required(ATTR_BUILDING): cv.string,
@@ -282,19 +315,12 @@ async def _async_care_followup(call: ServiceCall) -> ServiceResponse:
     For incident follow-up: no motion detail, no resident names (apartment labels only).
     The period defaults to the last 30 days; records are kept 90 days.
     """
-    entry = call.hass.config_entries.async_get_entry(call.data[ATTR_BUILDING])
-    runtime = getattr(entry, "runtime_data", None) if entry is not None else None
-    if entry is None or not isinstance(runtime, BuildingRuntime):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="building_not_found",
-            translation_placeholders={"entry_id": call.data[ATTR_BUILDING]},
-        )
+    runtime = _building(call.hass, call.data[ATTR_BUILDING])
     end = _aware(call.data.get(ATTR_END)) or dt_util.utcnow()
     start = _aware(call.data.get(ATTR_START)) or end - timedelta(days=30)
     records = runtime.followup.between(start, end)
     return {
-        "building": entry.title,
+        "building": runtime.entry.title,
         "start": start.isoformat(),
         "end": end.isoformat(),
         "summary": followup.summary(records),
@@ -312,6 +338,12 @@ def _aware(value: datetime | None) -> datetime | None:
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services (once, in ``async_setup``)."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_ACKNOWLEDGE_METER,
+        _async_acknowledge_meter,
+        schema=ACKNOWLEDGE_METER_SCHEMA,
+    )
     hass.services.async_register(
         DOMAIN,
         SERVICE_CARE_FOLLOWUP,

@@ -52,6 +52,7 @@ from .const import (
     CONF_WATER_NIGHT_START,
     DOMAIN,
     LOGGER,
+    METER_ALERT_ACKNOWLEDGED,
     METER_ALERT_CLEARED,
     METER_ALERT_STARTED,
     STORAGE_VERSION,
@@ -103,6 +104,8 @@ class WaterRuntime:
     _unsubs: dict[str, Callable[[], None]] = field(default_factory=dict)  # by DevEUI
     _started: bool = False
     _no_recorder_logged: bool = False
+    # Open alerts someone took: alert id -> (who, when). Stored; dropped when they clear.
+    acknowledged: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     # What a statistic is, in the instance's language ("Vattenförbrukning"): with the
     # meter's name it tells the meters apart in the Energy dashboard's picker.
     statistic_kind: str = ""
@@ -139,6 +142,11 @@ class WaterRuntime:
         stored = await store.async_load() or {}
         raw: object = stored.get("meters")
         states: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        acks = stored.get("acknowledged")
+        for alert_id, value in (acks if isinstance(acks, dict) else {}).items():
+            at = dt_util.parse_datetime(value.get("at", "")) if isinstance(value, dict) else None
+            if isinstance(alert_id, str) and at is not None and isinstance(value.get("by"), str):
+                self.acknowledged[alert_id] = (value["by"], at)
         retired = stored.get("retired_m3")
         self.retired_m3 = float(retired) if isinstance(retired, int | float) else 0.0
         subentries = [
@@ -336,6 +344,7 @@ class WaterRuntime:
         for alert in evaluation.started:
             self._send(meter, METER_ALERT_STARTED, alert)
         for alert in evaluation.cleared:
+            self.acknowledged.pop(alert.alert_id, None)
             self._send(meter, METER_ALERT_CLEARED, alert)
         self._arm(meter, evaluation.next_wakeup)
         self._save()
@@ -357,7 +366,15 @@ class WaterRuntime:
 
         meter.timer = async_track_point_in_utc_time(self.hass, _due, when)
 
-    def _send(self, meter: MeterRuntime, event_type: str, alert: MeterAlert) -> None:
+    def _send(
+        self,
+        meter: MeterRuntime,
+        event_type: str,
+        alert: MeterAlert,
+        *,
+        user: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
         owner = get_router(self.hass).owners.get(meter.dev_eui)
         device = (
             dr.async_get(self.hass).async_get_device_by_identifier(
@@ -371,9 +388,32 @@ class WaterRuntime:
         data["meter"] = meter.name
         data["meter_device_id"] = device.id if device else None
         data["building"] = self.entry.title
+        if user is not None and at is not None:
+            data["user"] = user
+            data["acknowledged_at"] = at.isoformat()
         if event_type == METER_ALERT_STARTED:
             LOGGER.info("%s: %s on %s", self.entry.title, alert.type, meter.name)
         async_dispatcher_send(self.hass, self.event_signal, event_type, data)
+
+    @callback
+    def async_acknowledge(self, user: str, alert_id: str | None = None) -> list[str]:
+        """Someone is on it: acknowledge the open alerts (or one); the ids acknowledged.
+
+        Each gets an ``alert_acknowledged`` event with who, and a logbook line; an alert
+        is acknowledged once, and the acknowledgement goes when the alert clears.
+        """
+        now = dt_util.utcnow()
+        done: list[str] = []
+        for meter, alert in self.active_alerts():
+            if alert.alert_id in self.acknowledged or alert_id not in (None, alert.alert_id):
+                continue
+            self.acknowledged[alert.alert_id] = (user, now)
+            done.append(alert.alert_id)
+            self._send(meter, METER_ALERT_ACKNOWLEDGED, alert, user=user, at=now)
+        if done:
+            self._save()
+            async_dispatcher_send(self.hass, self.signal)
+        return done
 
     # -- figures for the entities ------------------------------------------------------
 
@@ -445,6 +485,10 @@ class WaterRuntime:
                 for dev_eui, meter in self.meters.items()
             },
             "retired_m3": self.retired_m3,
+            "acknowledged": {
+                alert_id: {"by": by, "at": at.isoformat()}
+                for alert_id, (by, at) in self.acknowledged.items()
+            },
         }
 
 
