@@ -598,3 +598,43 @@ async def test_acknowledge_meter_alerts(
     stored = hass_storage[f"{DOMAIN}.{BUILDING_ID}.water"]["data"]["acknowledged"]
     assert set(stored) == open_ids
     assert {v["by"] for v in stored.values()} == {hass_admin_user.name}
+
+
+async def test_seen_on_a_phone_is_recorded_with_who(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+    first_reports: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+    hass_admin_user: MockUser,
+) -> None:
+    """ "Sett" on one phone: the integration records who; every phone learns who took it."""
+    phones = [mobile_phone(hass, name) for name in ("Pixel 7", "iPhone 15")]
+    await set_scenario(hass, first_reports, "leak", METER_1101, True)
+    entry = building_entry(meter_sub(METER_1101))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await async_setup_blueprint(
+        hass,
+        tmp_path,
+        "meter_alert_notification.yaml",
+        "meter_alerts",
+        {"meter_alerts": ALERTS, "phones": [d for d, _ in phones], "repeat_hours": 0},
+    )
+    await async_run_until(hass, freezer, local(24, 6), timedelta(minutes=30))
+    leak = next(e for e in meter_alerts if e["alert"] == "leak")
+    for _, calls in phones:
+        calls.clear()
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": f"ANGE_METER_SEEN|{leak['alert_id']}"},
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await hass.async_block_till_done()
+    (taken,) = [e for e in meter_alerts if e["event_type"] == "alert_acknowledged"]
+    assert (taken["alert_id"], taken["user"]) == (leak["alert_id"], hass_admin_user.name)
+    for _, calls in phones:
+        assert [(c.data["title"], c.data["message"]) for c in calls] == [
+            ("Kvitterat: Läcka", f"{hass_admin_user.name} tar det. Mätare: {NAMES[METER_1101]}.")
+        ]
