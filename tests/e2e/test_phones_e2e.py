@@ -696,6 +696,13 @@ def test_meter_leak_seen_and_cleared(staff: Staff) -> None:
         "'Sett' to end the repeats",
     )
     note("'Sett' to the repeats stopped", time.time() - pressed)
+    # Recorded for Anna by the integration; every staff phone now shows who took it.
+    for phone in staff.staff_phones:
+        taken = phone.wait_for(
+            lambda n: n.title == "Kvitterat: Läcka", DELIVERY_S, "who took it", since=pressed
+        )
+        assert taken.message == f"Anna tar det. Mätare: {event['meter']}.", phone.name
+        assert phone.showing(tag) is taken
 
     cleared_at = staff.meter(volume_l=100_060, info_code=0)
     done = {
