@@ -225,3 +225,54 @@ async def set_scenario(
         },
         blocking=True,
     )
+
+
+TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "ange_iot" / "translations"
+# Attributes Home Assistant itself names (and translates) for every entity.
+HA_ATTRIBUTES = frozenset(
+    {
+        "friendly_name",
+        "device_class",
+        "unit_of_measurement",
+        "state_class",
+        "icon",
+        "options",
+        "event_types",
+        "event_type",
+        "restored",
+        "supported_features",
+    }
+)
+# Attributes whose values are codes a user reads: each value needs a translation.
+ENUM_ATTRIBUTES = frozenset({"reason", "rechecking", "resolution", "alert", "source", "type"})
+
+
+def assert_attributes_translated(hass: HomeAssistant) -> int:
+    """Every attribute of every Ånge IoT entity has a name (and enum values) in en and sv.
+
+    Returns how many attributes were checked, so a test can assert it saw some.
+    """
+    registry = er.async_get(hass)
+    languages = {
+        language: json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))["entity"]
+        for language in ("en", "sv")
+    }
+    checked = 0
+    for entry in list(registry.entities.values()):
+        if entry.platform != DOMAIN or (state := hass.states.get(entry.entity_id)) is None:
+            continue
+        for name, value in state.attributes.items():
+            if name in HA_ATTRIBUTES:
+                continue
+            for language, entities in languages.items():
+                where = (language, entry.entity_id, name)
+                translated = entities[entry.domain][entry.translation_key]
+                attribute = translated.get("state_attributes", {}).get(name)
+                assert attribute is not None, where
+                assert attribute["name"], where
+                if name in ENUM_ATTRIBUTES:
+                    assert "state" in attribute, where
+                    if value is not None:
+                        assert value in attribute["state"], (*where, value)
+            checked += 1
+    return checked

@@ -110,3 +110,17 @@ async def test_names_are_translated(
                 language,
                 description.key,
             )
+
+
+def test_tamper_states_read_naturally() -> None:
+    """Tamper sensors name their own states (HA's Swedish "clear" reads "Tom", empty)."""
+    tamper = [d for d in BINARY_SENSORS if d.device_class is BinarySensorDeviceClass.TAMPER]
+    assert tamper
+    for language in ("en", "sv"):
+        names = json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))
+        for description in tamper:
+            states = names["entity"]["binary_sensor"][description.translation_key]["state"]
+            assert set(states) == {"on", "off"}, (language, description.key)
+            assert all(states.values())
+    sv = json.loads((TRANSLATIONS / "sv.json").read_text("utf-8"))
+    assert sv["entity"]["binary_sensor"]["tamper"]["state"]["off"] == "Ingen manipulering"

@@ -20,6 +20,7 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -55,7 +56,7 @@ async def test_all_entities(
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """Snapshot the buttons: one per water meter, unavailable until a reading goes down."""
+    """Snapshot the buttons: one per water meter, available like the meter."""
     await snapshot_platform(hass, entity_registry, snapshot, first_reports.entry_id)
 
 
@@ -71,7 +72,7 @@ async def test_button_per_water_meter(
         assert entry.original_name
         state = hass.states.get(entry.entity_id)
         assert state is not None
-        assert state.state == STATE_UNAVAILABLE
+        assert state.state == STATE_UNKNOWN  # never pressed; not "unavailable" (looks broken)
     for language in ("en", "sv"):
         names = json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))
         assert names["entity"]["button"]["accept_meter_reading"]["name"]
@@ -109,7 +110,7 @@ async def test_decreasing_volume_and_accept(
 
     assert float(state(volume_id)) == pytest.approx(FIRST_VOLUME)
     assert state(flag_id) == STATE_OFF
-    assert state(button_id) == STATE_UNAVAILABLE
+    assert state(button_id) == STATE_UNKNOWN
 
     # The meter was swapped: the new one starts at 12.5 m³.
     result = hub.async_handle_chirpstack(meter_event(volume_l=12_500, fcnt=100), source="test")
@@ -118,7 +119,7 @@ async def test_decreasing_volume_and_accept(
     assert result.outcome is Outcome.APPLIED
     assert float(state(volume_id)) == pytest.approx(FIRST_VOLUME)  # not fed to statistics
     assert state(flag_id) == STATE_ON
-    assert state(button_id) == STATE_UNKNOWN  # available, never pressed
+    assert state(button_id) == STATE_UNKNOWN  # never pressed
 
     await async_tick(hass, freezer, timedelta(seconds=SAVE_DELAY_S + 1))
     stored = _stored_meter(hass_storage, first_reports)
@@ -131,7 +132,7 @@ async def test_decreasing_volume_and_accept(
     await hass.async_block_till_done()
     assert float(state(volume_id)) == pytest.approx(12.5)
     assert state(flag_id) == STATE_OFF
-    assert state(button_id) == STATE_UNAVAILABLE
+    assert state(button_id) not in (STATE_UNKNOWN, STATE_UNAVAILABLE)  # when it was pressed
 
     # The press is persisted on its own (no uplink needed to trigger the save).
     await async_tick(hass, freezer, timedelta(seconds=SAVE_DELAY_S + 1))
@@ -175,7 +176,7 @@ async def test_higher_reading_clears_flag(
     assert (volume := hass.states.get(volume_id)) is not None
     assert float(volume.state) == pytest.approx(53.25)
     assert (button := hass.states.get(button_id)) is not None
-    assert button.state == STATE_UNAVAILABLE
+    assert button.state == STATE_UNKNOWN
     assert not hub.device(METER_1101).state.volume_decreased
 
     # A new episode later is warned about again.
@@ -185,3 +186,22 @@ async def test_higher_reading_clears_flag(
     assert len(logs.messages(logging.WARNING, "below its last reading")) == 1
     assert (flag := hass.states.get(flag_id)) is not None
     assert flag.state == STATE_ON
+
+
+@pytest.mark.parametrize("platforms", [ALL_PLATFORMS])
+async def test_press_with_nothing_to_accept(
+    hass: HomeAssistant, first_reports: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """A press without a lower reading waiting says so (translated) and changes nothing."""
+    volume_id = entity_id(entity_registry, "sensor", METER_1101, "volume")
+    button_id = entity_id(entity_registry, "button", METER_1101, "accept_meter_reading")
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: button_id}, blocking=True
+        )
+    assert raised.value.translation_domain == "ange_iot"
+    assert raised.value.translation_key == "no_reading_to_accept"
+    assert raised.value.translation_placeholders == {"meter": "Lgh 1101 vattenmätare"}
+    assert (volume := hass.states.get(volume_id)) is not None
+    assert float(volume.state) == pytest.approx(FIRST_VOLUME)
+    assert not first_reports.runtime_data.device(METER_1101).state.volume_decreased

@@ -35,7 +35,7 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Context, CoreState, Event, HomeAssistant, State, callback
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -63,7 +63,7 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
-from .common import DOOR_1101, async_run_until, set_scenario
+from .common import DOOR_1101, assert_attributes_translated, async_run_until, set_scenario
 
 LOCAL = ZoneInfo("Europe/Stockholm")
 BUILDING_ID = "solbacken"  # a fixed entry id: stable unique ids in the snapshot
@@ -349,13 +349,38 @@ async def open_care_defaults(hass: HomeAssistant, building: MockConfigEntry) -> 
 
 
 def form_values(result: dict[str, Any]) -> dict[str, Any]:
-    """What a form shows: defaults, then suggested values over them."""
-    values: dict[str, Any] = {}
-    for marker in result["data_schema"].schema:
-        if (suggested := (marker.description or {}).get("suggested_value")) is not None:
-            values[str(marker)] = suggested
-        elif callable(marker.default):
-            values[str(marker)] = marker.default()
+    """What a form shows: defaults, then suggested values over them (sections nested)."""
+
+    def shown(schema: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for marker, validator in schema.schema.items():
+            if isinstance(validator, section):
+                values[str(marker)] = shown(validator.schema)
+            elif (suggested := (marker.description or {}).get("suggested_value")) is not None:
+                values[str(marker)] = suggested
+            elif callable(marker.default):
+                values[str(marker)] = marker.default()
+        return values
+
+    return shown(result["data_schema"])
+
+
+OWN_TIMES = (
+    "morning_start",
+    "morning_deadline",
+    "inactivity_limit",
+    "active_start",
+    "active_end",
+    "night_start",
+    "night_end",
+    "grace",
+)
+
+
+def to_form(data: dict[str, Any]) -> dict[str, Any]:
+    """Stored apartment data as the form holds it: own times in their folded section."""
+    values = {k: v for k, v in data.items() if k not in OWN_TIMES}
+    values["own_times"] = {k: v for k, v in data.items() if k in OWN_TIMES}
     return values
 
 
@@ -367,16 +392,18 @@ def form_values(result: dict[str, Any]) -> dict[str, Any]:
     [
         (
             {"morning_deadline": "05:30:00"},
-            "morning deadline 05:30 must be after the morning window start 06:00 (same day)",
+            ("morning_deadline_order", {"deadline": "05:30", "start": "06:00"}),
         ),
         (
             {"inactivity_limit": {"hours": 15, "minutes": 0, "seconds": 0}},
-            "the inactivity limit (15 h 00 min) must be shorter than the active hours "
-            "(07:00-22:00)",
+            (
+                "inactivity_too_long",
+                {"limit": "15 h 00 min", "start": "07:00", "end": "22:00"},
+            ),
         ),
         (
             {"night_start": "05:00:00"},
-            "the night window must not be empty (start equals end)",
+            ("night_window_empty", {}),
         ),
     ],
 )
@@ -385,9 +412,13 @@ async def test_building_flow(
     freezer: FrozenDateTimeFactory,
     device_registry: dr.DeviceRegistry,
     bad: dict[str, Any],
-    message: str,
+    message: tuple[str, dict[str, str]],
 ) -> None:
-    """The building form shows the engine's defaults, explains bad times, then creates."""
+    """The building form shows the engine's defaults, explains bad times, then creates.
+
+    The explanation is a translated error (the engine's rule as an error key, the times it
+    quotes as placeholders), never the engine's English text inside a Swedish form.
+    """
     freezer.move_to(WATCHING)
     await hass.config.async_set_time_zone("Europe/Stockholm")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
@@ -399,15 +430,15 @@ async def test_building_flow(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "building"
     assert result["errors"] == {}
-    assert result["description_placeholders"] == {"error": ""}
+    assert result["description_placeholders"] == {}
     assert form_values(result) == OPTIONS
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Solbacken", **OPTIONS, **bad}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_care_settings"}
-    assert result["description_placeholders"]["error"] == message
+    assert result["errors"] == {"base": message[0]}
+    assert result["description_placeholders"] == message[1]
     assert form_values(result) == {CONF_NAME: "Solbacken", **OPTIONS, **bad}  # kept
 
     changed = {**OPTIONS, "morning_deadline": "08:30:00", "night_door": True}
@@ -447,10 +478,8 @@ async def test_building_options_flow(
     bad = {**OPTIONS, "active_start": "22:00:00"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "invalid_care_settings"}
-    assert result["description_placeholders"]["error"] == (
-        "active hours must start before they end (22:00-22:00)"
-    )
+    assert result["errors"] == {"base": "active_hours_order"}
+    assert result["description_placeholders"] == {"start": "22:00", "end": "22:00"}
 
     good = {**OPTIONS, "morning_deadline": "08:30:00", "grace": {"minutes": 20}}
     result = await hass.config_entries.options.async_configure(result["flow_id"], good)
@@ -551,6 +580,19 @@ async def test_add_apartment(
         "morning_check": True,
         "inactivity_check": True,
         "night_door": False,
+        "own_times": {},  # empty: the building's times, which the form lists
+    }
+    own_times = next(m for m in result["data_schema"].schema if str(m) == "own_times")
+    assert result["data_schema"].schema[own_times].options == {"collapsed": True}
+    assert result["description_placeholders"] == {
+        "morning_start": "06:00",
+        "morning_deadline": "09:00",
+        "active_start": "07:00",
+        "active_end": "22:00",
+        "inactivity_limit": "4 h",
+        "night_start": "23:00",
+        "night_end": "05:00",
+        "grace": "15 min",
     }
     # The sensors to choose from: every device of the demo gateway, by name and model.
     sensors = next(m for m in result["data_schema"].schema if str(m) == "sensors")
@@ -574,24 +616,25 @@ async def test_add_apartment(
         ({**new, "label": "  "}, {"label": "label_required"}),
         ({**new, "label": "lgh 1101 "}, {"label": "label_taken"}),
         ({**new, "sensors": []}, {"sensors": "sensors_required"}),
-        ({**new, "morning_deadline": "05:00:00"}, {"base": "invalid_care_settings"}),
+        ({**new, "morning_deadline": "05:00:00"}, {"base": "morning_deadline_order"}),
     ):
-        result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], to_form(user_input)
+        )
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
-        assert form_values(result) == user_input  # what was entered stays
-    assert result["description_placeholders"]["error"] == (
-        "morning deadline 05:00 must be after the morning window start 06:00 (same day)"
-    )
+        assert form_values(result) == to_form(user_input)  # what was entered stays
+    assert result["description_placeholders"]["deadline"] == "05:00"
+    assert result["description_placeholders"]["start"] == "06:00"
 
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**new, "label": " Lgh 1301 "}
+        result["flow_id"], to_form({**new, "label": " Lgh 1301 "})
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Lgh 1301"
     [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
-    assert dict(subentry.data) == new
+    assert dict(subentry.data) == new  # stored flat, as before the form had a section
     # The building reloaded with the new apartment, its own morning deadline applied.
     assert building.state is ConfigEntryState.LOADED
     runtime = building.runtime_data
@@ -619,7 +662,7 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    assert form_values(result) == apartment_data(APT)
+    assert form_values(result) == to_form(apartment_data(APT))
 
     changed = {**apartment_data(APT), "morning_deadline": "08:00:00", "grace": {"minutes": 5}}
     for user_input, errors in (
@@ -628,18 +671,22 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
         ({**changed, "sensors": []}, {"sensors": "sensors_required"}),
         (
             {**changed, "inactivity_limit": {"hours": 20}},
-            {"base": "invalid_care_settings"},
+            {"base": "inactivity_too_long"},
         ),
     ):
-        result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], to_form(user_input)
+        )
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
-    assert result["description_placeholders"]["error"] == (
-        "the inactivity limit (20 h 00 min) must be shorter than the active hours (07:00-22:00)"
-    )
+    assert result["description_placeholders"]["limit"] == "20 h 00 min"
+    assert result["description_placeholders"]["start"] == "07:00"
+    assert result["description_placeholders"]["end"] == "22:00"
 
     # Its own label is not "taken".
-    result = await hass.config_entries.subentries.async_configure(result["flow_id"], changed)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], to_form(changed)
+    )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
@@ -648,6 +695,16 @@ async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEn
     assert state(hass, "sensor", APT, "next_check").state == utc_iso(local(8, 5))
     # The other apartments keep the building's times.
     assert state(hass, "sensor", "Lgh 1101", "next_check").state == utc_iso(MORNING_DUE)
+
+    # Stored own times load back into the folded section.
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(APT)},
+    )
+    assert form_values(result)["own_times"] == {
+        "morning_deadline": "08:00:00",
+        "grace": {"minutes": 5},
+    }
 
 
 @NOT_UP
@@ -843,6 +900,7 @@ async def test_acknowledge_then_activity(
     assert care_status.attributes["acknowledged_by"] == hass_admin_user.name
     assert care_status.attributes["since"] == utc_iso(local(9, 17))
     assert attention(hass) == 0  # someone is on it
+    assert assert_attributes_translated(hass) > 10  # care status and the event, in en and sv
     assert alerts.fired[-1] == {
         "event_type": "acknowledged",
         "apartment": APT,
@@ -879,6 +937,7 @@ async def test_acknowledge_then_activity(
     resolved = alerts.of("resolved")[0]
     assert resolved["resolution"] == "activity"
     assert resolved["alert_id"] == ALERT_ID
+    assert assert_attributes_translated(hass)  # "resolution" and its value too
     # Resolved by the first report with motion (the resolution of "last activity").
     last = dt_util.parse_datetime(state(hass, "sensor", APT, "apartment_last_activity").state)
     assert local(9, 17) < dt_util.parse_datetime(resolved["since"]) <= last
@@ -981,6 +1040,7 @@ async def test_sensor_silent(
     assert care_status.state == "sensor_offline"
     assert care_status.attributes["offline_sensors"] == [MOTION[APT]]
     assert attention(hass) == 1
+    assert assert_attributes_translated(hass)
 
     # Past the morning deadline: still "cannot tell", neither "all well" nor a check alert.
     await async_run_until(hass, freezer, local(9, 40), STEP)

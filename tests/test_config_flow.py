@@ -11,6 +11,7 @@ from homeassistant.const import CONF_NAME, STATE_OFF, STATE_ON, STATE_UNAVAILABL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -62,7 +63,6 @@ NEW_DEVICE = {
     CONF_MODEL: "elsys_ers_co2",
     CONF_REPORT_INTERVAL: 15,
     CONF_MISSED_REPORTS: 4,
-    CONF_INVERT_DOOR: False,
 }
 
 ALL_SCENARIOS = {
@@ -109,6 +109,25 @@ async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: fl
 
 
 # -- config flow --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "gateway", "building"),
+    [("en", "Gateway: ", "Building: "), ("sv", "Gateway: ", "Byggnad: ")],
+)
+async def test_first_screen_says_what_each_choice_is(
+    hass: HomeAssistant, language: str, gateway: str, building: str
+) -> None:
+    """The first menu asks what to add; each choice says whether it is a gateway or a
+    building (a building is not a gateway, and it is where meters and snow sites live)."""
+    hass.config.language = language
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    strings = await async_get_translations(hass, language, "config", [DOMAIN])
+    step = f"component.{DOMAIN}.config.step.user"
+    assert "gateway" not in strings[f"{step}.title"].casefold()
+    for option in result["menu_options"]:
+        label = strings[f"{step}.menu_options.{option}"]
+        assert label.startswith(building if option == KIND_BUILDING else gateway), label
 
 
 async def test_user_flow_creates_simulated_gateway(
@@ -381,8 +400,17 @@ async def _start_add(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
     return result
 
 
+MODEL_FIELDS = (CONF_INVERT_DOOR, CONF_MOUNTING_HEIGHT)  # on the second form, if the model has them
+
+
 async def _add(hass: HomeAssistant, flow_id: str, user_input: dict[str, Any]) -> Any:
-    result = await hass.config_entries.subentries.async_configure(flow_id, user_input)
+    """Fill the first form, and the model's own form when the flow shows one."""
+    first = {k: v for k, v in user_input.items() if k not in MODEL_FIELDS}
+    result = await hass.config_entries.subentries.async_configure(flow_id, first)
+    if result["type"] is FlowResultType.FORM and result["step_id"] == "model_options":
+        offered = {str(marker) for marker in result["data_schema"].schema}
+        second = {k: v for k, v in user_input.items() if k in offered}
+        result = await hass.config_entries.subentries.async_configure(flow_id, second)
     await hass.async_block_till_done()
     return result
 
@@ -521,20 +549,43 @@ async def test_add_device_already_configured(
     assert len(init_integration.subentries) == 17
 
 
-async def test_add_device_mounting_height_not_distance(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+@pytest.mark.parametrize(
+    ("model", "model_fields"),
+    [
+        ("elsys_ers_co2", None),  # a climate sensor: no second form
+        ("kamstrup_flowiq_2200", None),
+        ("sensative_strips_guard", {CONF_INVERT_DOOR}),
+        ("milesight_em310_udl", {CONF_MOUNTING_HEIGHT}),
+    ],
+)
+async def test_add_device_asks_only_what_the_model_uses(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    model: str,
+    model_fields: set[str] | None,
 ) -> None:
-    """Only a distance sensor takes a mounting height; without it the device is added."""
+    """Door polarity only for door sensors, mounting height only for distance sensors."""
     result = await _start_add(hass, init_integration)
-    result = await _add(hass, result["flow_id"], {**NEW_DEVICE, CONF_MOUNTING_HEIGHT: 2000})
+    assert not set(MODEL_FIELDS) & {str(m) for m in result["data_schema"].schema}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**NEW_DEVICE, CONF_MODEL: model}
+    )
+    await hass.async_block_till_done()
+    if model_fields is None:
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"][CONF_INVERT_DOOR] is False
+        assert result["data"][CONF_MOUNTING_HEIGHT] is None
+        return
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_MOUNTING_HEIGHT: "mounting_height_not_distance"}
-    assert _form_values(result)[CONF_MOUNTING_HEIGHT] == 2000
-    assert len(init_integration.subentries) == 16
-
-    result = await _add(hass, result["flow_id"], NEW_DEVICE)
+    assert result["step_id"] == "model_options"
+    assert result["description_placeholders"] == {"dev_eui": NEW_EUI}
+    assert {str(m) for m in result["data_schema"].schema} == model_fields
+    assert len(init_integration.subentries) == 16  # nothing added before the second form
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"][CONF_MOUNTING_HEIGHT] is None
+    assert result["data"][CONF_MODEL] == model
+    assert len(init_integration.subentries) == 17
 
 
 async def test_add_device_schema_limits(
@@ -546,7 +597,6 @@ async def test_add_device_schema_limits(
         (CONF_REPORT_INTERVAL, 0),
         (CONF_REPORT_INTERVAL, 1441),
         (CONF_MISSED_REPORTS, 0),
-        (CONF_MOUNTING_HEIGHT, 50),
         (CONF_MODEL, "acme_rocket"),
     ):
         with pytest.raises(InvalidData) as err:
@@ -556,6 +606,17 @@ async def test_add_device_schema_limits(
         assert field in err.value.schema_errors
     result = await _add(hass, result["flow_id"], NEW_DEVICE)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    # The mounting height's own limits, on the distance sensor's second form.
+    result = await _start_add(hass, init_integration)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {**NEW_DEVICE, CONF_DEV_EUI: "24e124126b000099", CONF_MODEL: "milesight_em310_udl"},
+    )
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {CONF_MOUNTING_HEIGHT: 50}
+        )
+    assert CONF_MOUNTING_HEIGHT in err.value.schema_errors
 
 
 # -- device subentry flow: reconfigure ------------------------------------------------
@@ -581,16 +642,19 @@ def _reconfigure_input(result: Any, **changes: Any) -> dict[str, Any]:
 async def test_reconfigure_form_is_prefilled(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """The form shows the stored settings, the interval in minutes; no DevEUI field."""
+    """The forms show the stored settings, the interval in minutes; no DevEUI field."""
     result = await _start_reconfigure(hass, init_integration, SNOW_1)
     assert _form_values(result) == {
         CONF_NAME: "Snödjup plats 1",
         CONF_MODEL: "milesight_em500_udl",
         CONF_REPORT_INTERVAL: 10,
         CONF_MISSED_REPORTS: 3,
-        CONF_INVERT_DOOR: False,
-        CONF_MOUNTING_HEIGHT: 2000,
     }
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], _form_values(result)
+    )
+    assert result["step_id"] == "model_options"
+    assert _form_values(result) == {CONF_MOUNTING_HEIGHT: 2000}  # no door polarity
 
 
 async def test_reconfigure_device(
@@ -727,20 +791,18 @@ async def test_reconfigure_mounting_height(
 async def test_reconfigure_mounting_height_not_distance(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """A mounting height on a non-distance model is refused; the change then goes through."""
-    hub = init_integration.runtime_data
+    """A motion sensor is asked no mounting height; switched to a distance model, it is."""
     result = await _start_reconfigure(hass, init_integration, MOTION_1101)
-    result = await _add(
-        hass, result["flow_id"], _reconfigure_input(result, name="Hall", mounting_height=2000)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], _reconfigure_input(result, name="Hall")
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-    assert result["errors"] == {CONF_MOUNTING_HEIGHT: "mounting_height_not_distance"}
-    assert init_integration.runtime_data is hub  # nothing changed
-    # The form keeps what was typed.
-    assert _form_values(result)[CONF_NAME] == "Hall"
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT  # no second form for an Elsys ERS
+    assert init_integration.subentries[_subentry_id(init_integration, MOTION_1101)].title == (
+        "Hall"
+    )
 
-    # Switching to a distance model makes the same height valid.
+    result = await _start_reconfigure(hass, init_integration, MOTION_1101)
     result = await _add(
         hass,
         result["flow_id"],

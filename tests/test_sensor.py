@@ -72,6 +72,9 @@ async def test_key_sensor_metadata(
     assert ATTR_STATE_CLASS not in motion.attributes
     assert ATTR_DEVICE_CLASS not in motion.attributes
     assert int(motion.state) > 0  # Lgh 1101's resident is up at 07:30
+    # A (translated) unit: History draws a graph, not a text timeline, and the logbook
+    # leaves it out (a sensor with a unit is "continuous").
+    assert motion.attributes[ATTR_UNIT_OF_MEASUREMENT] == "motions"
 
     activity = hass.states.get(entity_id(entity_registry, "sensor", MOTION_1101, "last_activity"))
     assert activity is not None
@@ -87,6 +90,8 @@ async def test_key_sensor_metadata(
     rssi_entry = entity_registry.async_get(rssi_id)
     assert rssi_entry is not None
     assert rssi_entry.entity_category is EntityCategory.DIAGNOSTIC
+    # Whole dBm: the frontend shows "-103 dBm", not "-103,0 dBm".
+    assert rssi_entry.options["sensor"]["suggested_display_precision"] == 0
 
     last_seen = hass.states.get(entity_id(entity_registry, "sensor", METER_1101, "last_seen"))
     assert last_seen is not None

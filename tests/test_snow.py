@@ -19,7 +19,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigSubentryDataWithId
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import area_registry as ar, device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -27,10 +27,10 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ange_iot.angelib.codecs import milesight
 from custom_components.ange_iot.angelib.lns import chirpstack
-from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_DEVICES, Role
+from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_DEVICES, DEMO_LOT, Role
 from custom_components.ange_iot.const import DOMAIN
 
-from .common import async_run_until, fired_events, set_scenario
+from .common import assert_attributes_translated, async_run_until, fired_events, set_scenario
 
 BUILDING_ID = "solbacken_snow"
 SITE = "site_lot"
@@ -142,6 +142,43 @@ async def test_site_entities(
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
 
 
+@pytest.mark.parametrize("platforms", [[Platform.SENSOR]])
+@pytest.mark.parametrize(
+    ("site_name", "device_name", "entity_prefix"),
+    [
+        ("Parkering", "Parkering", "sensor.parkering_solbacken_parkering"),
+        (DEMO_LOT, "Snow clearing", "sensor.parkering_solbacken_snow_clearing"),
+    ],
+)
+async def test_site_device_in_the_area_of_its_sensors(
+    hass: HomeAssistant,
+    first_reports: MockConfigEntry,
+    site_name: str,
+    device_name: str,
+    entity_prefix: str,
+) -> None:
+    """The site is placed in its sensors' area and lists them; named like the area, it is
+    called "Snow clearing" (translated) so its ids do not repeat the area."""
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_subentry(
+        entry, entry.subentries[SITE], title=site_name, data=site_data(name=site_name)
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    [device] = dr.async_get(hass).async_get_devices(identifiers={(DOMAIN, f"site_{SITE}")})
+    assert device.name == device_name
+    assert device.model is None  # no English word on a Swedish page
+    area = ar.async_get(hass).async_get_area(device.area_id or "")
+    assert area is not None
+    assert area.name == DEMO_LOT
+    state = hass.states.get(f"{entity_prefix}_snow_depth")
+    assert state is not None
+    assert sorted(state.attributes["distance_sensors"]) == sorted(
+        DEMO_BY_EUI[eui].name.removeprefix(f"{DEMO_LOT} ").capitalize() for eui in SNOW
+    )
+
+
 async def test_clearing_needed_once_then_cleared(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -163,6 +200,7 @@ async def test_clearing_needed_once_then_cleared(
     assert 8 <= needed["depth_cm"] < 8.5
     assert needed["threshold_cm"] == 8
     assert hass.states.get(NEEDED).state == STATE_ON
+    assert assert_attributes_translated(hass)
     # More snow: still the one event.
     await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=2), STEP)
     assert len(clearing_events) == 1

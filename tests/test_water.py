@@ -39,6 +39,7 @@ from custom_components.ange_iot.diagnostics import async_get_config_entry_diagno
 from .common import (
     BUILDING_METER,
     METER_1101,
+    assert_attributes_translated,
     async_run_until,
     async_setup_blueprint,
     fired_events,
@@ -247,6 +248,7 @@ async def test_leak_alerts_fire_once_and_clear(
     assert {(a["meter"], a["alert"]) for a in open_alerts} == {
         (m, a) for m, a, _ in started(meter_alerts)
     }
+    assert assert_attributes_translated(hass)  # the event's and the sensors' attributes
 
     # Mended in the morning of the 25th: the flow stops, alerts clear by their own rules.
     await set_scenario(hass, first_reports, "leak", METER_1101, False)
@@ -417,8 +419,12 @@ async def test_water_options_flow(
     assert result["step_id"] == "water"
     bad = {**OPTIONS, "water_night_check": "03:00:00"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
-    assert result["errors"] == {"base": "invalid_water_settings"}
-    assert "03:00" in result["description_placeholders"]["error"]
+    assert result["errors"] == {"base": "night_check_in_night"}
+    assert result["description_placeholders"] == {
+        "check": "03:00",
+        "start": "00:00",
+        "end": "06:00",
+    }
     good = {**OPTIONS, "night_flow_lph": 8.0, "daily_limit_l": 2000}
     result = await hass.config_entries.options.async_configure(result["flow_id"], good)
     await hass.async_block_till_done()
@@ -449,9 +455,11 @@ async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEn
         {"dev_eui": METER_1101, "counted": False, "continuous_by_design": True, "daily_limit_l": 0},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == NAMES[METER_1101]
+    # Told apart from the gateway's sensor subentry of the same meter ("Lgh 1101 vattenmätare").
+    assert result["title"] == f"Meter alerts and statistics: {NAMES[METER_1101]}"
     await hass.async_block_till_done()
     meter = entry.runtime_data.water.meters[METER_1101]
+    assert meter.name == NAMES[METER_1101]  # events and statistics keep the meter's own name
     assert meter.settings.continuous_by_design is True
     assert meter.settings.daily_limit_l is None
     assert meter.counted is False

@@ -47,7 +47,7 @@ from .snow_runtime import SnowRuntime, snow_store
 from .water_runtime import WaterRuntime, water_store
 
 GATEWAY_MODELS = {
-    GATEWAY_SIMULATED: "Simulated gateway",
+    GATEWAY_SIMULATED: "Ånge IoT simulator (LoRaWAN)",
     GATEWAY_CHIRPSTACK_MQTT: "ChirpStack v4 (MQTT)",
     GATEWAY_CHIRPSTACK_HTTP: "ChirpStack v4 (HTTP integration)",
     GATEWAY_TTS_WEBHOOK: "The Things Stack v3 (webhook)",
@@ -138,7 +138,6 @@ async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[Building
         identifiers={(DOMAIN, f"building_{entry.entry_id}")},
         name=entry.title,
         manufacturer="Ånge IoT",
-        model="Building",
         entry_type=dr.DeviceEntryType.SERVICE,
     )
     runtime.building_device_id = building.id

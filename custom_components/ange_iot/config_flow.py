@@ -10,6 +10,7 @@ from typing import Any
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
@@ -21,10 +22,12 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DurationSelector,
+    DurationSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -37,11 +40,13 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
     TimeSelector,
 )
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .angelib.care import CareSettings
 from .angelib.catalog import MODELS, Kind, Model
+from .angelib.errors import SettingsError
 from .angelib.lns import chirpstack, tts
 from .angelib.meters import MeterSettings
 from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
@@ -167,12 +172,11 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """A building (group home): care checks for its apartments, with default times."""
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             defaults = {k: v for k, v in user_input.items() if k != CONF_NAME}
             if error := _care_settings_error(self.hass, defaults):
-                errors["base"] = "invalid_care_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 return self.async_create_entry(
                     title=user_input[CONF_NAME].strip() or "Building",
@@ -782,32 +786,42 @@ def _device_schema(defaults: dict[str, Any], *, with_eui: bool) -> Any:
                     NumberSelectorConfig(min=1, max=50, step=1, mode=NumberSelectorMode.BOX)
                 )
             ),
-            vol.Required(CONF_INVERT_DOOR, default=defaults.get(CONF_INVERT_DOOR, False)): (
-                BooleanSelector()
-            ),
-            vol.Optional(
-                CONF_MOUNTING_HEIGHT,
-                description={"suggested_value": defaults.get(CONF_MOUNTING_HEIGHT)},
-            ): NumberSelector(
-                NumberSelectorConfig(
-                    min=100,
-                    max=10000,
-                    step=1,
-                    mode=NumberSelectorMode.BOX,
-                    unit_of_measurement="mm",
-                )
-            ),
         }
     )
     return flow_schema(fields)
 
 
+def _model_fields(model_id: str, defaults: Mapping[str, Any]) -> dict[Any, Any]:
+    """The settings only some models use: door polarity (doors), mounting height (distance)."""
+    model = MODELS[model_id]
+    fields: dict[Any, Any] = {}
+    if model.fields & {"door", "door_alarm"}:
+        fields[vol.Required(CONF_INVERT_DOOR, default=bool(defaults.get(CONF_INVERT_DOOR)))] = (
+            BooleanSelector()
+        )
+    if model.kind is Kind.DISTANCE:
+        fields[
+            vol.Optional(
+                CONF_MOUNTING_HEIGHT,
+                description={"suggested_value": defaults.get(CONF_MOUNTING_HEIGHT)},
+            )
+        ] = NumberSelector(
+            NumberSelectorConfig(
+                min=100, max=10000, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="mm"
+            )
+        )
+    return fields
+
+
 def _to_data(user_input: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    """Form values → stored subentry data (interval minutes → seconds)."""
+    """Form values → stored subentry data (interval minutes → seconds).
+
+    Settings the model does not use are stored as off/empty, as before the forms split.
+    """
     data = dict(base)
     data[CONF_MODEL] = user_input[CONF_MODEL]
     data[CONF_MISSED_REPORTS] = int(user_input[CONF_MISSED_REPORTS])
-    data[CONF_INVERT_DOOR] = bool(user_input[CONF_INVERT_DOOR])
+    data[CONF_INVERT_DOOR] = bool(user_input.get(CONF_INVERT_DOOR))
     interval = user_input.get(CONF_REPORT_INTERVAL)
     data[CONF_REPORT_INTERVAL] = int(interval * 60) if interval else None
     height = user_input.get(CONF_MOUNTING_HEIGHT)
@@ -825,7 +839,14 @@ def _to_form(data: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 class DeviceSubentryFlow(ConfigSubentryFlow):
-    """Add or change one LoRaWAN sensor of a gateway."""
+    """Add or change one LoRaWAN sensor of a gateway.
+
+    The first form asks what every sensor has (DevEUI, name, model, reports); a second one
+    follows only for a model with settings of its own: door polarity for door sensors, the
+    mounting height for distance sensors.
+    """
+
+    _pending: dict[str, Any]  # the first form's values (and the DevEUI), for the second
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Add a sensor by its DevEUI."""
@@ -839,14 +860,9 @@ class DeviceSubentryFlow(ConfigSubentryFlow):
                 entry = self._get_entry()
                 if any(s.unique_id == dev_eui for s in entry.subentries.values()):
                     errors[CONF_DEV_EUI] = "already_configured"
-                elif error := _check_model(user_input):
-                    errors[CONF_MOUNTING_HEIGHT] = error
                 else:
-                    return self.async_create_entry(
-                        title=user_input[CONF_NAME].strip() or dev_eui,
-                        data=_to_data(user_input, {CONF_DEV_EUI: dev_eui}),
-                        unique_id=dev_eui,
-                    )
+                    self._pending = {**user_input, CONF_DEV_EUI: dev_eui}
+                    return await self.async_step_model_options()
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -859,40 +875,54 @@ class DeviceSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Change a sensor's name, model, report interval and settings."""
-        entry = self._get_entry()
         subentry = self._get_reconfigure_subentry()
-        errors: dict[str, str] = {}
         if user_input is not None:
-            if error := _check_model(user_input):
-                errors[CONF_MOUNTING_HEIGHT] = error
-            else:
-                return self.async_update_and_abort(
-                    entry,
-                    subentry,
-                    title=user_input[CONF_NAME].strip() or subentry.title,
-                    data=_to_data(user_input, dict(subentry.data)),
-                )
+            self._pending = {**user_input, CONF_DEV_EUI: subentry.data[CONF_DEV_EUI]}
+            return await self.async_step_model_options()
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_device_schema(
-                user_input or _to_form(dict(subentry.data), subentry.title), with_eui=False
+                _to_form(dict(subentry.data), subentry.title), with_eui=False
             ),
             description_placeholders={"dev_eui": subentry.data[CONF_DEV_EUI]},
-            errors=errors,
         )
 
-
-def _check_model(user_input: dict[str, Any]) -> str | None:
-    """A distance sensor's mounting height must be given for snow depth, else none."""
-    model = MODELS[user_input[CONF_MODEL]]
-    if user_input.get(CONF_MOUNTING_HEIGHT) and model.kind is not Kind.DISTANCE:
-        return "mounting_height_not_distance"
-    return None
+    async def async_step_model_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The chosen model's own settings (skipped for a model without any)."""
+        pending = self._pending
+        dev_eui = pending[CONF_DEV_EUI]
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        stored = dict(self._get_reconfigure_subentry().data) if reconfiguring else {}
+        fields = _model_fields(pending[CONF_MODEL], stored)
+        if user_input is None and fields:
+            return self.async_show_form(
+                step_id="model_options",
+                data_schema=flow_schema(fields),
+                description_placeholders={"dev_eui": dev_eui},
+            )
+        values = {**pending, **(user_input or {})}
+        if not reconfiguring:
+            return self.async_create_entry(
+                title=values[CONF_NAME].strip() or dev_eui,
+                data=_to_data(values, {CONF_DEV_EUI: dev_eui}),
+                unique_id=dev_eui,
+            )
+        subentry = self._get_reconfigure_subentry()
+        return self.async_update_and_abort(
+            self._get_entry(),
+            subentry,
+            title=values[CONF_NAME].strip() or subentry.title,
+            data=_to_data(values, stored),
+        )
 
 
 # -- buildings and apartments (care checks) -----------------------------------------
 
 _CARE_TIMES = ("morning_start", "morning_deadline", "active_start", "active_end")
+# Hours and minutes: a care-check time in seconds makes no sense.
+DURATION = DurationSelector(DurationSelectorConfig(enable_second=False))
 _NIGHT_TIMES = ("night_start", "night_end")
 _CARE_DURATIONS = ("inactivity_limit", "grace")
 
@@ -902,8 +932,8 @@ def _care_default_fields() -> dict[Any, Any]:
     fields: dict[Any, Any] = {}
     for key in _CARE_TIMES:
         fields[vol.Required(key)] = TimeSelector()
-    fields[vol.Required("inactivity_limit")] = DurationSelector()
-    fields[vol.Required("grace")] = DurationSelector()
+    fields[vol.Required("inactivity_limit")] = DURATION
+    fields[vol.Required("grace")] = DURATION
     fields[vol.Required("night_door", default=False)] = BooleanSelector()
     for key in _NIGHT_TIMES:
         fields[vol.Required(key)] = TimeSelector()
@@ -927,17 +957,53 @@ def _care_suggestions(settings: CareSettings | None = None) -> dict[str, Any]:
     return values
 
 
+# The engine's SettingsError codes each form translates (``error`` keys of the form).
+CARE_ERRORS = frozenset(
+    {
+        "morning_deadline_order",
+        "active_hours_order",
+        "night_window_empty",
+        "grace_range",
+        "inactivity_too_short",
+        "inactivity_too_long",
+    }
+)
+WATER_ERRORS = frozenset(
+    {
+        "high_use_factor_low",
+        "night_flow_negative",
+        "daily_limit_negative",
+        "silent_after_short",
+        "water_night_empty",
+        "night_check_in_night",
+    }
+)
+
+
+def _form_error(
+    err: ValueError, known: frozenset[str], fallback: str
+) -> tuple[str, dict[str, str]]:
+    """A form error key and its placeholders for an engine error (translated, not English).
+
+    The engine's ``SettingsError`` names the broken rule and the values it quotes; an error
+    without a known code (not reachable through the form's selectors) gets the generic key.
+    """
+    if isinstance(err, SettingsError) and err.code in known:
+        return err.code, dict(err.params)
+    return fallback, {}
+
+
 def _care_settings_error(
     hass: HomeAssistant, values: Mapping[str, Any], base: CareSettings | None = None
-) -> str | None:
-    """The engine's own explanation of why these settings cannot work, or None."""
+) -> tuple[str, dict[str, str]] | None:
+    """Why these settings cannot work (error key, placeholders), or None."""
     try:
         CareSettings.from_dict(
             {k: v for k, v in values.items() if v is not None},
             base or CareSettings(timezone=str(hass.config.time_zone)),
         )
     except ValueError as err:
-        return str(err)
+        return _form_error(err, CARE_ERRORS, "invalid_care_settings")
     return None
 
 
@@ -964,11 +1030,10 @@ class BuildingOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """The care-check defaults; the building reloads with them (state is kept)."""
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             if error := _care_settings_error(self.hass, user_input):
-                errors["base"] = "invalid_care_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 return self.async_create_entry(data={**self.config_entry.options, **user_input})
         current = _building_defaults(self.hass, self.config_entry)
@@ -984,12 +1049,11 @@ class BuildingOptionsFlow(OptionsFlow):
     async def async_step_water(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The building's water-meter alert thresholds (each meter may override some)."""
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
         base = MeterSettings(timezone=str(self.hass.config.time_zone))
         if user_input is not None:
             if error := _meter_settings_error(user_input, base):
-                errors["base"] = "invalid_water_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 options = {**self.config_entry.options, **user_input}
                 if CONF_DAILY_LIMIT not in user_input:
@@ -1015,8 +1079,29 @@ def _known_sensors(hass: HomeAssistant) -> list[tuple[str, str]]:
     return _known_devices(hass, (Kind.ACTIVITY,))
 
 
+# The apartment's own times: a collapsed section of the form, stored flat in the subentry
+# (as before the section existed), each empty one meaning "the building's".
+OWN_TIMES = "own_times"
+_OWN_TIME_FIELDS = (
+    "morning_start",
+    "morning_deadline",
+    "inactivity_limit",
+    "active_start",
+    "active_end",
+    "night_start",
+    "night_end",
+    "grace",
+)
+
+
 def _apartment_schema(hass: HomeAssistant) -> Any:
     known = _known_sensors(hass)
+    own_times = flow_schema(
+        {
+            vol.Optional(key): (DURATION if key in _CARE_DURATIONS else TimeSelector())
+            for key in _OWN_TIME_FIELDS
+        }
+    )
     return flow_schema(
         {
             vol.Required(CONF_LABEL): TextSelector(),
@@ -1029,18 +1114,48 @@ def _apartment_schema(hass: HomeAssistant) -> Any:
             ),
             vol.Required("enabled", default=True): BooleanSelector(),
             vol.Required("morning_check", default=True): BooleanSelector(),
-            vol.Optional("morning_start"): TimeSelector(),
-            vol.Optional("morning_deadline"): TimeSelector(),
             vol.Required("inactivity_check", default=True): BooleanSelector(),
-            vol.Optional("inactivity_limit"): DurationSelector(),
-            vol.Optional("active_start"): TimeSelector(),
-            vol.Optional("active_end"): TimeSelector(),
             vol.Required("night_door", default=False): BooleanSelector(),
-            vol.Optional("night_start"): TimeSelector(),
-            vol.Optional("night_end"): TimeSelector(),
-            vol.Optional("grace"): DurationSelector(),
+            vol.Required(OWN_TIMES): section(own_times, {"collapsed": True}),
         }
     )
+
+
+def _apartment_from_form(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Form values → stored apartment data: the own-times section flattened."""
+    data = {k: v for k, v in user_input.items() if k != OWN_TIMES}
+    data.update(user_input.get(OWN_TIMES) or {})
+    return data
+
+
+def _apartment_to_form(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored apartment data → form values: the own times inside their section."""
+    values = {k: v for k, v in data.items() if k not in _OWN_TIME_FIELDS}
+    values[OWN_TIMES] = {k: data[k] for k in _OWN_TIME_FIELDS if k in data}
+    return values
+
+
+def _hm_text(delta: timedelta) -> str:
+    """A duration as the forms show it: "4 h", "15 min", "1 h 30 min"."""
+    minutes = round(delta.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+def _defaults_placeholders(settings: CareSettings) -> dict[str, str]:
+    """The building's times, shown on the apartment form (what "empty" means)."""
+    return {
+        "morning_start": f"{settings.morning_start:%H:%M}",
+        "morning_deadline": f"{settings.morning_deadline:%H:%M}",
+        "active_start": f"{settings.active_start:%H:%M}",
+        "active_end": f"{settings.active_end:%H:%M}",
+        "inactivity_limit": _hm_text(settings.inactivity_limit),
+        "night_start": f"{settings.night_start:%H:%M}",
+        "night_end": f"{settings.night_end:%H:%M}",
+        "grace": _hm_text(settings.grace),
+    }
 
 
 class BuildingPartSubentryFlow(ConfigSubentryFlow):
@@ -1070,10 +1185,12 @@ class ApartmentSubentryFlow(BuildingPartSubentryFlow):
     ) -> SubentryFlowResult:
         entry = self._get_entry()
         errors: dict[str, str] = {}
-        placeholders = {"error": ""}
+        placeholders: dict[str, str] = {}
+        base = _building_defaults(self.hass, entry)
         if user_input is not None:
+            form = user_input
+            user_input = _apartment_from_form(user_input)
             label = user_input[CONF_LABEL].strip()
-            base = _building_defaults(self.hass, entry)
             taken = {
                 s.data.get(CONF_LABEL, "").casefold()
                 for s in entry.subentries.values()
@@ -1086,20 +1203,21 @@ class ApartmentSubentryFlow(BuildingPartSubentryFlow):
             elif not user_input.get(CONF_SENSORS):
                 errors[CONF_SENSORS] = "sensors_required"
             elif error := _care_settings_error(self.hass, user_input, base):
-                errors["base"] = "invalid_care_settings"
-                placeholders["error"] = error
+                errors["base"], placeholders = error
             else:
                 data = {**user_input, CONF_LABEL: label}
                 if subentry is None:
                     return self.async_create_entry(title=label, data=data)
                 return self.async_update_and_abort(entry, subentry, title=label, data=data)
-        suggested = user_input or (dict(subentry.data) if subentry else {})
+            suggested = form
+        else:
+            suggested = _apartment_to_form(subentry.data if subentry else {})
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
                 _apartment_schema(self.hass), suggested
             ),
-            description_placeholders=placeholders,
+            description_placeholders={**_defaults_placeholders(base), **placeholders},
             errors=errors,
         )
 
@@ -1146,8 +1264,10 @@ def _water_suggestions(settings: MeterSettings, *, night: bool) -> dict[str, Any
     return values
 
 
-def _meter_settings_error(values: Mapping[str, Any], base: MeterSettings) -> str | None:
-    """The engine's own explanation of why these thresholds cannot work, or None."""
+def _meter_settings_error(
+    values: Mapping[str, Any], base: MeterSettings
+) -> tuple[str, dict[str, str]] | None:
+    """Why these thresholds cannot work (error key, placeholders), or None."""
     mapping: dict[str, Any] = {
         "night_flow_lph": values.get(CONF_NIGHT_FLOW),
         "high_use_factor": values.get(CONF_HIGH_USE_FACTOR),
@@ -1161,7 +1281,7 @@ def _meter_settings_error(values: Mapping[str, Any], base: MeterSettings) -> str
     try:
         MeterSettings.from_dict({k: v for k, v in mapping.items() if v is not None}, base)
     except ValueError as err:
-        return str(err)
+        return _form_error(err, WATER_ERRORS, "invalid_water_settings")
     return None
 
 
@@ -1197,6 +1317,21 @@ def _device_title(hass: HomeAssistant, dev_eui: str) -> str:
     return dev_eui
 
 
+async def _async_meter_title(hass: HomeAssistant, dev_eui: str) -> str:
+    """A building's meter subentry title: "Meter alerts and statistics: <the sensor's title>".
+
+    The gateway's sensor subentry carries the bare title ("Lgh 1101 vattenmätare"); the
+    building's says what it is, in the instance's language, so the two are told apart on
+    the integration page. Stored data and unique ids do not depend on it.
+    """
+    sensor = _device_title(hass, dev_eui)
+    strings = await async_get_translations(
+        hass, hass.config.language, "config_subentries", [DOMAIN]
+    )
+    kind = strings.get(f"component.{DOMAIN}.config_subentries.{SUBENTRY_WATER_METER}.entry_type")
+    return f"{kind}: {sensor}" if kind else sensor
+
+
 class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
     """Add a water meter to a building: alerts, hourly statistics, the building total."""
 
@@ -1218,7 +1353,7 @@ class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
         if user_input is not None:  # the selectors keep overrides in the engine's range
             dev_eui = subentry.data[CONF_DEV_EUI] if subentry else user_input[CONF_DEV_EUI]
             data = {**user_input, CONF_DEV_EUI: dev_eui}
-            title = _device_title(self.hass, dev_eui)
+            title = await _async_meter_title(self.hass, dev_eui)
             if subentry is None:
                 return self.async_create_entry(title=title, data=data, unique_id=dev_eui)
             return self.async_update_and_abort(entry, subentry, title=title, data=data)

@@ -161,7 +161,6 @@ class AngeApartmentEntity(AngeBuildingPartEntity):
                 identifiers={(DOMAIN, f"apartment_{subentry_id}")},
                 name=apartment.label,
                 manufacturer="Ånge IoT",
-                model="Apartment",
                 via_device_id=runtime.building_device_id,
                 suggested_area=apartment.label,
             ),
@@ -206,18 +205,22 @@ class AngeSiteEntity(AngeBuildingPartEntity):
     ) -> None:
         """Bind to one site of the building."""
         site = runtime.snow.sites[subentry_id]
-        super().__init__(
-            runtime,
-            subentry_id,
-            description,
-            DeviceInfo(
-                identifiers={(DOMAIN, site.device_identifier)},
-                name=site.name,
-                manufacturer="Ånge IoT",
-                model="Snow-clearing site",
-                via_device_id=runtime.building_device_id,
-            ),
+        info = DeviceInfo(
+            identifiers={(DOMAIN, site.device_identifier)},
+            manufacturer="Ånge IoT",
+            via_device_id=runtime.building_device_id,
         )
+        # In the area of its sensors; a site named like that area is called "Snow clearing"
+        # (translated): the area says where, the device what (no "parkering_parkering_" ids).
+        area = runtime.snow.sensor_area(site)
+        if area:
+            info["suggested_area"] = area
+        name = device_name(site.name, area)
+        if area and name.casefold() == area.casefold():
+            info["translation_key"] = "snow_site"
+        else:
+            info["name"] = name
+        super().__init__(runtime, subentry_id, description, info)
 
     @property
     def site(self) -> SiteRuntime:

@@ -95,8 +95,12 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         suggested_display_precision=1,
     ),
     _measurement("humidity", SensorDeviceClass.HUMIDITY, PERCENTAGE, suggested_display_precision=0),
-    _measurement("illuminance", SensorDeviceClass.ILLUMINANCE, LIGHT_LUX),
-    _measurement("co2", SensorDeviceClass.CO2, UnitOfRatio.PARTS_PER_MILLION),
+    _measurement(
+        "illuminance", SensorDeviceClass.ILLUMINANCE, LIGHT_LUX, suggested_display_precision=0
+    ),
+    _measurement(
+        "co2", SensorDeviceClass.CO2, UnitOfRatio.PARTS_PER_MILLION, suggested_display_precision=0
+    ),
     _measurement(
         "tvoc", SensorDeviceClass.VOLATILE_ORGANIC_COMPOUNDS_PARTS, UnitOfRatio.PARTS_PER_BILLION
     ),
@@ -115,8 +119,11 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         "water_temperature", SensorDeviceClass.TEMPERATURE, UnitOfTemperature.CELSIUS,
         suggested_display_precision=1,
     ),
-    _measurement("wetness", SensorDeviceClass.MOISTURE, PERCENTAGE),
-    _measurement("distance", SensorDeviceClass.DISTANCE, UnitOfLength.MILLIMETERS),
+    _measurement("wetness", SensorDeviceClass.MOISTURE, PERCENTAGE, suggested_display_precision=0),
+    _measurement(
+        "distance", SensorDeviceClass.DISTANCE, UnitOfLength.MILLIMETERS,
+        suggested_display_precision=0,
+    ),
     _measurement(
         "snow_depth", SensorDeviceClass.DISTANCE, UnitOfLength.CENTIMETERS,
         value_fn=_snow_depth, suggested_display_precision=1,
@@ -126,8 +133,9 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         "volume", SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS,
         state_class=SensorStateClass.TOTAL_INCREASING, suggested_display_precision=3,
     ),
-    # Raw PIR counts are about a resident: no state class, so no long-term statistics.
-    _measurement("motion_count", None, None, state_class=None),
+    # Raw PIR counts are about a resident: no state class, so no long-term statistics. A
+    # (translated) unit makes History draw a graph and keeps it out of the logbook.
+    _measurement("motion_count", None, None, state_class=None, suggested_display_precision=0),
     _measurement(
         "last_activity", SensorDeviceClass.TIMESTAMP, None, state_class=None,
         value_fn=lambda d: d.state.last_activity,
@@ -135,7 +143,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     ),
     _measurement(
         "battery", SensorDeviceClass.BATTERY, PERCENTAGE,
-        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_category=EntityCategory.DIAGNOSTIC, suggested_display_precision=0,
     ),
     _measurement(
         "battery_voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT,
@@ -153,12 +161,13 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "rssi", SensorDeviceClass.SIGNAL_STRENGTH, SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.rssi,
-        exists_fn=lambda c: True,
+        exists_fn=lambda c: True, suggested_display_precision=0,
     ),
     _measurement(
         "snr", SensorDeviceClass.SIGNAL_STRENGTH, SIGNAL_STRENGTH_DECIBELS,
         entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.snr,
         exists_fn=lambda c: True, entity_registry_enabled_default=False,
+        suggested_display_precision=1,
     ),
     _measurement(
         "last_seen", SensorDeviceClass.TIMESTAMP, None, state_class=None,
@@ -462,6 +471,10 @@ class AngeSnowDepthSensor(AngeSiteEntity, SensorEntity):
         state = self.site.state
         return {
             "sensors": len(self.runtime.snow.depths(self.site)),
+            "distance_sensors": [
+                device.name_by_user or device.name or ""
+                for device in self.runtime.snow.sensor_devices(self.site)
+            ],
             "threshold_cm": self.site.settings.threshold_cm,
             "min_rise_cm": self.site.settings.min_rise_cm,
             "baseline_cm": state.baseline_cm,

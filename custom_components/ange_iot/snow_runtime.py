@@ -16,6 +16,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import area_registry as ar, device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -67,6 +68,23 @@ class SnowRuntime:
     _saver: DelayedSave | None = None
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False
+
+    def sensor_devices(self, site: SiteRuntime) -> list[dr.DeviceEntry]:
+        """The devices of the site's distance sensors (on any gateway) known so far."""
+        registry = dr.async_get(self.hass)
+        return [
+            device
+            for dev_eui in site.sensors
+            for device in registry.async_get_devices(identifiers={(DOMAIN, dev_eui)})
+        ]
+
+    def sensor_area(self, site: SiteRuntime) -> str | None:
+        """The area all of the site's sensors are in (None when none or several)."""
+        areas = {device.area_id for device in self.sensor_devices(site)}
+        if len(areas) != 1 or (area_id := areas.pop()) is None:
+            return None
+        area = ar.async_get(self.hass).async_get_area(area_id)
+        return area.name if area else None
 
     def event_signal(self, subentry_id: str) -> str:
         """Dispatcher signal carrying a site's clearing events to its event entity."""

@@ -54,6 +54,7 @@ from .const import (
     METER_ALERT_CLEARED,
     METER_ALERT_STARTED,
     STORAGE_VERSION,
+    SUBENTRY_DEVICE,
     SUBENTRY_WATER_METER,
     device_signal,
 )
@@ -142,7 +143,7 @@ class WaterRuntime:
             meter = MeterRuntime(
                 subentry_id=subentry.subentry_id,
                 dev_eui=dev_eui,
-                name=subentry.title,
+                name=_meter_name(self.hass, dev_eui, subentry.title),
                 settings=meter_settings_from(subentry.data, defaults),
                 counted=bool(subentry.data.get(CONF_COUNTED, True)),
                 state=MeterState.from_dict(saved.get("state")),
@@ -407,3 +408,19 @@ def used_m3(state: MeterState) -> float:
     last = state.series.last_boundary
     rows = state.series.rows(last - timedelta(hours=1)) if last is not None else []
     return rows[-1].sum if rows else 0.0
+
+
+def _meter_name(hass: HomeAssistant, dev_eui: str, fallback: str) -> str:
+    """The meter's name in events and statistics: its sensor's title on the gateway.
+
+    The building's meter subentry title says "Meter alerts and statistics: ..." (see the
+    config flow); older ones carry the bare sensor title, which is the fallback.
+    """
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for subentry in entry.subentries.values():
+            if (
+                subentry.subentry_type == SUBENTRY_DEVICE
+                and subentry.data.get(CONF_DEV_EUI) == dev_eui
+            ):
+                return subentry.title
+    return fallback

@@ -77,6 +77,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .device import DeviceConfig, DeviceState
+from .errors import SettingsError
 from .pipeline import Outcome, Result, TrackedDevice
 from .uplink import Uplink
 from .values import (
@@ -179,32 +180,46 @@ class CareSettings:
         except (ZoneInfoNotFoundError, ValueError, TypeError) as err:
             raise ValueError(f"unknown time zone {self.timezone!r}") from err
         if self.morning_deadline <= self.morning_start:
-            raise ValueError(
+            raise SettingsError(
+                "morning_deadline_order",
                 f"morning deadline {self.morning_deadline:%H:%M} must be after the morning "
-                f"window start {self.morning_start:%H:%M} (same day)"
+                f"window start {self.morning_start:%H:%M} (same day)",
+                deadline=f"{self.morning_deadline:%H:%M}",
+                start=f"{self.morning_start:%H:%M}",
             )
         if self.active_end <= self.active_start:
-            raise ValueError(
+            raise SettingsError(
+                "active_hours_order",
                 f"active hours must start before they end "
-                f"({self.active_start:%H:%M}-{self.active_end:%H:%M})"
+                f"({self.active_start:%H:%M}-{self.active_end:%H:%M})",
+                start=f"{self.active_start:%H:%M}",
+                end=f"{self.active_end:%H:%M}",
             )
         if self.night_start == self.night_end:
-            raise ValueError("the night window must not be empty (start equals end)")
+            raise SettingsError(
+                "night_window_empty", "the night window must not be empty (start equals end)"
+            )
         if not isinstance(self.grace, timedelta) or not (
             timedelta(0) <= self.grace <= timedelta(hours=6)
         ):
-            raise ValueError("the re-check grace must be between 0 and 6 hours")
+            raise SettingsError("grace_range", "the re-check grace must be between 0 and 6 hours")
         if not isinstance(self.inactivity_limit, timedelta) or (
             self.inactivity_limit < timedelta(minutes=1)
         ):
-            raise ValueError("the inactivity limit must be at least one minute")
+            raise SettingsError(
+                "inactivity_too_short", "the inactivity limit must be at least one minute"
+            )
         active = datetime.combine(date.min, self.active_end) - datetime.combine(
             date.min, self.active_start
         )
         if self.inactivity_check and self.inactivity_limit >= active:
-            raise ValueError(
+            raise SettingsError(
+                "inactivity_too_long",
                 f"the inactivity limit ({_hm(self.inactivity_limit)}) must be shorter than the "
-                f"active hours ({self.active_start:%H:%M}-{self.active_end:%H:%M})"
+                f"active hours ({self.active_start:%H:%M}-{self.active_end:%H:%M})",
+                limit=_hm(self.inactivity_limit),
+                start=f"{self.active_start:%H:%M}",
+                end=f"{self.active_end:%H:%M}",
             )
 
     @property

@@ -68,6 +68,7 @@ from statistics import median
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .errors import SettingsError
 from .values import (
     hm as _duration,
     is_number as _is_number,
@@ -192,27 +193,42 @@ class MeterSettings:
         except (ZoneInfoNotFoundError, ValueError, TypeError) as err:
             raise ValueError(f"unknown time zone {self.timezone!r}") from err
         if self.high_use_factor < 1:
-            raise ValueError(
+            raise SettingsError(
+                "high_use_factor_low",
                 f"high_use_factor must be at least 1 (a day above {self.high_use_factor:g} × "
-                "the median would flag ordinary days)"
+                "the median would flag ordinary days)",
+                factor=f"{self.high_use_factor:g}",
             )
         if self.night_flow_lph < 0:
-            raise ValueError(f"night_flow_lph must not be negative (got {self.night_flow_lph:g})")
+            raise SettingsError(
+                "night_flow_negative",
+                f"night_flow_lph must not be negative (got {self.night_flow_lph:g})",
+            )
         if self.daily_limit_l is not None and self.daily_limit_l < 0:
-            raise ValueError(f"daily_limit_l must not be negative (got {self.daily_limit_l:g})")
+            raise SettingsError(
+                "daily_limit_negative",
+                f"daily_limit_l must not be negative (got {self.daily_limit_l:g})",
+            )
         if self.silent_after < MIN_SILENT_AFTER:
-            raise ValueError(
-                f"silent_after must be at least 1 hour (got {_duration(self.silent_after)})"
+            raise SettingsError(
+                "silent_after_short",
+                f"silent_after must be at least 1 hour (got {_duration(self.silent_after)})",
             )
         if self.night_start == self.night_end:
-            raise ValueError(
+            raise SettingsError(
+                "water_night_empty",
                 "the night window must not be empty (night_start equals night_end, "
-                f"{self.night_start:%H:%M})"
+                f"{self.night_start:%H:%M})",
             )
         if self.in_night(self.night_check):
-            raise ValueError(
+            raise SettingsError(
+                "night_check_in_night",
                 f"night_check {self.night_check:%H:%M} must not fall inside the night window "
-                f"{self.night_start:%H:%M}-{self.night_end:%H:%M} (a night is judged after it ends)"
+                f"{self.night_start:%H:%M}-{self.night_end:%H:%M} "
+                "(a night is judged after it ends)",
+                check=f"{self.night_check:%H:%M}",
+                start=f"{self.night_start:%H:%M}",
+                end=f"{self.night_end:%H:%M}",
             )
 
     @property

@@ -38,6 +38,7 @@ from enum import StrEnum
 import math
 from typing import Any
 
+from .errors import SettingsError
 from .values import is_number as _is_number, iso as _iso, parse_when as _when, utc as _utc
 
 MAX_THRESHOLD_CM = 500.0
@@ -71,19 +72,24 @@ class SnowSettings:
             if not _is_number(value) or not math.isfinite(value):
                 raise ValueError(f"{f.name}: expected a number of centimetres, got {value!r}")
         if self.threshold_cm <= 0:
-            raise ValueError(
+            raise SettingsError(
+                "threshold_range",
                 f"threshold_cm: the snow depth that needs clearing must be above 0 cm "
-                f"(got {self.threshold_cm:g})"
+                f"(got {self.threshold_cm:g})",
+                high=f"{MAX_THRESHOLD_CM:g}",
             )
         if self.threshold_cm > MAX_THRESHOLD_CM:
-            raise ValueError(
+            raise SettingsError(
+                "threshold_range",
                 f"threshold_cm: the snow depth that needs clearing must be at most "
-                f"{MAX_THRESHOLD_CM:g} cm (got {self.threshold_cm:g})"
+                f"{MAX_THRESHOLD_CM:g} cm (got {self.threshold_cm:g})",
+                high=f"{MAX_THRESHOLD_CM:g}",
             )
         if self.min_rise_cm < 0:
-            raise ValueError(
+            raise SettingsError(
+                "min_rise_negative",
                 f"min_rise_cm: the rise since the last clearing must not be negative "
-                f"(got {self.min_rise_cm:g})"
+                f"(got {self.min_rise_cm:g})",
             )
 
     def as_dict(self) -> dict[str, Any]:
