@@ -166,6 +166,11 @@ def platforms() -> list[Platform]:
     return []
 
 
+@pytest.fixture(autouse=True)
+def care_entities_enabled(entity_registry_enabled_by_default: None) -> None:
+    """Last activity and next check are off by default (privacy): these tests read them."""
+
+
 @pytest.fixture
 def not_up() -> tuple[str, ...]:
     """Apartments whose resident stays in bed (a test parametrizes this)."""
@@ -918,11 +923,15 @@ async def test_acknowledge_then_activity(
         "building": "Solbacken",
         "action": "acknowledged",
         "user": hass_admin_user.name,
+        "device_id": apartment_device(hass),  # in the apartment's own logbook
+        "entity_id": care_entity(hass, "sensor", APT, "care_status"),
     }
     assert entry.context.user_id == hass_admin_user.id
     assert describe_log(hass, entry) == {
         "name": APT,
         "message": f"care check acknowledged by {hass_admin_user.name}",
+        "icon": "mdi:account-check",
+        "entity_id": care_entity(hass, "sensor", APT, "care_status"),
     }
 
     # A second acknowledgement has nothing left to acknowledge: no event, no log.
@@ -1120,11 +1129,15 @@ async def test_pause_until(
         "action": "paused",
         "user": hass_admin_user.name,
         "until": utc_iso(until),
+        "device_id": apartment_device(hass),
+        "entity_id": care_entity(hass, "sensor", APT, "care_status"),
     }
     assert entry.context.user_id == hass_admin_user.id
     assert describe_log(hass, entry) == {
         "name": APT,
         "message": f"care checks paused by {hass_admin_user.name} until 2026-11-23 09:45",
+        "icon": "mdi:pause-circle",
+        "entity_id": care_entity(hass, "sensor", APT, "care_status"),
     }
 
     await async_run_until(hass, freezer, until - timedelta(seconds=1), STEP)
@@ -1164,6 +1177,8 @@ async def test_pause_and_resume_services(
     assert describe_log(hass, log[1]) == {
         "name": APT,
         "message": f"tillsyn återupptagen av {hass_admin_user.name}",
+        "icon": "mdi:play-circle",
+        "entity_id": care_entity(hass, "sensor", APT, "care_status"),
     }
 
 

@@ -51,6 +51,10 @@ from custom_components.ange_iot.const import (
 
 from .conftest import START
 
+# Activity and per-uplink timestamp entities are off by default (privacy, logbook):
+# these tests read them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 MOTION_1101 = "a81758fffe0a1101"  # Elsys ERS in Lgh 1101
 DOOR_1101 = "70b3d52c00010001"  # Sensative Strips Guard
 METER_1101 = "0001a8f000002101"  # Kamstrup flowIQ 2200

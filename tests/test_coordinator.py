@@ -34,6 +34,10 @@ from .common import (
 )
 from .conftest import START
 
+# Activity and per-uplink timestamp entities are off by default (privacy, logbook):
+# these tests read them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 MOTION_1102 = "a81758fffe0a1102"
 METER_1102 = "0001a8f000002102"
 MOTION_LIMIT = timedelta(seconds=3 * 600)  # 3 missed reports of a 10-minute sensor

@@ -70,6 +70,10 @@ from custom_components.ange_iot.gateway_chirpstack import (
 from .common import LogRecords, capture_logs
 from .conftest import START
 
+# Activity and per-uplink timestamp entities are off by default (privacy, logbook):
+# these tests read them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 APP = "ca739e26-7b67-4f14-b69e-d568c22a5a75"  # the sheet's application
 OTHER_APP = "17c82e96-be03-4f38-aef3-f83d48582d97"
 ERS = "1000000000000001"  # the sheet's Elsys ERS

@@ -72,6 +72,10 @@ from custom_components.ange_iot.gateway_tts import (
 
 from .common import capture_logs
 
+# Activity and per-uplink timestamp entities are off by default (privacy, logbook):
+# these tests read them.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 APP = "application-tts-name"  # the sheet's application
 SOUND = "1000000000000001"  # the sheet's Elsys (ERS Sound)
 ERS = "a81758fffe0a2002"

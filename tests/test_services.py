@@ -7,8 +7,10 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -62,6 +64,65 @@ async def test_set_scenario_on_and_off(
 
     await _call(hass, init_integration.entry_id, scenario=scenario, target=target, active=False)
     assert _active(init_integration) == []
+
+
+@pytest.mark.parametrize(
+    ("scenario", "device", "active"),
+    [
+        ("resident_not_up", MOTION_1102, ("resident_not_up", "Lgh 1102")),  # its apartment
+        ("sensor_silent", MOTION_1101, ("sensor_silent", MOTION_1101)),
+        ("leak", METER_1101, ("leak", METER_1101)),
+    ],
+)
+async def test_set_scenario_by_device(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    scenario: str,
+    device: str,
+    active: tuple[str, str],
+) -> None:
+    """The UI picks a device instead of typing a label or DevEUI."""
+    picked = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, device), init_integration.entry_id
+    )
+    assert picked is not None
+    await _call(hass, init_integration.entry_id, scenario=scenario, device=picked.id)
+    assert _active(init_integration) == [active]
+
+
+async def test_set_scenario_by_apartment_device(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An apartment of a building stands for its resident."""
+    building = MockConfigEntry(
+        domain=DOMAIN,
+        title="Solbacken",
+        data={"kind": "building"},
+        subentries_data=[
+            ConfigSubentryDataWithId(
+                subentry_id="apt_1203",
+                subentry_type="apartment",
+                title="Lgh 1203",
+                unique_id=None,
+                data={"label": "Lgh 1203", "sensors": [], "enabled": True},
+            )
+        ],
+    )
+    building.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    apartment = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "apartment_apt_1203"), building.entry_id
+    )
+    assert apartment is not None
+    await _call(hass, init_integration.entry_id, scenario="resident_not_up", device=apartment.id)
+    assert _active(init_integration) == [("resident_not_up", "Lgh 1203")]
+
+    # The building is no gateway: refused with a message, not a crash.
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, building.entry_id, scenario="snowfall")
+    assert err.value.translation_key == "not_simulated"
+    assert err.value.translation_placeholders == {"title": "Solbacken"}
 
 
 async def test_scenarios_combine(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

@@ -17,6 +17,7 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
+from . import care_board
 from .angelib.simulator import Scenario
 from .care_runtime import BuildingRuntime, care_store
 from .const import (
@@ -109,8 +110,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool
 
 async def async_unload_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool:
     """Unload a gateway or building entry."""
-    platforms = BUILDING_PLATFORMS if entry.data.get(CONF_KIND) == KIND_BUILDING else PLATFORMS
-    return await hass.config_entries.async_unload_platforms(entry, platforms)
+    if entry.data.get(CONF_KIND) != KIND_BUILDING:
+        return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    care_board.async_unregister_if_unused(hass, entry.entry_id)
+    return await hass.config_entries.async_unload_platforms(entry, BUILDING_PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> None:
@@ -144,6 +147,7 @@ async def _async_setup_building(hass: HomeAssistant, entry: ConfigEntry[Building
     await hass.config_entries.async_forward_entry_setups(entry, BUILDING_PLATFORMS)
     runtime.async_follow_sensors()
     runtime.water.async_follow_sensors()
+    care_board.async_register(hass)  # the staff's care board, one view per building
 
     @callback
     def _start(_hass: HomeAssistant) -> None:

@@ -78,6 +78,9 @@ def _problem(
     )
 
 
+# _ACTIVITY_NOTE: motion, presence and door changes are a resident's activity. They are off
+# by default (privacy by default): enabled, each change is a logbook line and a recorder row.
+# The care checks use the devices' reports whether these entities are enabled or not.
 BINARY_SENSORS: tuple[AngeBinarySensorEntityDescription, ...] = (
     AngeBinarySensorEntityDescription(
         key="motion",
@@ -85,30 +88,35 @@ BINARY_SENSORS: tuple[AngeBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.MOTION,
         is_on_fn=_motion,
         exists_fn=lambda c: "motion_count" in c.model.fields,
+        entity_registry_enabled_default=False,  # a resident's activity: see _ACTIVITY_NOTE
     ),
     AngeBinarySensorEntityDescription(
         key="occupancy",
         translation_key="occupancy",
         device_class=BinarySensorDeviceClass.OCCUPANCY,
         is_on_fn=_occupancy,
+        entity_registry_enabled_default=False,
     ),
     AngeBinarySensorEntityDescription(
         key="presence",
         translation_key="presence",
         device_class=BinarySensorDeviceClass.PRESENCE,
         is_on_fn=_flag("presence"),
+        entity_registry_enabled_default=False,
     ),
     AngeBinarySensorEntityDescription(
         key="close_proximity",
         translation_key="close_proximity",
         device_class=BinarySensorDeviceClass.OCCUPANCY,
         is_on_fn=_flag("close_proximity"),
+        entity_registry_enabled_default=False,
     ),
     AngeBinarySensorEntityDescription(
         key="door",
         translation_key="door",
         device_class=BinarySensorDeviceClass.DOOR,
         is_on_fn=_door("door"),
+        entity_registry_enabled_default=False,
     ),
     AngeBinarySensorEntityDescription(
         key="door_alarm",

@@ -66,6 +66,7 @@ SERVICE_SET_SCENARIO: Final = "set_scenario"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_SCENARIO: Final = "scenario"
 ATTR_TARGET: Final = "target"
+ATTR_DEVICE: Final = "device"  # set_scenario: the picked device (apartment, sensor, meter)
 ATTR_ACTIVE: Final = "active"
 
 # Buildings (care checks); a building is its own entry, apartments its subentries
@@ -83,7 +84,8 @@ SERVICE_PAUSE: Final = "pause_care_checks"
 SERVICE_RESUME: Final = "resume_care_checks"
 SERVICE_ARM_ESCALATION: Final = "arm_escalation"
 ATTR_DELAY: Final = "delay"
-EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: acknowledgements and pauses
+EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: care alerts, acknowledgements, pauses
+EVENT_METER_LOG: Final = "ange_iot_meter_log"  # logbook: meter alerts started and over
 
 
 def device_signal(dev_eui: str) -> str:

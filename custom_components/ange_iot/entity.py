@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -231,3 +232,13 @@ class AngeSiteEntity(AngeBuildingPartEntity):
     def refresh_signal(self) -> str:
         """The site's updates."""
         return self.runtime.snow.signal(self.subentry_id)
+
+
+def entity_of_device(hass: HomeAssistant, device_id: str | None, key: str) -> str | None:
+    """The entity id of one of our entities on a device (by its unique id's key)."""
+    if not device_id:
+        return None
+    for entry in er.async_entries_for_device(er.async_get(hass), device_id):
+        if entry.platform == DOMAIN and entry.unique_id.endswith(f"_{key}"):
+            return entry.entity_id
+    return None

@@ -13,8 +13,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .angelib.care import EventType
 from .angelib.snow import SnowEventType
 from .care_runtime import ESCALATED, BuildingRuntime
-from .const import METER_ALERT_CLEARED, METER_ALERT_STARTED
-from .entity import AngeBuildingEntity, AngeSiteEntity
+from .const import EVENT_CARE_LOG, EVENT_METER_LOG, METER_ALERT_CLEARED, METER_ALERT_STARTED
+from .entity import AngeBuildingEntity, AngeSiteEntity, entity_of_device
 
 PARALLEL_UPDATES = 0
 
@@ -71,6 +71,16 @@ class AngeDispatchedEvent(EventEntity):
     def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
         self._trigger_event(event_type, data)
         self.async_write_ha_state()
+        self._log(event_type, data)
+
+    @callback
+    def _log(self, event_type: str, data: dict[str, Any]) -> None:
+        """Write the event's logbook line, if it has one (see ``logbook.py``)."""
+
+
+# Care events with a logbook line of their own; "acknowledged" is logged by the action,
+# which knows the Home Assistant user (``services.py``).
+LOGGED_CARE_EVENTS = frozenset({"check_needed", "sensor_offline", "escalated", "resolved"})
 
 
 class AngeCareAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
@@ -89,6 +99,27 @@ class AngeCareAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
         """The building's care events."""
         return self.runtime.event_signal
 
+    @callback
+    def _log(self, event_type: str, data: dict[str, Any]) -> None:
+        """An alert, its escalation or its end: a line in the apartment's logbook."""
+        if event_type not in LOGGED_CARE_EVENTS:
+            return
+        device_id = data.get("device_id")
+        self.hass.bus.async_fire(
+            EVENT_CARE_LOG,
+            {
+                "action": event_type,
+                "apartment": data.get("apartment"),
+                "building": self.runtime.entry.title,
+                "reason": data.get("reason"),
+                "resolution": data.get("resolution"),
+                "since": data.get("since"),
+                "late": data.get("late", False),
+                "device_id": device_id,
+                "entity_id": entity_of_device(self.hass, device_id, "care_status"),
+            },
+        )
+
 
 class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
     """A building's water-meter alerts: ``alert_started`` and ``alert_cleared``.
@@ -104,6 +135,24 @@ class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
     def event_signal(self) -> str:
         """The building's meter alerts."""
         return self.runtime.water.event_signal
+
+    @callback
+    def _log(self, event_type: str, data: dict[str, Any]) -> None:
+        """A meter alert started or ended: a line in the meter's logbook."""
+        device_id = data.get("meter_device_id")
+        self.hass.bus.async_fire(
+            EVENT_METER_LOG,
+            {
+                "action": event_type,
+                "meter": data.get("meter"),
+                "building": self.runtime.entry.title,
+                "alert": data.get("alert"),
+                "leak_rate_lph": data.get("leak_rate_lph"),
+                "since": data.get("since"),
+                "device_id": device_id,
+                "entity_id": entity_of_device(self.hass, device_id, "volume"),
+            },
+        )
 
 
 class AngeSnowClearingEvent(AngeSiteEntity, AngeDispatchedEvent):

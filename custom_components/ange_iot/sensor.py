@@ -133,13 +133,17 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         "volume", SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS,
         state_class=SensorStateClass.TOTAL_INCREASING, suggested_display_precision=3,
     ),
-    # Raw PIR counts are about a resident: no state class, so no long-term statistics. A
-    # (translated) unit makes History draw a graph and keeps it out of the logbook.
-    _measurement("motion_count", None, None, state_class=None, suggested_display_precision=0),
+    # Raw PIR counts and activity times are about a resident (privacy by default): off until
+    # enabled per entity; no state class (no long-term statistics); the count's unit comes
+    # from the translations, which also keeps it out of the logbook when enabled.
+    _measurement(
+        "motion_count", None, None, state_class=None, entity_registry_enabled_default=False,
+        suggested_display_precision=0,
+    ),
     _measurement(
         "last_activity", SensorDeviceClass.TIMESTAMP, None, state_class=None,
         value_fn=lambda d: d.state.last_activity,
-        exists_fn=lambda c: c.model.kind is Kind.ACTIVITY,
+        exists_fn=lambda c: c.model.kind is Kind.ACTIVITY, entity_registry_enabled_default=False,
     ),
     _measurement(
         "battery", SensorDeviceClass.BATTERY, PERCENTAGE,
@@ -172,7 +176,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "last_seen", SensorDeviceClass.TIMESTAMP, None, state_class=None,
         entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.last_seen,
-        exists_fn=lambda c: True,
+        exists_fn=lambda c: True, entity_registry_enabled_default=False,  # a line per uplink
     ),
     _measurement(
         "rejected_frames", None, None, state_class=SensorStateClass.TOTAL_INCREASING,
@@ -209,6 +213,7 @@ GATEWAY_SENSORS: tuple[AngeGatewaySensorEntityDescription, ...] = (
         translation_key="last_message",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # changes with every uplink: a logbook line each
         value_fn=lambda hub: hub.stats.last_message,
     ),
 )
@@ -317,16 +322,20 @@ CARE_SENSORS: tuple[AngeCareSensorEntityDescription, ...] = (
         options=[str(status) for status in Status],
         value_fn=lambda e: str(e.status),
     ),
+    # Both move with the resident's activity (next check = last activity + the limit by
+    # day): each change would be a logbook line and a recorder row. Off by default.
     AngeCareSensorEntityDescription(
         key="apartment_last_activity",
         translation_key="apartment_last_activity",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
         value_fn=lambda e: e.last_activity,
     ),
     AngeCareSensorEntityDescription(
         key="next_check",
         translation_key="next_check",
         device_class=SensorDeviceClass.TIMESTAMP,
+        entity_registry_enabled_default=False,
         value_fn=lambda e: e.next_check,
     ),
 )
@@ -352,6 +361,9 @@ def _add_care_sensors(
 class AngeCareSensor(AngeApartmentEntity, SensorEntity):
     """Care status, last activity or next check of an apartment."""
 
+    # The alert id is for actions and the care board (live state); history needs only
+    # the status, its reason and since when.
+    _unrecorded_attributes = frozenset({"alert_id"})
     entity_description: AngeCareSensorEntityDescription
 
     @property
@@ -383,6 +395,18 @@ class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
     def native_value(self) -> int:
         """Apartments with status check_needed or sensor_offline."""
         return self.runtime.attention_count()
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Which apartments (their labels), for the care board and notifications."""
+        return {
+            "apartments": sorted(
+                apartment.label
+                for apartment in self.runtime.apartments.values()
+                if apartment.evaluation is not None
+                and apartment.evaluation.status in (Status.CHECK_NEEDED, Status.SENSOR_OFFLINE)
+            )
+        }
 
     async def async_added_to_hass(self) -> None:
         """Follow the building's evaluations."""
@@ -459,6 +483,9 @@ class AngeMetersInAlertSensor(AngeWaterEntity, SensorEntity):
 
 class AngeSnowDepthSensor(AngeSiteEntity, SensorEntity):
     """A site's snow depth: the mean of its available sensors (unknown with none)."""
+
+    # Settings, not measurements: shown live, not stored with every depth report.
+    _unrecorded_attributes = frozenset({"threshold_cm", "min_rise_cm"})
 
     @property
     def native_value(self) -> float | None:

@@ -13,7 +13,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .angelib.simulator import Scenario
+from .angelib.simulator import DEMO_BY_EUI, Scenario
 from .angelib.uplink import MessageError, normalise_dev_eui
 from .care_runtime import BuildingRuntime
 from .const import (
@@ -22,10 +22,12 @@ from .const import (
     ATTR_APARTMENT,
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DELAY,
+    ATTR_DEVICE,
     ATTR_SCENARIO,
     ATTR_TARGET,
     ATTR_UNTIL,
     ATTR_USER_ID,
+    CONF_LABEL,
     DOMAIN,
     EVENT_CARE_LOG,
     SERVICE_ACKNOWLEDGE,
@@ -35,6 +37,7 @@ from .const import (
     SERVICE_SET_SCENARIO,
 )
 from .coordinator import AngeConfigEntry
+from .entity import entity_of_device
 from .gateway import SimulatedGateway
 
 # Voluptuous, as everywhere in this project; typed Any because HA 2026.10 annotates
@@ -43,6 +46,9 @@ SET_SCENARIO_SCHEMA: Any = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_SCENARIO): vol.In([s.value for s in Scenario]),
+        # The UI picks a device (an apartment, a sensor, a meter); ``target`` (a label or a
+        # DevEUI) stays for automations and scripts.
+        vol.Optional(ATTR_DEVICE): cv.string,
         vol.Optional(ATTR_TARGET, default=""): cv.string,
         vol.Optional(ATTR_ACTIVE, default=True): cv.boolean,
     }
@@ -66,9 +72,31 @@ def _get_entry(hass: HomeAssistant, entry_id: str) -> AngeConfigEntry:
     return entry
 
 
+def _scenario_target(hass: HomeAssistant, scenario: Scenario, device_id: str) -> str:
+    """The simulator's target for a picked device: an apartment's label or a DevEUI.
+
+    An apartment stands for its resident; a sensor stands for itself (silent) or, for
+    "resident does not get up", for the demo apartment it is in.
+    """
+    device = dr.async_get(hass).async_get(device_id)
+    for domain, identifier in device.identifiers if device else ():
+        if domain != DOMAIN:
+            continue
+        if identifier.startswith("apartment_"):
+            subentry_id = identifier.removeprefix("apartment_")
+            for entry in hass.config_entries.async_entries(DOMAIN):
+                if (subentry := entry.subentries.get(subentry_id)) is not None:
+                    return str(subentry.data.get(CONF_LABEL) or subentry.title)
+            return identifier
+        if (demo := DEMO_BY_EUI.get(identifier)) is not None:
+            return demo.area if scenario is Scenario.RESIDENT_NOT_UP and demo.area else identifier
+        return identifier
+    return device_id
+
+
 async def _async_set_scenario(call: ServiceCall) -> None:
     entry = _get_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    gateway = entry.runtime_data.gateway
+    gateway = getattr(entry.runtime_data, "gateway", None)  # a building has none
     if not isinstance(gateway, SimulatedGateway):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -77,6 +105,8 @@ async def _async_set_scenario(call: ServiceCall) -> None:
         )
     scenario = Scenario(call.data[ATTR_SCENARIO])
     target: str = call.data[ATTR_TARGET]
+    if device_id := call.data.get(ATTR_DEVICE):
+        target = _scenario_target(call.hass, scenario, device_id)
     if scenario in (Scenario.SENSOR_SILENT, Scenario.LEAK):
         # A DevEUI as shown on the device page (the upper-case serial number) works too.
         with suppress(MessageError):
@@ -165,6 +195,10 @@ def _log(
     context = call.context
     if user_id and not context.user_id:
         context = Context(user_id=user_id, parent_id=context.id)
+    device = dr.async_get(call.hass).async_get_device_by_identifier(
+        (DOMAIN, f"apartment_{subentry_id}"), runtime.entry.entry_id
+    )
+    device_id = device.id if device else None
     call.hass.bus.async_fire(
         EVENT_CARE_LOG,
         {
@@ -172,6 +206,9 @@ def _log(
             "building": runtime.entry.title,
             "action": action,
             **extra,
+            # In the apartment's own logbook (filtered by its device or care status).
+            "device_id": device_id,
+            "entity_id": entity_of_device(call.hass, device_id, "care_status"),
         },
         context=context,
     )

@@ -132,6 +132,24 @@ def test_resident_not_up_scenario() -> None:
     )
 
 
+def test_resident_not_up_keeps_the_door_shut() -> None:
+    """Lgh 1101's door is not used while its resident stays in (no door activity sent)."""
+    door = next(d for d in DEMO_DEVICES if d.role is Role.DOOR)
+
+    def door_changes(sim: Simulator, hours: float) -> list[bool]:
+        return [
+            m.fields["door"]
+            for m in sim.advance(START + timedelta(hours=hours))
+            if m.dev_eui == door.dev_eui and "door" in m.fields
+        ]
+
+    normal = door_changes(Simulator(seed=7, start=START), 48)
+    assert True in normal  # the outing or the evening visit opens it
+    sim = Simulator(seed=7, start=START)
+    sim.set_scenario(Scenario.RESIDENT_NOT_UP, True, door.area)
+    assert True not in door_changes(sim, 48)
+
+
 def test_sensor_silent_scenario() -> None:
     """A silenced device sends nothing until switched back."""
     eui = DEMO_DEVICES[0].dev_eui

@@ -278,10 +278,12 @@ class Simulator:
             if what == "report":
                 self._push(at + self._next_interval(dev, at), dev_eui, "report")
             elif what in ("door_open", "door_close"):
-                self._door_open[dev_eui] = what == "door_open"
                 self._door_pending[dev_eui] -= 1
                 if not self._door_pending[dev_eui]:
                     self._schedule_door_day(dev, at + timedelta(hours=6))
+                if self.scenario_active(Scenario.RESIDENT_NOT_UP, dev.area, at):
+                    continue  # the resident stays in: the door is not used, nothing sent
+                self._door_open[dev_eui] = what == "door_open"
             message = self._message(dev, at)
             if message is not None:
                 out.append(message)

@@ -1,0 +1,331 @@
+"""The logbook and the recorder with Home Assistant's real ``logbook`` and ``recorder``.
+
+The demo site runs from 07:30 to 09:16 on a Monday with a building watching two
+apartments (Lgh 1102's resident does not get up) and Lgh 1101's water meter (a running
+toilet). Hundreds of uplinks arrive meanwhile. The logbook must hold the care alert, the
+acknowledgement, the pause and the meter alert — each naming its apartment or meter and in
+that device's own logbook — and no line per uplink (no motion, door, last-seen or
+last-activity lines: those are a resident's activity).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.logbook.helpers import async_determine_event_types
+from homeassistant.components.logbook.processor import EventProcessor
+from homeassistant.components.recorder import Recorder, get_instance
+from homeassistant.components.recorder.history import get_significant_states
+from homeassistant.config_entries import ConfigSubentryDataWithId
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.ange_iot.angelib.meters import AlertType, MeterAlert
+from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
+from custom_components.ange_iot.const import DOMAIN
+
+from .common import DOOR_1101, METER_1101, MOTION_1101, async_run_until, set_scenario
+from .conftest import START
+
+LOCAL = ZoneInfo("Europe/Stockholm")
+BUILDING_ID = "solbacken_log"
+MOTION = {d.area: d.dev_eui for d in DEMO_DEVICES if d.role is Role.MOTION}
+NOT_UP = "Lgh 1102"
+STEP = timedelta(seconds=30)
+
+
+def local(hour: int, minute: int = 0) -> datetime:
+    """A wall-clock time in Ånge on the test's Monday."""
+    return datetime(2026, 11, 23, hour, minute, tzinfo=LOCAL)
+
+
+WATCHING = datetime(2026, 11, 23, 7, 31, tzinfo=LOCAL)  # every device has reported
+
+
+def apartment(label: str, sensors: list[str]) -> ConfigSubentryDataWithId:
+    """An apartment subentry as the form stores it (building defaults for the times)."""
+    return ConfigSubentryDataWithId(
+        subentry_id=f"apt_{label.removeprefix('Lgh ')}",
+        subentry_type="apartment",
+        title=label,
+        unique_id=None,
+        data={
+            "label": label,
+            "sensors": sensors,
+            "enabled": True,
+            "morning_check": True,
+            "inactivity_check": True,
+            "night_door": False,
+        },
+    )
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_mock: Recorder, enable_custom_integrations: None
+) -> None:
+    """Every test here runs with the recorder (set up before Home Assistant)."""
+
+
+@pytest.fixture
+async def site(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    """The demo site (default entities, as a user gets them) with a watching building."""
+    assert await async_setup_component(hass, "logbook", {})
+    await set_scenario(hass, init_integration, "resident_not_up", NOT_UP)
+    await set_scenario(hass, init_integration, "leak", METER_1101)
+    await async_run_until(hass, freezer, WATCHING, STEP)
+    building = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=BUILDING_ID,
+        title="Solbacken",
+        data={"kind": "building"},
+        options={
+            "morning_start": "06:00:00",
+            "morning_deadline": "09:00:00",
+            "active_start": "07:00:00",
+            "active_end": "22:00:00",
+            "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
+            "grace": {"hours": 0, "minutes": 15, "seconds": 0},
+            "night_door": False,
+            "night_start": "23:00:00",
+            "night_end": "05:00:00",
+        },
+        subentries_data=[
+            apartment("Lgh 1101", [MOTION["Lgh 1101"], DOOR_1101]),
+            apartment(NOT_UP, [MOTION[NOT_UP]]),
+            ConfigSubentryDataWithId(
+                subentry_id="meter_1101",
+                subentry_type="water_meter",
+                title="Lgh 1101 vattenmätare",
+                unique_id=METER_1101,
+                data={"dev_eui": METER_1101, "counted": False, "continuous_by_design": False},
+            ),
+        ],
+    )
+    building.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+    return building
+
+
+def apartment_device(hass: HomeAssistant, label: str) -> str:
+    """The device id of an apartment."""
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"apartment_apt_{label.removeprefix('Lgh ')}"), BUILDING_ID
+    )
+    assert device is not None
+    return device.id
+
+
+def care_entity(hass: HomeAssistant, platform: str, label: str, key: str) -> str:
+    """An apartment's care entity id."""
+    found = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, f"{BUILDING_ID}_apt_{label.removeprefix('Lgh ')}_{key}"
+    )
+    assert found is not None
+    return found
+
+
+async def logbook(
+    hass: HomeAssistant,
+    entity_ids: list[str] | None = None,
+    device_ids: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The logbook since every device reported once, as ``logbook/get_events`` builds it.
+
+    Before that each entity goes from unknown to its first value once (one line each at
+    start-up, not per uplink).
+    """
+    await async_wait_recording_done(hass)
+    processor = EventProcessor(
+        hass,
+        async_determine_event_types(hass, entity_ids, device_ids),
+        entity_ids,
+        device_ids,
+    )
+    end = dt_util.utcnow() + timedelta(seconds=1)
+    result: list[dict[str, Any]] = await get_instance(hass).async_add_executor_job(
+        processor.get_events, WATCHING, end
+    )
+    return result
+
+
+async def test_logbook_shows_care_and_meter_alerts_not_uplinks(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    site: MockConfigEntry,
+    init_integration: MockConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """No per-uplink line; alerts, the acknowledgement and the pause in the apartment's log."""
+    await async_run_until(hass, freezer, local(9, 16), STEP)
+    device = apartment_device(hass, NOT_UP)
+    care_status = care_entity(hass, "sensor", NOT_UP, "care_status")
+    assert hass.states.get(care_status).state == "check_needed"
+
+    await hass.services.async_call(
+        DOMAIN,
+        "acknowledge_care_check",
+        {"apartment": device},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    switch = care_entity(hass, "switch", NOT_UP, "care_checks_paused")
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {ATTR_ENTITY_ID: switch},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "pause_care_checks",
+        {"apartment": device, "until": (dt_util.now() + timedelta(hours=2)).isoformat()},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    # A meter alert as the building's water runtime sends it (its rules need a day of
+    # readings: see test_water.py); the event entity writes the line.
+    meter_device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, METER_1101), init_integration.entry_id
+    )
+    assert meter_device is not None
+    alert = MeterAlert(
+        dev_eui=METER_1101,
+        type=AlertType.CONTINUOUS_FLOW,
+        since=dt_util.utcnow(),
+        leak_rate_lph=12.0,
+    )
+    async_dispatcher_send(
+        hass,
+        site.runtime_data.water.event_signal,
+        "alert_started",
+        {
+            **alert.as_dict(),
+            "meter": "Lgh 1101 vattenmätare",
+            "meter_device_id": meter_device.id,
+            "building": "Solbacken",
+        },
+    )
+    await hass.async_block_till_done()
+    entries = await logbook(hass)
+
+    # Hundreds of uplinks arrived; none of them is a line. What is left: care status
+    # changes, the building's alert events, the pause switch, and our own lines.
+    registry = er.async_get(hass)
+    allowed = {
+        care_status,
+        switch,
+        registry.async_get_entity_id("event", DOMAIN, f"{BUILDING_ID}_care_alerts"),
+        registry.async_get_entity_id("event", DOMAIN, f"{BUILDING_ID}_meter_alerts"),
+    }
+    ours = {
+        e["entity_id"]
+        for e in entries
+        if "state" in e  # a state-change line (our own lines have a message instead)
+        and (entity := registry.async_get(e["entity_id"])) is not None
+        and entity.platform == DOMAIN
+    }
+    assert ours <= allowed, sorted(ours - allowed)
+    per_device = [
+        e for e in entries for eui in (MOTION_1101, DOOR_1101, METER_1101) if eui in str(e)
+    ]
+    assert per_device == []
+    described = [e for e in entries if e.get("domain") == DOMAIN]
+    messages = [(e["name"], e["message"]) for e in described]
+    assert messages == [
+        (NOT_UP, "check needed: no activity in the morning window"),
+        (NOT_UP, f"care check acknowledged by {hass_admin_user.name}"),
+        (NOT_UP, "care alert closed: checks paused"),  # the pause switch, turned on
+        (NOT_UP, f"care checks paused by {hass_admin_user.name} until 2026-11-23 11:16"),
+        ("Lgh 1101 vattenmätare", "meter alert: continuous flow, about 12 L/h"),
+    ]
+    for entry in described:
+        assert entry["icon"].startswith("mdi:")
+    assert all(e["entity_id"] == care_status for e in described if e["name"] == NOT_UP)
+    volume = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{METER_1101}_volume")
+    assert described[-1]["entity_id"] == volume  # in the meter's own logbook
+    # Who turned the pause switch on: its own line, with the user's context.
+    [paused] = [e for e in entries if e.get("entity_id") == switch]
+    assert paused["state"] == "on"
+    assert paused["context_user_id"] == hass_admin_user.id
+
+    # The apartment's own logbook (its device page): its status, alert, acknowledgement
+    # and pauses, nothing of the other apartment or the meter.
+    # The device page asks for the device and its entities.
+    entities = [e.entity_id for e in er.async_entries_for_device(er.async_get(hass), device)]
+    own = await logbook(hass, entities, [device])
+    own_messages = [e["message"] for e in own if e.get("domain") == DOMAIN]
+    assert own_messages == [m for name, m in messages if name == NOT_UP]
+    assert {e["entity_id"] for e in own} <= {care_status, switch}
+    statuses = [e["state"] for e in own if e["entity_id"] == care_status and "state" in e]
+    assert statuses == ["check_needed", "acknowledged", "paused"]
+    assert all(e.get("name", NOT_UP) == NOT_UP for e in own if e.get("domain") == DOMAIN)
+
+    # The same lines in Swedish for a Swedish instance.
+    hass.config.language = "sv"
+    swedish = await logbook(hass, entities, [device])
+    assert [e["message"] for e in swedish if e.get("domain") == DOMAIN][:2] == [
+        "tillsyn behövs: ingen aktivitet i morgonfönstret",
+        f"tillsyn kvitterad av {hass_admin_user.name}",
+    ]
+
+
+async def test_recorder_keeps_no_activity(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, site: MockConfigEntry
+) -> None:
+    """Activity entities are off by default (nothing recorded); no alert ids in history."""
+    await async_run_until(hass, freezer, local(9, 16), STEP)
+    await async_wait_recording_done(hass)
+    registry = er.async_get(hass)
+    off = [
+        ("binary_sensor", f"{MOTION_1101}_motion"),
+        ("binary_sensor", f"{DOOR_1101}_door"),
+        ("sensor", f"{MOTION_1101}_motion_count"),
+        ("sensor", f"{MOTION_1101}_last_activity"),
+        ("sensor", f"{MOTION_1101}_last_seen"),
+        ("sensor", f"{BUILDING_ID}_apt_1101_apartment_last_activity"),
+        ("sensor", f"{BUILDING_ID}_apt_1101_next_check"),
+    ]
+    for platform, unique_id in off:
+        entity_id = registry.async_get_entity_id(platform, DOMAIN, unique_id)
+        assert entity_id is not None, unique_id
+        assert registry.async_get(entity_id).disabled, entity_id
+        assert hass.states.get(entity_id) is None
+    care_status = care_entity(hass, "sensor", NOT_UP, "care_status")
+    history = await get_instance(hass).async_add_executor_job(
+        get_significant_states, hass, START, None, [care_status]
+    )
+    states = history[care_status]
+    assert [s.state for s in states][-1] == "check_needed"
+    assert all("alert_id" not in s.attributes for s in states)
+    assert "alert_id" in hass.states.get(care_status).attributes  # live, for the board
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_motion_count_enabled_is_continuous(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, site: MockConfigEntry
+) -> None:
+    """Enabled by hand, the motion count has a unit: the logbook leaves it out."""
+    await async_run_until(hass, freezer, local(7, 45), STEP)
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{MOTION_1101}_motion_count"
+    )
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "motions"
