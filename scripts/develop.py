@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -269,8 +270,11 @@ def wait_running(
     raise Failure(f"Home Assistant did not finish starting within {timeout:g} s")
 
 
-def authenticate(api: Api) -> None:
-    """Finish onboarding if needed (HA's onboarding API), then log in as the dev user."""
+def authenticate(api: Api) -> bool:
+    """Finish onboarding if needed (HA's onboarding API), then log in as the dev user.
+
+    Returns whether onboarding ran now (a fresh instance).
+    """
     client_id = api.base + "/"
     try:
         steps = {s["step"]: s["done"] for s in api.request("GET", "/api/onboarding")}
@@ -326,15 +330,32 @@ def authenticate(api: Api) -> None:
         if not steps.get(step):
             api.request("POST", path, body)
     say("onboarding: done")
+    return not steps.get("user")
 
 
-def confirm_http_config(api: Api, config_file: Path) -> None:
+# The areas onboarding creates for a home (Vardagsrum, Kök, Sovrum), named in the user's
+# language and known by their icons; the demo building brings its own (one per apartment),
+# so these would only clutter it.
+ONBOARDING_AREA_ICONS = ("mdi:sofa", "mdi:stove", "mdi:bed")
+
+
+def remove_onboarding_areas(api: Api) -> None:
+    """Delete onboarding's default areas through HA's area registry API (fresh instance)."""
+    for area in ws_command(api, {"type": "config/area_registry/list"}):
+        if area.get("icon") in ONBOARDING_AREA_ICONS:
+            ws_command(api, {"type": "config/area_registry/delete", "area_id": area["area_id"]})
+            say(f"removed onboarding's default area {area['name']!r}")
+
+
+def confirm_http_config(api: Api, config_file: Path) -> bool:
     """Confirm the HTTP settings (127.0.0.1, port) as the user would in HA's dialog.
 
     Home Assistant 2026.10 moves YAML ``http:`` settings into its storage as a trial that
     reverts after five minutes unless confirmed, and would then listen on every address.
     Confirm it over HA's websocket API and drop the block from configuration.yaml, which HA
     ignores from now on (keeping it would raise a repair notice at every start).
+    Returns True when it dropped the block now: HA's "HTTP YAML configuration is
+    deprecated" repair then clears at the next start (HA removes it itself).
     """
     config = ws_command(api, {"type": "http/config"})
     if config.get("pending") and not config["pending"].get("error"):
@@ -345,6 +366,31 @@ def confirm_http_config(api: Api, config_file: Path) -> None:
     block = HTTP_YAML.format(port=port)
     if block in text:
         config_file.write_text(text.replace(block, HTTP_STORED.format(port=port)))
+        return True
+    return False
+
+
+def restart(
+    api: Api, proc: subprocess.Popen[bytes], config_dir: Path, log_file: Path, *, quiet: bool
+) -> subprocess.Popen[bytes]:
+    """Restart Home Assistant as a user would (``homeassistant.restart``); the new process.
+
+    ``hass`` exits with code 100 to be restarted by whoever started it: here, this script.
+    """
+    say("restarting Home Assistant once (HTTP settings now in its storage, no YAML)")
+    wait_running(api, proc)
+    with contextlib.suppress(Failure, OSError):  # the connection may close while it stops
+        api.request("POST", "/api/services/homeassistant/restart", {}, timeout=30)
+    try:
+        code = proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise Failure("Home Assistant did not stop for its restart within 120 s") from None
+    if code != 100:
+        raise Failure(f"Home Assistant exited with code {code} instead of restarting")
+    proc = start_hass(config_dir, log_file, quiet=quiet)
+    wait_for_http(api, proc, log_file)
+    authenticate(api)
+    return proc
 
 
 def ensure_simulated_gateway(api: Api) -> None:
@@ -359,13 +405,42 @@ def ensure_simulated_gateway(api: Api) -> None:
     flow = api.request(
         "POST", f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": "simulated"}
     )
+    sys.path.insert(0, str(REPO / "custom_components" / DOMAIN))
+    from angelib.simulator import (
+        DEMO_LEAKING_METER,
+        DEMO_NOT_UP,
+        DEMO_QUICK_SPEED,
+    )
+
     flow = api.request(
         "POST",
         f"/api/config/config_entries/flow/{flow['flow_id']}",
-        {"name": "Ånge LSS demo", "speed": "1"},
+        {"name": "Ånge LSS demo", "speed": DEMO_QUICK_SPEED},
     )
     if flow.get("type") != "create_entry":
         raise Failure(f"config flow ended with {flow}")
+    # The quick start: what a newcomer should see within minutes, switched on in the
+    # gateway's options as a user would (turn them off there for a calm site).
+    options = api.request(
+        "POST", "/api/config/config_entries/options/flow", {"handler": flow["result"]["entry_id"]}
+    )
+    options = api.request(
+        "POST",
+        f"/api/config/config_entries/options/flow/{options['flow_id']}",
+        {
+            "speed": DEMO_QUICK_SPEED,
+            "resident_not_up": DEMO_NOT_UP,
+            "silent_device": "none",
+            "leaking_meter": DEMO_LEAKING_METER,
+            "snowfall": True,
+        },
+    )
+    if options.get("type") != "create_entry":
+        raise Failure(f"gateway options ended with {options}")
+    say(
+        f"demo scenarios on at {DEMO_QUICK_SPEED}×: {DEMO_NOT_UP}'s resident does not get up, "
+        "a toilet runs, it snows"
+    )
     ensure_demo_building(api)
 
 
@@ -374,10 +449,18 @@ def ensure_demo_building(api: Api) -> None:
 
     Set up with the building flow and the apartment subentry flow, as a facility manager
     would. Daytime inactivity is 6 h here: the demo residents spend about 5 h at their
-    daily activity on weekdays (a real site sets this per resident).
+    daily activity on weekdays (a real site sets this per resident). The apartment of the
+    quick start's "resident does not get up" has settings of its own (DEMO_NOT_UP_SETTINGS).
     """
     sys.path.insert(0, str(REPO / "custom_components" / DOMAIN))
-    from angelib.simulator import APARTMENTS, DEMO_BUILDING, DEMO_DEVICES, Role
+    from angelib.simulator import (
+        APARTMENTS,
+        DEMO_BUILDING,
+        DEMO_DEVICES,
+        DEMO_NOT_UP,
+        DEMO_NOT_UP_SETTINGS,
+        Role,
+    )
 
     say("adding the demo building and its apartments (care checks)")
     flow = api.request("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
@@ -420,6 +503,9 @@ def ensure_demo_building(api: Api) -> None:
                 "morning_check": True,
                 "inactivity_check": True,
                 "night_door": False,
+                # The apartment whose resident does not get up checks for 2 min without
+                # activity at any hour, so its alert shows within minutes (real time).
+                **(DEMO_NOT_UP_SETTINGS if apartment == DEMO_NOT_UP else {}),
             },
         )
     say("adding the demo water meters and the parking lot (snow clearing)")
@@ -563,6 +649,28 @@ def building_problems(states: dict[str, Any], unique_ids: dict[str, str]) -> lis
     return problems
 
 
+def newcomer_problems(api: Api) -> list[str]:
+    """No repair badge (HTTP YAML), no onboarding areas, a care board with every apartment."""
+    problems = []
+    issues = ws_command(api, {"type": "repairs/list_issues"})["issues"]
+    if http := [i["issue_id"] for i in issues if i["domain"] == "http" and not i["ignored"]]:
+        problems.append(f"HTTP repair notices: {http}")
+    areas = ws_command(api, {"type": "config/area_registry/list"})
+    if leftover := [a["name"] for a in areas if a.get("icon") in ONBOARDING_AREA_ICONS]:
+        problems.append(f"onboarding's default areas are still there: {sorted(leftover)}")
+    board = ws_command(api, {"type": "lovelace/config", "url_path": "ange-iot-care-board"})
+    tiles = {
+        card["card"]["name"]
+        for view in board.get("views", [])
+        for section in view.get("sections", [])
+        for card in section.get("cards", [])
+        if card.get("type") == "conditional"
+    }
+    if len(tiles) != 6:
+        problems.append(f"the care board shows {sorted(tiles)}, not the 6 demo apartments")
+    return problems
+
+
 def _in_range(value: str, lo: float, hi: float) -> bool:
     try:
         return lo <= float(value) <= hi
@@ -620,8 +728,10 @@ def main() -> int:
         api = Api(base)
         try:
             wait_for_http(api, proc, log_file)
-            authenticate(api)
-            confirm_http_config(api, config_dir / "configuration.yaml")
+            if authenticate(api):
+                remove_onboarding_areas(api)
+            if confirm_http_config(api, config_dir / "configuration.yaml"):
+                proc = restart(api, proc, config_dir, log_file, quiet=smoke)
             ensure_simulated_gateway(api)
             if smoke:
                 return smoke_check(api, proc, log_file)
@@ -664,6 +774,9 @@ def smoke_check(api: Api, proc: subprocess.Popen[bytes], log_file: Path) -> int:
     if problems:
         raise Failure("demo entities not right:\n  " + "\n  ".join(problems))
     say("demo entities have real states")
+    if problems := newcomer_problems(api):
+        raise Failure("what a newcomer sees is not right:\n  " + "\n  ".join(problems))
+    say("no repair notices, no onboarding areas, the care board is served")
     blueprints = ws_command(api, {"type": "blueprint/list", "domain": "automation"})
     if not any(p.startswith("homeassistant/") for p in blueprints):
         raise Failure(f"Home Assistant's own example blueprints are missing: {sorted(blueprints)}")

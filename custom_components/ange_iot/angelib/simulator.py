@@ -138,6 +138,24 @@ def _demo_devices() -> tuple[DemoDevice, ...]:
 DEMO_DEVICES: tuple[DemoDevice, ...] = _demo_devices()
 DEMO_BY_EUI: dict[str, DemoDevice] = {d.dev_eui: d for d in DEMO_DEVICES}
 
+# The demo's quick start (``scripts/develop``): what a newcomer sees within minutes. The
+# site runs at 360× (a simulated day in four minutes: the meter's own leak alarm and the
+# snow depth follow the simulated clock), a toilet runs in the first apartment, it snows,
+# and that apartment's resident does not get up. Care checks run on real time, so the
+# apartment's own settings (as a facility manager would enter them in its form) check for
+# two minutes without activity at any hour, re-checked after one minute.
+DEMO_QUICK_SPEED = "360"
+DEMO_NOT_UP = APARTMENTS[0]
+DEMO_LEAKING_METER = next(
+    d.dev_eui for d in DEMO_DEVICES if d.role is Role.APARTMENT_METER and d.area == DEMO_NOT_UP
+)
+DEMO_NOT_UP_SETTINGS: dict[str, object] = {
+    "inactivity_limit": {"hours": 0, "minutes": 2, "seconds": 0},
+    "grace": {"hours": 0, "minutes": 1, "seconds": 0},
+    "active_start": "00:00:00",
+    "active_end": "23:59:00",
+}
+
 # Share of a day's water use per local hour (sums to 1): morning and evening peaks.
 _WATER_PROFILE = (
     0.0, 0.0, 0.0, 0.0, 0.0, 0.01, 0.05, 0.12, 0.10, 0.06, 0.04, 0.04,
