@@ -183,3 +183,32 @@ async def test_sensor_report_lists_low_battery(
     assert len(calls) == 1
     shown = f"{door.area} {device_name(door.name, door.area)}"
     assert calls[0].data["message"] == f"Lågt batteri (1): {shown} (12 %)"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_blueprint_reads_well_in_the_ui(path: Path) -> None:
+    """Short name (not cut off in the list); Swedish description with English below;
+    every field briefly in both languages; our entities picked, never typed."""
+    blueprint = Blueprint(
+        load_yaml_dict(path), expected_domain="automation", schema=AUTOMATION_BLUEPRINT_SCHEMA
+    )
+    metadata = blueprint.metadata
+    assert len(metadata["name"]) <= 40, metadata["name"]
+    swedish, english = metadata["description"].split("\n\n")
+    assert english.startswith("*English:*")
+    assert len(swedish) < 400
+    assert len(english) < 450
+    for key, spec in blueprint.inputs.items():
+        assert " / " in spec["description"], f"{key}: describe it 'Svenska. / English.'"
+        assert len(spec["description"]) < 240, key
+        assert "<" not in spec["description"], f"{key}: no id hints to type"
+        entity = spec["selector"].get("entity")
+        if entity is not None:
+            assert entity["filter"] == [{"domain": ["event"], "integration": "ange_iot"}], key
+        assert "default" in spec or key in REQUIRED_INPUTS, f"{key}: give it a working default"
+
+
+# Inputs only the user can give (which building, which phones): no default.
+REQUIRED_INPUTS = frozenset(
+    {"care_alerts", "staff_phones", "meter_alerts", "phones", "snow_clearing"}
+)

@@ -132,6 +132,7 @@ async def test_first_screen_says_what_each_choice_is(
     for option in result["menu_options"]:
         label = strings[f"{step}.menu_options.{option}"]
         assert label.startswith(building if option == KIND_BUILDING else gateway), label
+        assert strings[f"{step}.menu_option_descriptions.{option}"]
 
 
 async def test_user_flow_creates_simulated_gateway(

@@ -43,6 +43,13 @@ SUPPLIED: dict[str, set[str]] = {
     "options.step.gateway.*": {"connection"},
     "config_subentries.device.step.reconfigure.*": {"dev_eui"},
     "config_subentries.device.step.model_options.*": {"dev_eui"},
+    # The building's thresholds on the meter form (config_flow._water_defaults_placeholders):
+    "config_subentries.water_meter.step.*": {
+        "night_flow_lph",
+        "high_use_factor",
+        "daily_limit_l",
+        "silent_hours",
+    },
     # The building's times on the apartment form (config_flow._defaults_placeholders):
     "config_subentries.apartment.step.*": {
         "morning_start",

@@ -10,6 +10,7 @@ so to the main meter too).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
-from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryDataWithId
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -295,6 +296,18 @@ async def test_hourly_statistics_in_the_hour_the_water_ran(
     await hass.async_block_till_done()
     assert await hourly(hass, statistic(METER_1101), local(22, 0), dt_util.utcnow()) == before
 
+    # In the Energy dashboard's picker every meter is told apart (and found by search) by
+    # its name, what the statistic is, and the building.
+    metadata = await get_instance(hass).async_add_executor_job(
+        partial(
+            get_metadata, hass, statistic_ids={statistic(METER_1101), statistic(BUILDING_METER)}
+        )
+    )
+    assert {meta["name"] for _id, meta in metadata.values()} == {
+        f"{NAMES[METER_1101]} (Water consumption) · Solbacken",
+        f"{NAMES[BUILDING_METER]} (Water consumption) · Solbacken",
+    }
+
 
 def sim_register_l(sim: Any, device: Any, at: datetime) -> int:
     """The simulated meter's register at ``at`` in whole litres (what it sends)."""
@@ -448,6 +461,13 @@ async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEn
         (entry.entry_id, "water_meter"), context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
+    # "Empty: the building's (5 L/h)": the form says what the building's thresholds are.
+    assert result["description_placeholders"] == {
+        "night_flow_lph": "5",
+        "high_use_factor": "3",
+        "daily_limit_l": "–",
+        "silent_hours": "48",
+    }
     offered = {o["value"] for o in result["data_schema"].schema["dev_eui"].config["options"]}
     assert offered == set(APARTMENT_METERS)
     result = await hass.config_entries.subentries.async_configure(

@@ -1364,10 +1364,27 @@ class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
         fields[vol.Required(CONF_CONTINUOUS, default=False)] = BooleanSelector()
         fields.update(_water_fields(night=False, required=False))
         suggested = dict(subentry.data) if subentry else {}
+        building = meter_settings_from(
+            entry.options,
+            MeterSettings(timezone=str(self.hass.config.time_zone)),
+            prefix_night=True,
+        )
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(flow_schema(fields), suggested),
+            description_placeholders=_water_defaults_placeholders(building),
         )
+
+
+def _water_defaults_placeholders(settings: MeterSettings) -> dict[str, str]:
+    """The building's thresholds, shown on the meter form (what "empty" means)."""
+    daily = settings.daily_limit_l
+    return {
+        "night_flow_lph": f"{settings.night_flow_lph:g}",
+        "high_use_factor": f"{settings.high_use_factor:g}",
+        "daily_limit_l": "–" if daily is None else f"{daily:g}",
+        "silent_hours": f"{settings.silent_after.total_seconds() / 3600:g}",
+    }
 
 
 # -- snow-clearing sites of a building -----------------------------------------------

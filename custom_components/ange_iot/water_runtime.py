@@ -33,6 +33,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .angelib import meters
@@ -102,6 +103,9 @@ class WaterRuntime:
     _unsubs: list[Callable[[], None]] = field(default_factory=list)
     _started: bool = False
     _no_recorder_logged: bool = False
+    # What a statistic is, in the instance's language ("Vattenförbrukning"): with the
+    # meter's name it tells the meters apart in the Energy dashboard's picker.
+    statistic_kind: str = ""
 
     @property
     def event_signal(self) -> str:
@@ -124,6 +128,12 @@ class WaterRuntime:
 
     async def async_setup(self) -> None:
         """Load stored meter states and build the meters from the subentries."""
+        strings = await async_get_translations(
+            self.hass, self.hass.config.language, "entity", [DOMAIN]
+        )
+        self.statistic_kind = strings.get(
+            f"component.{DOMAIN}.entity.sensor.water_consumption.name", ""
+        )
         store = water_store(self.hass, self.entry.entry_id)
         self._saver = DelayedSave(store, self._snapshot, WATER_SAVE_DELAY_S)
         stored = await store.async_load() or {}
@@ -316,6 +326,15 @@ class WaterRuntime:
 
     # -- statistics --------------------------------------------------------------------
 
+    def statistic_name(self, meter: MeterRuntime) -> str:
+        """The meter's statistic as the Energy dashboard lists it.
+
+        "Lgh 1101 vattenmätare (Vattenförbrukning) · Solbacken": the meter, what it is,
+        and its building, so it is found by any of them in the picker's search.
+        """
+        kind = f" ({self.statistic_kind})" if self.statistic_kind else ""
+        return f"{meter.name}{kind} · {self.entry.title}"
+
     def _import_statistics(self, meter: MeterRuntime, since: datetime) -> None:
         """Write the meter's hourly rows from ``since`` into the recorder (idempotent)."""
         if "recorder" not in self.hass.config.components:
@@ -332,7 +351,7 @@ class WaterRuntime:
         metadata = StatisticMetaData(
             mean_type=StatisticMeanType.NONE,
             has_sum=True,
-            name=meter.name,
+            name=self.statistic_name(meter),
             source=DOMAIN,
             statistic_id=meter.statistic_id,
             unit_class="volume",
