@@ -18,6 +18,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.template import Template
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -196,6 +197,26 @@ async def test_board_says_what_happened_since_when(
     assert attention.state == "1"
     assert attention.attributes["apartments"] == [NOT_UP]  # which one
 
+    # A paused apartment says so, and until when.
+    switch = er.async_get(hass).async_get_entity_id(
+        "switch", DOMAIN, f"{BUILDING_ID}_{sub('Lgh 1203')}_care_checks_paused"
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "pause_care_checks",
+        {
+            "apartment": dr.async_get(hass)
+            .async_get_device_by_identifier((DOMAIN, f"apartment_{sub('Lgh 1203')}"), BUILDING_ID)
+            .id,
+            "until": local(12, 0).isoformat(),
+        },
+        blocking=True,
+    )
+    assert hass.states.get(switch).state == "on"
+    assert (await happened()).splitlines()[-1] == (
+        "- **Lgh 1203**: Paused, since 09:16 23/11, until 12:00 23/11"
+    )
+
     meters = [
         c
         for c in cards((await board.async_load(False))["views"][0])
@@ -204,7 +225,11 @@ async def test_board_says_what_happened_since_when(
     assert Template(meters[0]["content"], hass).async_render().strip() == ("No open meter alerts.")
 
     hass.config.language = "sv"
+    await async_get_translations(hass, "sv", "entity", [DOMAIN])  # a Swedish instance has them
     config = await board.async_load(False)
     assert config["title"] == "Tillsyn"
     assert "Lägenheter" in [c.get("heading") for c in cards(config["views"][0])]
-    assert "ingen aktivitet i morgonfönstret, sedan 09:15 23/11" in await happened()
+    assert await happened() == (
+        "- **Lgh 1102**: Tillsyn behövs — ingen aktivitet i morgonfönstret, sedan 09:15 23/11"
+        "\n\n- **Lgh 1203**: Pausad, sedan 09:16 23/11, till 12:00 23/11"
+    )

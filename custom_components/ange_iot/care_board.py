@@ -202,7 +202,11 @@ def _happened(
     """A markdown card: each apartment that is not all well, why, since when, who is on it."""
     entry_id = runtime.entry.entry_id
     rows = [
-        (apartment.label, entity)
+        (
+            apartment.label,
+            entity,
+            _entity(hass, "switch", f"{entry_id}_{subentry_id}_care_checks_paused") or "",
+        )
         for subentry_id, apartment in sorted(
             runtime.apartments.items(), key=lambda item: item[1].label.casefold()
         )
@@ -211,13 +215,16 @@ def _happened(
     content = (
         "{% set reasons = " + json_dumps(REASONS[language]) + " %}\n"
         "{% set rows = " + json_dumps(rows) + " %}\n"
-        "{% for label, e in rows if states(e) not in ['ok', 'unknown', 'unavailable'] %}\n"
-        "{% set since = state_attr(e, 'since') %}"
-        "{% set reason = state_attr(e, 'reason') or state_attr(e, 'rechecking') %}"
+        "{% for label, e, pause in rows if states(e) not in ['ok', 'unknown', 'unavailable'] %}"
+        "\n{% set since = state_attr(e, 'since') %}"
+        "{% set reason = state_attr(e, 'reason') %}"
+        "{% set until = state_attr(pause, 'until') if pause else none %}"
         "- **{{ label }}**: {{ state_translated(e) }}"
-        "{% if reason %} — {{ reasons.get(reason, reason) }}{% endif %}"
+        "{% if reason and reason != states(e) %} — {{ reasons.get(reason, reason) }}{% endif %}"
         "{% if since %}, " + texts["since"] + " "
         "{{ as_timestamp(since) | timestamp_custom('%H:%M %d/%m') }}{% endif %}"
+        "{% if states(e) == 'paused' and until %}, " + texts["until"] + " "
+        "{{ as_timestamp(until) | timestamp_custom('%H:%M %d/%m') }}{% endif %}"
         "{% if state_attr(e, 'acknowledged_by') %}, " + texts["taken_by"] + " "
         "{{ state_attr(e, 'acknowledged_by') }}{% endif %}\n"
         "{% else %}\n" + texts["all_well"] + "\n{% endfor %}"
