@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -48,6 +49,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
+import yaml
 
 from custom_components.ange_iot import logbook as care_logbook
 from custom_components.ange_iot.angelib.codecs import elsys
@@ -640,6 +642,17 @@ async def test_add_apartment(
     assert result["title"] == "Lgh 1301"
     [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
     assert dict(subentry.data) == new  # stored flat, as before the form had a section
+    # An API caller that leaves the section out (scripts/develop) is understood too.
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"), context={"source": SOURCE_USER}
+    )
+    flat = {k: v for k, v in new.items() if k != "morning_deadline"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**flat, "label": "Lgh 1302"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {**flat, "label": "Lgh 1302"}
+    await hass.async_block_till_done()
     # The building reloaded with the new apartment, its own morning deadline applied.
     assert building.state is ConfigEntryState.LOADED
     runtime = building.runtime_data
@@ -1720,3 +1733,34 @@ async def test_gateway_silence_issue(
         ("gateway_down", utc_iso(WATCHING))
     }
     assert state(hass, "sensor", APT, "care_status").attributes["reason"] == "gateway_down"
+
+
+async def test_service_apartment_picker_offers_apartments_only(
+    hass: HomeAssistant, building: MockConfigEntry
+) -> None:
+    """The actions' apartment picker: devices with an Ånge IoT switch, which only apartments
+    have (their device model is no longer a filterable English word)."""
+    services = yaml.safe_load(
+        (Path(__file__).parents[1] / "custom_components" / DOMAIN / "services.yaml").read_text(
+            "utf-8"
+        )
+    )
+    pickers = [
+        spec["fields"]["apartment"]["selector"]["device"]
+        for spec in services.values()
+        if "apartment" in spec.get("fields", {})
+    ]
+    assert len(pickers) == 4
+    assert all(p == {"entity": [{"integration": DOMAIN, "domain": "switch"}]} for p in pickers)
+    with_switch = {
+        e.device_id
+        for e in er.async_get(hass).entities.values()
+        if e.platform == DOMAIN and e.domain == "switch"
+    }
+    apartments = {
+        device.id
+        for device in dr.async_get(hass).devices
+        if any(i[0] == DOMAIN and i[1].startswith("apartment_") for i in device.identifiers)
+    }
+    assert apartments
+    assert with_switch == apartments

@@ -179,6 +179,30 @@ async def test_site_device_in_the_area_of_its_sensors(
     )
 
 
+@pytest.mark.parametrize("platforms", [[Platform.SENSOR]])
+async def test_site_device_from_before_keeps_its_name(
+    hass: HomeAssistant, first_reports: MockConfigEntry
+) -> None:
+    """A site device created before sites had areas has none (HA suggests an area only to a
+    new device), so it keeps its own name rather than an ambiguous "Snow clearing"."""
+    entry = building_entry()
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_subentry(
+        entry, entry.subentries[SITE], title=DEMO_LOT, data=site_data(name=DEMO_LOT)
+    )
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        config_subentry_id=SITE,
+        identifiers={(DOMAIN, f"site_{SITE}")},
+        name=DEMO_LOT,
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    [device] = dr.async_get(hass).async_get_devices(identifiers={(DOMAIN, f"site_{SITE}")})
+    assert device.name == DEMO_LOT
+    assert device.area_id is None
+
+
 async def test_clearing_needed_once_then_cleared(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 import re
 import shutil
+import string
 import subprocess
 from typing import Any
 
@@ -165,6 +166,28 @@ def test_broken_strings_are_caught() -> None:
 def test_languages_have_the_same_keys() -> None:
     """Swedish and English cover the same strings."""
     assert set(_strings("en")) == set(_strings("sv"))
+
+
+def _python_fields(message: str) -> set[str]:
+    return {field for _text, field, _spec, _conv in string.Formatter().parse(message) if field}
+
+
+def test_backend_accepts_every_string() -> None:
+    """Home Assistant's backend parses each string with Python's formatter and drops a
+    translation whose ``{fields}`` differ from English (translation.py,
+    _validate_placeholders: it logs an error and shows English instead), so a quoted
+    '{'x'}' must read the same in both languages."""
+    english, swedish = _strings("en"), _strings("sv")
+    problems = []
+    for key, message in english.items():
+        try:
+            fields = _python_fields(message), _python_fields(swedish[key])
+        except ValueError as err:
+            problems.append(f"{key}: {err}")
+            continue
+        if fields[0] != fields[1]:
+            problems.append(f"{key}: {fields[0]} != {fields[1]}")
+    assert problems == []
 
 
 def _placeholder_names_in_code() -> set[str]:

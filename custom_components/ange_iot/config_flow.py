@@ -1116,7 +1116,8 @@ def _apartment_schema(hass: HomeAssistant) -> Any:
             vol.Required("morning_check", default=True): BooleanSelector(),
             vol.Required("inactivity_check", default=True): BooleanSelector(),
             vol.Required("night_door", default=False): BooleanSelector(),
-            vol.Required(OWN_TIMES): section(own_times, {"collapsed": True}),
+            # Optional: an API caller (scripts/develop) may leave the section out.
+            vol.Optional(OWN_TIMES, default={}): section(own_times, {"collapsed": True}),
         }
     )
 

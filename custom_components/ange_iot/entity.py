@@ -213,7 +213,7 @@ class AngeSiteEntity(AngeBuildingPartEntity):
         )
         # In the area of its sensors; a site named like that area is called "Snow clearing"
         # (translated): the area says where, the device what (no "parkering_parkering_" ids).
-        area = runtime.snow.sensor_area(site)
+        area = runtime.snow.site_area(site)
         if area:
             info["suggested_area"] = area
         name = device_name(site.name, area)

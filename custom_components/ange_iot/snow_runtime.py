@@ -86,6 +86,20 @@ class SnowRuntime:
         area = ar.async_get(self.hass).async_get_area(area_id)
         return area.name if area else None
 
+    def site_area(self, site: SiteRuntime) -> str | None:
+        """The area of the site's device: its current one, or its sensors' for a new one.
+
+        Home Assistant applies a suggested area only when it creates a device, so a site
+        device from before keeps the area it has (possibly none).
+        """
+        registry = dr.async_get(self.hass)
+        existing = registry.async_get_devices(identifiers={(DOMAIN, site.device_identifier)})
+        if not existing:
+            return self.sensor_area(site)
+        area_id = existing[0].area_id
+        area = ar.async_get(self.hass).async_get_area(area_id) if area_id else None
+        return area.name if area else None
+
     def event_signal(self, subentry_id: str) -> str:
         """Dispatcher signal carrying a site's clearing events to its event entity."""
         return f"{DOMAIN}_{self.entry.entry_id}_{subentry_id}_snow_event"

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_socket
 
+from custom_components.ange_iot.angelib.catalog import MODELS, Kind
 from custom_components.ange_iot.angelib.codecs import elsys
 
 from .harness import (
@@ -159,10 +160,16 @@ class Site:
 
 def add_device(hass: Hass, entry_id: str, device: Device) -> None:
     """Add a sensor through the REST subentry flow; wait for the entry's reload."""
+    model = MODELS[device.model]
+    # Door sensors and distance sensors get a second form with their own settings.
+    own_settings: list[dict[str, Any]] = (
+        [{}] if model.kind is Kind.DISTANCE or model.fields & {"door", "door_alarm"} else []
+    )
     hass.flow(
         "subentries/flow",
         {"handler": [entry_id, "device"]},
         {"dev_eui": device.dev_eui, "name": device.name, "model": device.model},
+        *own_settings,
     )
     # Its entities exist once the reload the new subentry triggers has set the platforms up.
     wait_until(
