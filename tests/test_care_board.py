@@ -233,3 +233,26 @@ async def test_board_says_what_happened_since_when(
         "- **Lgh 1102**: Tillsyn behövs — ingen aktivitet i morgonfönstret, sedan 09:15 23/11"
         "\n\n- **Lgh 1203**: Pausad, sedan 09:16 23/11, till 12:00 23/11"
     )
+
+
+async def test_one_view_per_building(hass: HomeAssistant, building: MockConfigEntry) -> None:
+    """A second building gets its own view; reloading one keeps the board (no duplicate)."""
+    other = MockConfigEntry(
+        domain=DOMAIN, entry_id="annexet", title="Annexet", data={"kind": "building"}
+    )
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    board = hass.data[LOVELACE_DATA].dashboards[URL_PATH]
+
+    views = (await board.async_load(False))["views"]
+    assert [v["title"] for v in views] == ["Annexet", "Solbacken"]
+    assert "No apartments yet" in cards(views[0])[1]["content"]
+
+    assert await hass.config_entries.async_reload(building.entry_id)
+    await hass.async_block_till_done()
+    assert hass.data[LOVELACE_DATA].dashboards[URL_PATH] is board  # kept: Annexet is loaded
+    assert [v["title"] for v in (await board.async_load(False))["views"]] == [
+        "Annexet",
+        "Solbacken",
+    ]

@@ -44,6 +44,9 @@ ALERTING = ("check_needed", "sensor_offline")
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Care board",
+        "attention": "Need attention",
+        "meters_in_alert": "Meters with an alert",
+        "clearing": "snow clearing",
         "apartments": "Apartments",
         "happened": "What happened, since when",
         "all_well": "All apartments: all well.",
@@ -60,6 +63,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "sv": {
         "title": "Tillsyn",
+        "attention": "Behöver tillsyn",
+        "meters_in_alert": "Mätare med larm",
+        "clearing": "snöröjning",
         "apartments": "Lägenheter",
         "happened": "Vad har hänt, sedan när",
         "all_well": "Alla lägenheter: allt väl.",
@@ -249,7 +255,7 @@ def _meters(
     )
     return [
         {"type": "heading", "heading": texts["meters"], "icon": "mdi:water"},
-        {"type": "tile", "entity": in_alert, "color": "red"},
+        {"type": "tile", "entity": in_alert, "name": texts["meters_in_alert"], "color": "red"},
         {"type": "markdown", "content": content},
     ]
 
@@ -267,7 +273,8 @@ def _snow(
                 {
                     "type": "tile",
                     "entity": needed,
-                    "name": site.name,
+                    "name": f"{site.name}: {texts['clearing']}",
+                    "icon": "mdi:snowplow",
                     "color": "light-blue",
                     "state_content": ["state", "last_changed"],
                 }
@@ -297,7 +304,7 @@ def building_view(hass: HomeAssistant, runtime: BuildingRuntime) -> dict[str, An
     if attention := _entity(hass, "sensor", f"{entry_id}_apartments_needing_attention"):
         building = [
             {"type": "heading", "heading": texts["building"], "icon": "mdi:home-city"},
-            {"type": "tile", "entity": attention, "color": "red"},
+            {"type": "tile", "entity": attention, "name": texts["attention"], "color": "red"},
         ]
     building += _meters(hass, runtime, language, texts) + _snow(hass, runtime, texts)
     return {
