@@ -586,10 +586,16 @@ def apartment_device(check: Check) -> None:
 
 
 def apartment_logbook(check: Check) -> None:
-    """The logbook filtered to one apartment's care status."""
+    """The logbook filtered to the apartment's care status, once it needed a check.
+
+    Opened after the care board: the line of its change to "check needed" must be there,
+    with the apartment named.
+    """
+    wait_for_check_needed(check.site)
+    state = strings(check.lang)["entity"]["sensor"]["care_status"]["state"]["check_needed"]
     check.page.goto(f"{check.site.base}/logbook?entity_id={check.site.care_status_entity}")
     check.page.wait_for_selector("ha-logbook", state="attached")
-    check.shows(check.site.apartment)
+    check.shows(check.site.apartment, state)
 
 
 def input_names(inputs: dict[str, Any]) -> list[str]:
@@ -618,6 +624,16 @@ def blueprint_form(path: Path) -> Callable[[Check], None]:
     return visit
 
 
+def wait_for_check_needed(site: Site) -> None:
+    """Until the demo's apartment needs a check (its quick start: a few minutes)."""
+    wait_until(
+        lambda: site.hass.value(site.care_status_entity) == "check_needed",
+        CHECK_NEEDED_TIMEOUT_S,
+        f"{site.care_status_entity} to become check_needed (the demo's quick start)",
+        interval=1,
+    )
+
+
 def care_board(check: Check) -> None:
     """The staff's care board, with the demo's apartment at "check needed".
 
@@ -625,12 +641,7 @@ def care_board(check: Check) -> None:
     opened last in each language, and waits for that state (through the REST API) first.
     """
     site = check.site
-    wait_until(
-        lambda: site.hass.value(site.care_status_entity) == "check_needed",
-        CHECK_NEEDED_TIMEOUT_S,
-        f"{site.care_status_entity} to become check_needed (the demo's quick start)",
-        interval=1,
-    )
+    wait_for_check_needed(site)
     state = strings(check.lang)["entity"]["sensor"]["care_status"]["state"]["check_needed"]
     check.page.goto(f"{site.base}/{CARE_BOARD}")
     check.page.wait_for_selector("hui-tile-card", state="attached")
@@ -660,12 +671,13 @@ PAGES: dict[str, Callable[[Check], None]] = {
 }
 
 
-# Every page in Swedish, then in English; the care boards last (English first, as the browser
-# is in English then): the demo's care alert needs a few minutes after setup, which the other
-# pages fill instead of a wait.
+# Every page in Swedish, then in English; the care board and the logbook last (English first,
+# as the browser is in English then): the demo's care alert needs a few minutes after setup,
+# which the other pages fill instead of a wait.
+AFTER_ALERT = ("care_board", "apartment_logbook")
 ORDER = [
-    *((lang, name) for lang in LANGUAGES for name in PAGES if name != "care_board"),
-    *((lang, "care_board") for lang in reversed(LANGUAGES)),
+    *((lang, name) for lang in LANGUAGES for name in PAGES if name not in AFTER_ALERT),
+    *((lang, name) for lang in reversed(LANGUAGES) for name in AFTER_ALERT),
 ]
 
 
