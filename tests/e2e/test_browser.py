@@ -7,11 +7,13 @@ HA's MQTT integration pointed at the broker so the MQTT gateway forms open. Debi
 ``chromium`` (``scripts/bootstrap --with-chromium``) is driven by Playwright for Python.
 
 Each test opens one page (or dialog) in one language, writes a screenshot to
-``test-artifacts/screenshots/<lang>/<page>.png`` (git-ignored) and fails on:
+``test-artifacts/screenshots/<lang>/<page>.png`` (git-ignored; the page's text beside it as
+``<page>.txt``) and fails on:
 
 - any ICU/formatjs rendering error in the page's text, read across every shadow root
   ("Translation error", ``MISSING_VALUE``, ``UNCLOSED_TAG``, ...);
 - an untranslated key of ours (``component.ange_iot.…`` or ``ange_iot.config.…``-like text);
+- on a Swedish page, a line that is one of our English strings (mixed languages);
 - a browser console error or uncaught page error about translations or our integration, and
   an ERROR line of the same kind in HA's log from ``frontend.js`` or from HA's translation
   loader (which drops a Swedish string for the English one when their placeholders differ);
@@ -30,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+import functools
 import importlib.util
 import json
 import os
@@ -147,6 +150,28 @@ def note(name: str, seconds: float) -> None:
 def strings(lang: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads((TRANSLATIONS / f"{lang}.json").read_text())
     return result
+
+
+def _flat(tree: dict[str, Any]) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in _flat(value).items()})
+        else:
+            flat[key] = str(value)
+    return flat
+
+
+@functools.cache
+def english_only() -> frozenset[str]:
+    """Our English strings (plain, 4+ letters) that no Swedish string of ours reads as."""
+    english, swedish = _flat(strings("en")), _flat(strings("sv"))
+    same = set(swedish.values())
+    return frozenset(
+        text
+        for key, text in english.items()
+        if text != swedish.get(key) and text not in same and len(text) >= 4 and plain(text) == text
+    )
 
 
 def plain(text: str) -> str:
@@ -445,10 +470,13 @@ class Check:
         self.page.wait_for_timeout(300)  # let late renders (icons, translations) land
         self.screenshot()
         text = self.page.evaluate(ALL_TEXT_JS)
-        found = [
-            f"broken string: {line!r}" for line in text.splitlines() if BROKEN_TEXT.search(line)
-        ]
+        (ARTIFACTS / self.lang / f"{self.name}.txt").write_text(text)
+        lines = text.splitlines()
+        found = [f"broken string: {line!r}" for line in lines if BROKEN_TEXT.search(line)]
         found += [f"untranslated key: {key}" for key in RAW_KEY.findall(text)]
+        if self.lang == "sv":  # our English on a Swedish page (mixed languages)
+            english = english_only()
+            found += [f"English on a Swedish page: {line!r}" for line in lines if line in english]
         console = self.browser.console[self.console_mark :]
         found += [f"browser {line[:500]}" for line in console if OURS.search(line)]
         return list(dict.fromkeys(found))
