@@ -534,8 +534,9 @@ def ensure_demo_building(api: Api) -> None:
                 "inactivity_check": True,
                 "night_door": False,
                 # The apartment whose resident does not get up checks for 2 min without
-                # activity at any hour, so its alert shows within minutes (real time).
-                "own_times": DEMO_NOT_UP_SETTINGS if apartment == DEMO_NOT_UP else {},
+                # activity at any hour, so its alert shows within minutes (real time); the
+                # form keeps an apartment's own times in a (collapsed) section.
+                "own_times": dict(DEMO_NOT_UP_SETTINGS) if apartment == DEMO_NOT_UP else {},
             },
         )
     say("adding the demo water meters and the parking lot (snow clearing)")
