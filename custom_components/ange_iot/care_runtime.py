@@ -367,7 +367,6 @@ class BuildingRuntime:
             identifiers={identifier},
             name=apartment.label,
             manufacturer="Ånge IoT",
-            model="Apartment",
             via_device_id=self.building_device_id,
             suggested_area=apartment.label,
         )
