@@ -27,7 +27,7 @@ from homeassistant.helpers.json import json_dumps, json_fragment
 
 from .care_runtime import BuildingRuntime
 from .const import DOMAIN, SERVICE_ACKNOWLEDGE
-from .logbook import METER_ALERTS
+from .logbook import METER_ALERTS, REASONS as LOG_REASONS
 
 URL_PATH = "ange-iot-care-board"
 ICON = "mdi:account-heart"
@@ -82,25 +82,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "Enheter och tjänster → Ånge IoT).",
     },
 }
+# The logbook's wording of the reasons; a paused apartment's tile says just "paused".
 REASONS: dict[str, dict[str, str]] = {
-    "en": {
-        "no_morning_activity": "no activity in the morning window",
-        "inactive": "no activity for longer than the limit",
-        "night_door": "door opened at night",
-        "sensor_silent": "a sensor stopped reporting",
-        "gateway_down": "the gateway is silent",
-        "no_sensors": "no sensors",
-        "paused": "paused",
-    },
-    "sv": {
-        "no_morning_activity": "ingen aktivitet i morgonfönstret",
-        "inactive": "ingen aktivitet på längre tid än gränsen",
-        "night_door": "dörren öppnades på natten",
-        "sensor_silent": "en sensor har slutat rapportera",
-        "gateway_down": "gatewayen är tyst",
-        "no_sensors": "inga sensorer",
-        "paused": "pausad",
-    },
+    "en": {**LOG_REASONS["en"], "paused": "paused"},
+    "sv": {**LOG_REASONS["sv"], "paused": "pausad"},
 }
 
 

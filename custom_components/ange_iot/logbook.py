@@ -55,7 +55,8 @@ _MESSAGES = {
     },
 }
 
-_REASONS = {
+# Why an alert came or ended, in the logbook and on the care board.
+REASONS: dict[str, dict[str, str]] = {
     "en": {
         "no_morning_activity": "no activity in the morning window",
         "inactive": "no activity for longer than the limit",
@@ -142,7 +143,7 @@ def async_describe_events(
     def describe_care(event: Event) -> dict[str, str]:
         data: Mapping[str, Any] = event.data
         texts = _texts(hass, _MESSAGES)
-        reasons = _texts(hass, _REASONS)
+        reasons = _texts(hass, REASONS)
         action = str(data.get("action", ""))
         until = texts["until"].format(until=_local(data["until"])) if data.get("until") else ""
         template = texts.get(action, "{user}")
