@@ -286,3 +286,17 @@ def assert_attributes_translated(hass: HomeAssistant) -> int:
                         assert value in attribute["state"], (*where, value)
             checked += 1
     return checked
+
+
+# A building's care-check times as its form stores them (the engine's defaults).
+BUILDING_OPTIONS: dict[str, Any] = {
+    "morning_start": "06:00:00",
+    "morning_deadline": "09:00:00",
+    "active_start": "07:00:00",
+    "active_end": "22:00:00",
+    "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
+    "grace": {"hours": 0, "minutes": 15, "seconds": 0},
+    "night_door": False,
+    "night_start": "23:00:00",
+    "night_end": "05:00:00",
+}

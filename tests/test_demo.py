@@ -31,7 +31,7 @@ from custom_components.ange_iot.angelib.simulator import (
 )
 from custom_components.ange_iot.const import DOMAIN
 
-from .common import async_tick, fired_events
+from .common import BUILDING_OPTIONS, async_tick, fired_events
 from .conftest import START
 
 BUILDING_ID = "demo_building"
@@ -102,17 +102,7 @@ def demo_building() -> MockConfigEntry:
         entry_id=BUILDING_ID,
         title="Gruppbostad Solbacken",
         data={"kind": "building"},
-        options={
-            "morning_start": "06:00:00",
-            "morning_deadline": "09:00:00",
-            "active_start": "07:00:00",
-            "active_end": "22:00:00",
-            "inactivity_limit": {"hours": 6, "minutes": 0, "seconds": 0},
-            "grace": {"hours": 0, "minutes": 15, "seconds": 0},
-            "night_door": False,
-            "night_start": "23:00:00",
-            "night_end": "05:00:00",
-        },
+        options=BUILDING_OPTIONS | {"inactivity_limit": {"hours": 6, "minutes": 0, "seconds": 0}},
         subentries_data=[
             *apartments,
             ConfigSubentryDataWithId(

@@ -42,7 +42,7 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.coordinator import AngeHub
 
-from .common import async_run_until, fired_events
+from .common import BUILDING_OPTIONS, async_run_until, fired_events
 
 DATA = Path(__file__).parent / "angelib" / "data" / "generic"
 LOCAL = ZoneInfo("Europe/Stockholm")
@@ -372,17 +372,7 @@ async def test_reconfigure_fields(hass: HomeAssistant) -> None:
 # -- roles: an apartment's activity sensor ---------------------------------------------
 
 
-CARE_OPTIONS = {
-    "morning_start": "06:00:00",
-    "morning_deadline": "09:00:00",
-    "active_start": "07:00:00",
-    "active_end": "22:00:00",
-    "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
-    "grace": {"hours": 0, "minutes": 15, "seconds": 0},
-    "night_door": False,
-    "night_start": "23:00:00",
-    "night_end": "05:00:00",
-}
+CARE_OPTIONS = BUILDING_OPTIONS
 
 
 async def test_generic_door_as_activity_sensor_raises_a_care_alert(

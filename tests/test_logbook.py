@@ -36,7 +36,14 @@ from custom_components.ange_iot.angelib.meters import AlertType, MeterAlert
 from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
 from custom_components.ange_iot.const import DOMAIN
 
-from .common import DOOR_1101, METER_1101, MOTION_1101, async_run_until, set_scenario
+from .common import (
+    BUILDING_OPTIONS,
+    DOOR_1101,
+    METER_1101,
+    MOTION_1101,
+    async_run_until,
+    set_scenario,
+)
 from .conftest import START
 
 LOCAL = ZoneInfo("Europe/Stockholm")
@@ -93,17 +100,7 @@ async def site(
         entry_id=BUILDING_ID,
         title="Solbacken",
         data={"kind": "building"},
-        options={
-            "morning_start": "06:00:00",
-            "morning_deadline": "09:00:00",
-            "active_start": "07:00:00",
-            "active_end": "22:00:00",
-            "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
-            "grace": {"hours": 0, "minutes": 15, "seconds": 0},
-            "night_door": False,
-            "night_start": "23:00:00",
-            "night_end": "05:00:00",
-        },
+        options=BUILDING_OPTIONS,
         subentries_data=[
             apartment("Lgh 1101", [MOTION["Lgh 1101"], DOOR_1101]),
             apartment(NOT_UP, [MOTION[NOT_UP]]),
