@@ -376,7 +376,7 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     runtime_class.async_start = timed_start  # type: ignore[method-assign]
     original_save = runtime_class._save
     if patched:
-        # The proposed fix: one delayed save at a time (as AngeHub._save does), so a
+        # The proposed fix: one delayed save at a time (as GatewayHub._save does), so a
         # steady stream of changes is written every CARE_SAVE_DELAY_S instead of never.
         def pending_save(self: Any) -> None:
             if self._store is not None and not getattr(self, "_bench_save_pending", False):

@@ -1517,7 +1517,7 @@ def _patch_skip_unchanged_writes() -> None:
     from homeassistant.components.sensor import SensorEntity
     from homeassistant.core import callback
 
-    from custom_components.ange_iot.entity import AngeDeviceEntity
+    from custom_components.ange_iot.gateway.entity import AngeDeviceEntity
 
     original = AngeDeviceEntity._handle_update
 

@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.ange_iot.angelib.codecs import kamstrup_flowiq
 from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI
-from custom_components.ange_iot.care_runtime import DATA_ONLINE_SINCE
+from custom_components.ange_iot.building.care import DATA_ONLINE_SINCE
 from custom_components.ange_iot.const import DOMAIN, LOGGER
 
 # Demo devices used throughout the entity tests.

@@ -90,7 +90,7 @@ async def init_integration(
     freezer.move_to(START)
     await hass.config.async_set_time_zone("Europe/Stockholm")
     mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.ange_iot.PLATFORMS", platforms):
+    with patch("custom_components.ange_iot.gateway.PLATFORMS", platforms):
         assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()
         yield mock_config_entry

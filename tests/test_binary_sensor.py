@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ange_iot.binary_sensor import BINARY_SENSORS
+from custom_components.ange_iot.gateway.binary_sensor import BINARY_SENSORS
 
 from .common import (
     DOOR_1101,

@@ -243,7 +243,7 @@ async def building(
     await async_run_until(hass, freezer, WATCHING, STEP)
     entry = building_entry()
     entry.add_to_hass(hass)
-    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", building_platforms):
+    with patch("custom_components.ange_iot.building.PLATFORMS", building_platforms):
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         yield entry

@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ange_iot.angelib.simulator import APARTMENTS, DEMO_DEVICES, Role
-from custom_components.ange_iot.care_board import URL_PATH
+from custom_components.ange_iot.building.care_board import URL_PATH
 from custom_components.ange_iot.const import DOMAIN
 
 from .common import DOOR_1101, METER_1101, async_run_until, set_scenario

@@ -151,7 +151,7 @@ def _stored(entry: MockConfigEntry, devices: dict[str, DeviceState]) -> tuple[st
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     with patch(
-        "custom_components.ange_iot.PLATFORMS",
+        "custom_components.ange_iot.gateway.PLATFORMS",
         [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR],
     ):
         assert await hass.config_entries.async_setup(entry.entry_id)

@@ -138,7 +138,7 @@ async def test_quick_start_shows_all_three_within_minutes(
     """Started at 07:30: the care alert, the meter alert and snow clearing by 07:35."""
     building = demo_building()
     building.add_to_hass(hass)
-    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", ["event"]):
+    with patch("custom_components.ange_iot.building.PLATFORMS", ["event"]):
         assert await hass.config_entries.async_setup(building.entry_id)
         await hass.async_block_till_done()
     registry = er.async_get(hass)

@@ -34,7 +34,7 @@ from custom_components.ange_iot.const import (
     DOMAIN,
     GATEWAY_SIMULATED,
 )
-from custom_components.ange_iot.diagnostics import RESIDENT_FIELDS
+from custom_components.ange_iot.gateway.diagnostics import RESIDENT_FIELDS
 
 from .common import FIRST_REPORTS, METER_1101, MOTION_1101, async_run_until
 

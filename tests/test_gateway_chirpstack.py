@@ -61,8 +61,9 @@ from custom_components.ange_iot.const import (
     SECRET_HEADER,
     SUBENTRY_DEVICE,
 )
-from custom_components.ange_iot.coordinator import AngeHub, get_router
-from custom_components.ange_iot.gateway_chirpstack import (
+from custom_components.ange_iot.gateway.hub import GatewayHub
+from custom_components.ange_iot.router import get_router
+from custom_components.ange_iot.gateway.chirpstack import (
     ChirpStackHttpGateway,
     ChirpStackMqttGateway,
 )
@@ -292,8 +293,8 @@ class Sender:
     client: Any = None
 
     @property
-    def hub(self) -> AngeHub:
-        hub: AngeHub = self.entry.runtime_data
+    def hub(self) -> GatewayHub:
+        hub: GatewayHub = self.entry.runtime_data
         return hub
 
     async def send(
@@ -591,7 +592,7 @@ async def test_mqtt_subscribes_to_the_application_topic(
 ) -> None:
     """The subscription filters by application: other applications never arrive."""
     await _setup(hass, mqtt_entry)
-    hub: AngeHub = mqtt_entry.runtime_data
+    hub: GatewayHub = mqtt_entry.runtime_data
     gateway = hub.gateway
     assert isinstance(gateway, ChirpStackMqttGateway)
     assert gateway.topic == f"application/{APP}/device/+/event/+"
@@ -613,7 +614,7 @@ async def test_mqtt_subscribes_to_the_application_topic(
 async def test_mqtt_all_applications_without_filter(hass: HomeAssistant, mqtt_mock: Any) -> None:
     """Without an application id every application's events are read."""
     entry = await _setup(hass, mqtt_config_entry(application_id=None))
-    hub: AngeHub = entry.runtime_data
+    hub: GatewayHub = entry.runtime_data
     assert isinstance(hub.gateway, ChirpStackMqttGateway)
     assert hub.gateway.topic == "application/+/device/+/event/+"
     async_fire_mqtt_message(hass, chirpstack.topic_for(OTHER_APP, ERS), _body(up()))
@@ -628,7 +629,7 @@ async def test_mqtt_custom_template_filters_on_the_body(
     entry = await _setup(
         hass, mqtt_config_entry(template="lora/{{ dev_eui }}/{{ event }}", application_id=APP)
     )
-    hub: AngeHub = entry.runtime_data
+    hub: GatewayHub = entry.runtime_data
     assert isinstance(hub.gateway, ChirpStackMqttGateway)
     assert hub.gateway.topic == "lora/+/+"
     other = up()
@@ -654,7 +655,7 @@ async def test_mqtt_topic_body_dev_eui_mismatch(
 ) -> None:
     """An event whose topic names another device than its body is rejected, not applied."""
     await _setup(hass, mqtt_entry)
-    hub: AngeHub = mqtt_entry.runtime_data
+    hub: GatewayHub = mqtt_entry.runtime_data
     async_fire_mqtt_message(hass, chirpstack.topic_for(APP, LITE), _body(up(ERS)))
     async_fire_mqtt_message(hass, chirpstack.topic_for(APP, "not-an-eui"), _body(up(ERS)))
     await hass.async_block_till_done()
@@ -762,7 +763,7 @@ async def test_setup_retries_until_mqtt_is_available(
     """MQTT's client not available at first: retried, then subscribed and receiving."""
     mqtt_entry.add_to_hass(hass)
     with patch(
-        "custom_components.ange_iot.gateway_chirpstack.mqtt.async_wait_for_mqtt_client",
+        "custom_components.ange_iot.gateway.chirpstack.mqtt.async_wait_for_mqtt_client",
         return_value=False,
     ):
         assert not await hass.config_entries.async_setup(mqtt_entry.entry_id)
@@ -800,7 +801,7 @@ async def test_mqtt_reconfigure_topic_template(
     assert mqtt_entry.data[CONF_TOPIC_TEMPLATE] == "cs/{applicationId}/{devEui}/{event}"
     assert mqtt_entry.unique_id == f"{GATEWAY_CHIRPSTACK_MQTT}:cs/{APP}/+/+"
     assert mqtt_entry.state is ConfigEntryState.LOADED
-    hub: AngeHub = mqtt_entry.runtime_data
+    hub: GatewayHub = mqtt_entry.runtime_data
 
     async_fire_mqtt_message(hass, chirpstack.topic_for(APP, ERS), _body(up()))
     await hass.async_block_till_done()
@@ -968,7 +969,7 @@ async def test_same_uplink_over_mqtt_and_http_applied_once(
     await _setup(hass, mqtt_entry)
     http = await _setup(hass, http_config_entry(subentries=[_device(UNKNOWN, "Lgh 1103 hall")]))
     sender = Sender(hass, http, GATEWAY_CHIRPSTACK_HTTP, await hass_client_no_auth())
-    owner: AngeHub = mqtt_entry.runtime_data
+    owner: GatewayHub = mqtt_entry.runtime_data
 
     event = up()
     async_fire_mqtt_message(hass, chirpstack.topic_for(APP, ERS), _body(event))

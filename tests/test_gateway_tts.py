@@ -59,9 +59,9 @@ from custom_components.ange_iot.const import (
     SECRET_HEADER,
     SUBENTRY_DEVICE,
 )
-from custom_components.ange_iot.coordinator import AngeHub
+from custom_components.ange_iot.gateway.hub import GatewayHub
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
-from custom_components.ange_iot.gateway_tts import (
+from custom_components.ange_iot.gateway.tts import (
     BACKFILL_OVERLAP,
     FIRST_BACKFILL,
     PAGE_SIZE,
@@ -270,7 +270,7 @@ async def _settle(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> AngeHub:
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> GatewayHub:
     if entry.state is ConfigEntryState.NOT_LOADED and entry.entry_id not in {
         e.entry_id for e in hass.config_entries.async_entries(DOMAIN)
     }:
@@ -278,7 +278,7 @@ async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> AngeHub:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await _settle(hass)
     assert entry.state is ConfigEntryState.LOADED
-    hub: AngeHub = entry.runtime_data
+    hub: GatewayHub = entry.runtime_data
     return hub
 
 

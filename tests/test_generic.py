@@ -40,7 +40,7 @@ from custom_components.ange_iot.const import (
     DOMAIN,
     GATEWAY_CHIRPSTACK_HTTP,
 )
-from custom_components.ange_iot.coordinator import AngeHub
+from custom_components.ange_iot.gateway.hub import GatewayHub
 
 from .common import BUILDING_OPTIONS, async_run_until, fired_events
 
@@ -120,21 +120,21 @@ def gateway_entry(*subentries: ConfigSubentryData) -> MockConfigEntry:
     )
 
 
-async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> AngeHub:
+async def setup(hass: HomeAssistant, entry: MockConfigEntry) -> GatewayHub:
     """Load an entry; its hub."""
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    hub: AngeHub = entry.runtime_data
+    hub: GatewayHub = entry.runtime_data
     return hub
 
 
-def hub_of(hass: HomeAssistant) -> AngeHub:
+def hub_of(hass: HomeAssistant) -> GatewayHub:
     """The gateway's (current) hub."""
     entry = hass.config_entries.async_get_entry(GATEWAY_ID)
     assert entry is not None
-    hub: AngeHub = entry.runtime_data
+    hub: GatewayHub = entry.runtime_data
     return hub
 
 

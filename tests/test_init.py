@@ -53,7 +53,7 @@ async def test_unload_and_reload(hass: HomeAssistant, init_integration: MockConf
 
 def test_device_name_drops_the_area_label() -> None:
     """HA prefixes the area itself; the device name must not repeat it."""
-    from custom_components.ange_iot.entity import device_name
+    from custom_components.ange_iot.angelib.names import device_name
 
     assert device_name("Lgh 1101 ytterdörr", "Lgh 1101") == "Ytterdörr"
     assert device_name("lgh 1101 – Rörelse", "Lgh 1101") == "Rörelse"

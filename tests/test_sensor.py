@@ -25,7 +25,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ange_iot.sensor import SENSORS
+from custom_components.ange_iot.gateway.sensor import SENSORS
 
 from .common import (
     METER_1101,

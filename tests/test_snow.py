@@ -136,7 +136,7 @@ async def test_site_entities(
     """A site is a device under its building with depth, clearing-needed and an event."""
     entry = building_entry()
     entry.add_to_hass(hass)
-    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", [platform]):
+    with patch("custom_components.ange_iot.building.PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)

@@ -174,7 +174,7 @@ async def test_building_water_entities(
     """Meter alerts, meters in alert and total consumption sit on the building's device."""
     entry = building_entry()
     entry.add_to_hass(hass)
-    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", [Platform.SENSOR]):
+    with patch("custom_components.ange_iot.building.PLATFORMS", [Platform.SENSOR]):
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)

@@ -54,7 +54,8 @@ from .angelib.meters import MeterSettings
 from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
 from .angelib.snow import SnowSettings
 from .angelib.uplink import MessageError, normalise_dev_eui
-from .care_runtime import settings_from
+from .building.care import settings_from
+from .building.water import meter_settings_from
 from .const import (
     CONF_API_KEY,
     CONF_APPLICATION_ID,
@@ -116,9 +117,8 @@ from .const import (
     SUBENTRY_SNOW_SITE,
     SUBENTRY_WATER_METER,
 )
-from .coordinator import get_router
-from .generic_flow import GenericFieldsMixin, fields_summary
-from .water_runtime import meter_settings_from
+from .gateway.generic_flow import GenericFieldsMixin, fields_summary
+from .router import get_router
 
 
 def flow_schema(fields: dict[Any, Any]) -> Any:
@@ -776,7 +776,7 @@ async def _async_check_backfill(
         return {CONF_API_KEY: "api_key_required"}
     if not application_id or not _valid_tts_id(application_id):
         return {CONF_APPLICATION_ID: "invalid_application_id"}
-    from .gateway_tts import StorageAuthError, async_check_storage  # noqa: PLC0415
+    from .gateway.tts import StorageAuthError, async_check_storage  # noqa: PLC0415
 
     try:
         await async_check_storage(
@@ -1354,8 +1354,7 @@ def _device_subentries(
 def _generic_kinds(hass: HomeAssistant, subentry: ConfigSubentry) -> frozenset[Kind]:
     """What a generic device is for: the roles of its fields (as its gateway runs it)."""
     dev_eui = subentry.data.get(CONF_DEV_EUI, "")
-    owner = get_router(hass).owners.get(dev_eui)
-    tracked = owner.pipeline.devices.get(dev_eui) if owner is not None else None
+    tracked = get_router(hass).tracked(dev_eui)
     return device_kinds(tracked.config, tracked.state) if tracked is not None else frozenset()
 
 

@@ -23,7 +23,8 @@ import voluptuous as vol
 from .angelib import followup
 from .angelib.simulator import DEMO_BY_EUI, Scenario
 from .angelib.uplink import MessageError, normalise_dev_eui
-from .care_runtime import BuildingRuntime
+from .building.care import BuildingRuntime
+from .building.entity import entity_of_device
 from .const import (
     ATTR_ACTIVE,
     ATTR_ALERT_ID,
@@ -49,9 +50,8 @@ from .const import (
     SERVICE_RESUME,
     SERVICE_SET_SCENARIO,
 )
-from .coordinator import AngeConfigEntry
-from .entity import entity_of_device
-from .gateway import SimulatedGateway
+from .entries import AngeConfigEntry
+from .gateway.transport import SimulatedGateway
 
 # Voluptuous, as everywhere in this project; typed Any because HA 2026.10 annotates
 # service schemas as probatio's while accepting voluptuous (see config_flow.flow_schema).

@@ -31,11 +31,11 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .angelib import care
-from .angelib.care import ApartmentState, CareEvent, CareSettings, Evaluation, SensorHealth
-from .angelib.device import ApplyResult
-from .angelib.followup import FollowUp
-from .const import (
+from ..angelib import care
+from ..angelib.care import ApartmentState, CareEvent, CareSettings, Evaluation, SensorHealth
+from ..angelib.device import ApplyResult
+from ..angelib.followup import FollowUp
+from ..const import (
     CONF_LABEL,
     CONF_SENSORS,
     DOMAIN,
@@ -46,14 +46,15 @@ from .const import (
     SUBENTRY_WATER_METER,
     device_signal,
 )
-from .coordinator import get_router
-from .storage import DelayedSave
+from ..router import get_router
+from ..storage import DelayedSave
 
 if TYPE_CHECKING:
-    from .snow_runtime import SnowRuntime
-    from .water_runtime import WaterRuntime
+    from .snow import SnowRuntime
+    from .water import WaterRuntime
 
 type PartAdder = Callable[[str, str], None]  # (subentry type, subentry id)
+type BuildingConfigEntry = ConfigEntry[BuildingRuntime]
 
 CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
 DATA_ONLINE_SINCE: HassKey[datetime] = HassKey(f"{DOMAIN}_online_since")
@@ -85,7 +86,7 @@ class BuildingRuntime:
     """Everything a building entry runs."""
 
     hass: HomeAssistant
-    entry: ConfigEntry[BuildingRuntime]
+    entry: BuildingConfigEntry
     apartments: dict[str, ApartmentRuntime] = field(default_factory=dict)
     building_device_id: str = ""
     # The last report time and silence limit of each sensor, as last seen through its
@@ -209,8 +210,7 @@ class BuildingRuntime:
         router = get_router(self.hass)
         seen: list[datetime] = []
         for dev_eui in apartment.sensors:
-            owner = router.owners.get(dev_eui)
-            tracked = owner.pipeline.devices.get(dev_eui) if owner is not None else None
+            tracked = router.tracked(dev_eui)
             if tracked is not None and tracked.state.last_activity is not None:
                 seen.append(tracked.state.last_activity)
         start = max([midnight.astimezone(UTC), *seen])
@@ -518,7 +518,8 @@ class BuildingRuntime:
         health: list[SensorHealth] = []
         for dev_eui in apartment.sensors:
             owner = router.owners.get(dev_eui)
-            if owner is None or dev_eui not in owner.pipeline.devices:
+            tracked = owner.tracked(dev_eui) if owner is not None else None
+            if owner is None or tracked is None:
                 # Its gateway is not loaded (not yet after a restart, or reloading), or the
                 # sensor was removed: judged by its last known report, so "cannot tell"
                 # once that is older than its silence limit (at once if never known).
@@ -527,7 +528,6 @@ class BuildingRuntime:
                     known or SensorHealth(key=dev_eui, last_seen=None, silence_limit=timedelta(0))
                 )
                 continue
-            tracked = owner.pipeline.devices[dev_eui]
             live = care.sensor_health(tracked.config, tracked.state, gateway_down=owner.silent)
             self.known_sensors[dev_eui] = replace(live, gateway_down=False)
             health.append(live)

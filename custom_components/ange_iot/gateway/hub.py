@@ -1,7 +1,7 @@
 """Runtime data of an Ånge IoT gateway entry: the uplink hub and its device states.
 
 Push-based like HA's MQTT-fed integrations: no polling. Every transport hands messages
-to ``AngeHub``; entities listen on a per-device dispatcher signal.
+to ``GatewayHub``; entities listen on a per-device dispatcher signal.
 """
 
 from __future__ import annotations
@@ -31,17 +31,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
-from .angelib import generic
-from .angelib.catalog import guess_model
-from .angelib.device import AppliedFrames, DeviceConfig, DeviceState
-from .angelib.lns import chirpstack
-from .angelib.lns.chirpstack import JoinEvent, StatusEvent
-from .angelib.pipeline import Outcome, Pipeline, Result, TrackedDevice
-from .angelib.simulator import Scenario
-from .angelib.uplink import MessageError, Uplink
-from .const import (
+from ..angelib import generic
+from ..angelib.catalog import guess_model
+from ..angelib.device import AppliedFrames, DeviceConfig, DeviceState
+from ..angelib.lns import chirpstack
+from ..angelib.lns.chirpstack import JoinEvent, StatusEvent
+from ..angelib.names import device_name
+from ..angelib.pipeline import Outcome, Pipeline, Result, TrackedDevice
+from ..angelib.simulator import Scenario
+from ..angelib.uplink import MessageError, Uplink
+from ..const import (
     CONF_AREA,
     CONF_DEV_EUI,
     CONF_FIELDS,
@@ -64,12 +64,13 @@ from .const import (
     device_signal,
     new_fields_signal,
 )
-from .storage import DelayedSave
+from ..router import get_router
+from ..storage import DelayedSave
 
 if TYPE_CHECKING:
-    from .gateway import Gateway
+    from .transport import Gateway
 
-type AngeConfigEntry = ConfigEntry[AngeHub]
+type GatewayConfigEntry = ConfigEntry[GatewayHub]
 type LnsEvent = Uplink | StatusEvent | JoinEvent
 # How an entity platform makes the entities of one device (by DevEUI).
 type DeviceEntityFactory = Callable[[str], list[Entity]]
@@ -88,29 +89,6 @@ class Reject:
     DECODE = "decode"  # the device's codec refused the payload
 
 
-@dataclass
-class Router:
-    """Which entry owns each DevEUI, across all gateways (one per Home Assistant).
-
-    A building may hold devices heard by any gateway, and the same uplink may arrive over
-    MQTT and HTTP at once: every gateway hands uplinks to the owning entry, whose device
-    state deduplicates them.
-    """
-
-    owners: dict[str, AngeHub] = field(default_factory=dict)
-    discovered: set[str] = field(default_factory=set)  # discovery raised during this run
-
-
-DATA_ROUTER: HassKey[Router] = HassKey(f"{DOMAIN}_router")
-
-
-def get_router(hass: HomeAssistant) -> Router:
-    """The domain-wide router (created on first use)."""
-    if (router := hass.data.get(DATA_ROUTER)) is None:
-        router = hass.data[DATA_ROUTER] = Router()
-    return router
-
-
 def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
     """Build the pure device config from a device subentry's data."""
     height = data.get(CONF_MOUNTING_HEIGHT)
@@ -126,20 +104,6 @@ def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
         field_overrides=generic.parse_overrides(data.get(CONF_FIELDS)),
         model_text=data.get(CONF_MODEL_TEXT) or None,
     )
-
-
-def device_name(title: str, area: str | None) -> str:
-    """The device's name without a leading area label ("Lgh 1101 ytterdörr" → "Ytterdörr").
-
-    Home Assistant prefixes entity names with the area, so repeating it in the device
-    name would give "Lgh 1101 Lgh 1101 ytterdörr Dörr". Subentry titles keep the label,
-    so the sensors stay distinguishable in the integration's list.
-    """
-    if area and title.casefold().startswith(area.casefold()):
-        rest = title[len(area) :].strip(" -–·:")
-        if rest:
-            return rest[0].upper() + rest[1:]
-    return title
 
 
 def seed_generic_state(state: DeviceState, data: Any) -> None:
@@ -173,11 +137,11 @@ class GatewayStats:
 
 
 @dataclass
-class AngeHub:
+class GatewayHub:
     """Everything one gateway entry runs: pipeline, device states, timers, store."""
 
     hass: HomeAssistant
-    entry: AngeConfigEntry
+    entry: GatewayConfigEntry
     pipeline: Pipeline = field(default_factory=Pipeline)
     stats: GatewayStats = field(default_factory=GatewayStats)
     subentry_ids: dict[str, str] = field(default_factory=dict)  # dev_eui -> subentry id
@@ -282,6 +246,10 @@ class AngeHub:
         """The tracked device (KeyError if not configured)."""
         return self.pipeline.devices[dev_eui]
 
+    def tracked(self, dev_eui: str) -> TrackedDevice | None:
+        """The tracked device, if this entry runs it."""
+        return self.pipeline.devices.get(dev_eui)
+
     def is_available(self, dev_eui: str) -> bool:
         """Has the device reported within its silence limit?"""
         return self._available.get(dev_eui, False)
@@ -342,9 +310,9 @@ class AngeHub:
         """Route a parsed event to the entry that owns its device (or raise discovery)."""
         if isinstance(event, Uplink):
             self.stats.uplinks += 1
-        owner = get_router(self.hass).owners.get(event.dev_eui)
+        owner = self._owner(event.dev_eui)
         if owner is None and _async_apply_pending_subentries(self.hass):
-            owner = get_router(self.hass).owners.get(event.dev_eui)  # a device just added
+            owner = self._owner(event.dev_eui)  # a device just added
         self._schedule_notify()
         if owner is None:
             if isinstance(event, Uplink):
@@ -358,6 +326,11 @@ class AngeHub:
             owner.async_apply_join(event)
             return None
         return owner.async_handle_uplink(event)
+
+    def _owner(self, dev_eui: str) -> GatewayHub | None:
+        """The gateway entry that runs the device (this one or another)."""
+        owner = get_router(self.hass).owners.get(dev_eui)
+        return owner if isinstance(owner, GatewayHub) else None
 
     @callback
     def async_apply_status(self, event: StatusEvent) -> None:
@@ -890,7 +863,7 @@ def _async_apply_pending_subentries(hass: HomeAssistant) -> bool:
     pending = False
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
         hub = getattr(entry, "runtime_data", None)
-        if isinstance(hub, AngeHub) and hub.subentries_pending:
+        if isinstance(hub, GatewayHub) and hub.subentries_pending:
             hub.async_apply_subentries()
             pending = True
     return pending

@@ -36,10 +36,10 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
-from .angelib import meters
-from .angelib.device import ApplyResult
-from .angelib.meters import MeterAlert, MeterSettings, MeterState
-from .const import (
+from ..angelib import meters
+from ..angelib.device import ApplyResult
+from ..angelib.meters import MeterAlert, MeterSettings, MeterState
+from ..const import (
     CONF_CONTINUOUS,
     CONF_COUNTED,
     CONF_DAILY_LIMIT,
@@ -60,8 +60,8 @@ from .const import (
     SUBENTRY_WATER_METER,
     device_signal,
 )
-from .coordinator import get_router
-from .storage import DelayedSave
+from ..router import get_router
+from ..storage import DelayedSave
 
 WATER_SAVE_DELAY_S = 5
 KEEP_HISTORY = timedelta(days=35)  # 30 days for the high-use median, plus margin
@@ -321,8 +321,7 @@ class WaterRuntime:
         """The meter's "accept new reading" button was pressed: continue from the new value."""
         if meter.state.backwards_since is None:
             return
-        owner = get_router(self.hass).owners.get(meter.dev_eui)
-        tracked = owner.pipeline.devices.get(meter.dev_eui) if owner else None
+        tracked = get_router(self.hass).tracked(meter.dev_eui)
         if tracked is None or tracked.state.volume_decreased:
             return
         state = meter.state

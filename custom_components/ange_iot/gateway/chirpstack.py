@@ -1,7 +1,7 @@
 """ChirpStack v4 gateways: the MQTT integration (via HA's broker) and the HTTP integration.
 
 Both hand raw bodies to the pure parsers in ``angelib.lns.chirpstack`` through
-``AngeHub.async_handle_message``, which counts every message, turns a ``MessageError`` into
+``GatewayHub.async_handle_message``, which counts every message, turns a ``MessageError`` into
 a counted, rate-limited rejection and routes ``up``/``status``/``join`` to the device's owner.
 Other events (``ack``, ``txack``, ``log``, ...) are ignored quietly.
 
@@ -21,9 +21,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.network import NoURLAvailableError
 
-from .angelib.lns import chirpstack
-from .angelib.uplink import MessageError, normalise_dev_eui
-from .const import (
+from ..angelib.lns import chirpstack
+from ..angelib.uplink import MessageError, normalise_dev_eui
+from ..const import (
     CONF_APPLICATION_ID,
     CONF_TOPIC_TEMPLATE,
     CONF_WEBHOOK_ID,
@@ -32,8 +32,8 @@ from .const import (
     GATEWAY_CHIRPSTACK_MQTT,
     SECRET_HEADER,
 )
-from .coordinator import AngeHub, LnsEvent
-from .gateway import Gateway
+from .hub import GatewayHub, LnsEvent
+from .transport import Gateway
 from .webhook import async_register_webhook
 
 SOURCE_MQTT = GATEWAY_CHIRPSTACK_MQTT
@@ -41,7 +41,7 @@ SOURCE_HTTP = GATEWAY_CHIRPSTACK_HTTP
 REDACTED_APPLICATION = "**REDACTED**"
 
 
-def create_chirpstack_gateway(hass: HomeAssistant, hub: AngeHub, kind: str) -> Gateway:
+def create_chirpstack_gateway(hass: HomeAssistant, hub: GatewayHub, kind: str) -> Gateway:
     """The ChirpStack transport of an entry (``kind`` is its gateway type)."""
     if kind == GATEWAY_CHIRPSTACK_MQTT:
         return ChirpStackMqttGateway(hass, hub)
@@ -71,7 +71,7 @@ def other_application(body: Mapping[str, Any], application_id: str | None) -> bo
 class ChirpStackMqttGateway(Gateway):
     """ChirpStack's MQTT integration, read from Home Assistant's MQTT broker (JSON only)."""
 
-    def __init__(self, hass: HomeAssistant, hub: AngeHub) -> None:
+    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
         """Read the topic template and the optional application filter from the entry."""
         super().__init__(hass, hub)
         data = hub.entry.data
@@ -161,7 +161,7 @@ class ChirpStackMqttGateway(Gateway):
 class ChirpStackHttpGateway(Gateway):
     """ChirpStack's HTTP integration, posting events to a webhook with ``?event=<name>``."""
 
-    def __init__(self, hass: HomeAssistant, hub: AngeHub) -> None:
+    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
         """Read the optional application filter from the entry."""
         super().__init__(hass, hub)
         self.application_id = _application_filter(hub.entry.data)

@@ -22,10 +22,10 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.translation import async_get_translations
 import voluptuous as vol
 
-from .angelib import generic
-from .angelib.generic import FieldOverride, FieldSpec, Meaning, Role
-from .const import CONF_DEV_EUI, CONF_FIELDS, CONF_SEEN_FIELDS, DOMAIN
-from .coordinator import get_router
+from ..angelib import generic
+from ..angelib.generic import FieldOverride, FieldSpec, Meaning, Role
+from ..const import CONF_DEV_EUI, CONF_FIELDS, CONF_SEEN_FIELDS, DOMAIN
+from ..router import get_router
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigSubentryFlow
@@ -83,8 +83,7 @@ async def fields_summary(
 def learned_fields(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, FieldSpec]:
     """The fields a generic device's gateway learned, else those its discovery showed."""
     dev_eui = data.get(CONF_DEV_EUI, "")
-    owner = get_router(hass).owners.get(dev_eui)
-    tracked = owner.pipeline.devices.get(dev_eui) if owner is not None else None
+    tracked = get_router(hass).tracked(dev_eui)
     if tracked is not None and tracked.state.generic is not None and tracked.state.generic.fields:
         return dict(tracked.state.generic.fields)
     seen = data.get(CONF_SEEN_FIELDS)

@@ -17,8 +17,8 @@ from aiohttp.hdrs import METH_POST
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 
-from .const import CONF_SECRET, CONF_WEBHOOK_ID, DOMAIN, MAX_BODY_BYTES, SECRET_HEADER
-from .coordinator import AngeHub, LnsEvent, Reject
+from ..const import CONF_SECRET, CONF_WEBHOOK_ID, DOMAIN, MAX_BODY_BYTES, SECRET_HEADER
+from .hub import GatewayHub, LnsEvent, Reject
 
 type BodyParser = Callable[[bytes, web.Request], LnsEvent | None]
 
@@ -36,7 +36,7 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 @callback
 def async_register_webhook(
-    hass: HomeAssistant, hub: AngeHub, parse: BodyParser, *, source: str
+    hass: HomeAssistant, hub: GatewayHub, parse: BodyParser, *, source: str
 ) -> Callable[[], None]:
     """Register the entry's webhook; returns the unregister callback."""
     webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]

@@ -15,11 +15,11 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 
-from .angelib.generic import FieldSpec, Meaning, ValueKind, effective_fields, value_key
-from .angelib.pipeline import TrackedDevice
-from .const import DOMAIN, new_fields_signal
-from .coordinator import AngeHub
+from ..angelib.generic import FieldSpec, Meaning, ValueKind, effective_fields, value_key
+from ..angelib.pipeline import TrackedDevice
+from ..const import DOMAIN, new_fields_signal
 from .entity import AngeDeviceEntity
+from .hub import GatewayHub
 
 
 def field_unique_id(dev_eui: str, key: str) -> str:
@@ -27,7 +27,7 @@ def field_unique_id(dev_eui: str, key: str) -> str:
     return f"{dev_eui}_field_{key}"
 
 
-def generic_fields(hub: AngeHub, dev_eui: str) -> dict[str, FieldSpec]:
+def generic_fields(hub: GatewayHub, dev_eui: str) -> dict[str, FieldSpec]:
     """A generic device's fields with the facility manager's corrections."""
     tracked = hub.device(dev_eui)
     if tracked.state.generic is None:
@@ -35,7 +35,7 @@ def generic_fields(hub: AngeHub, dev_eui: str) -> dict[str, FieldSpec]:
     return effective_fields(tracked.state.generic, tracked.config.field_overrides)
 
 
-def shown_fields(hub: AngeHub, dev_eui: str, kinds: Iterable[ValueKind]) -> list[FieldSpec]:
+def shown_fields(hub: GatewayHub, dev_eui: str, kinds: Iterable[ValueKind]) -> list[FieldSpec]:
     """The fields of the given kinds that get an entity (not hidden)."""
     wanted = set(kinds)
     return [
@@ -46,7 +46,7 @@ def shown_fields(hub: AngeHub, dev_eui: str, kinds: Iterable[ValueKind]) -> list
 
 
 @callback
-def async_remove_stale(hub: AngeHub, dev_eui: str, platform: str, kinds: set[ValueKind]) -> None:
+def async_remove_stale(hub: GatewayHub, dev_eui: str, platform: str, kinds: set[ValueKind]) -> None:
     """Drop registry entries of fields that are hidden or now belong to another platform."""
     registry = er.async_get(hub.hass)
     for spec in generic_fields(hub, dev_eui).values():
@@ -58,7 +58,7 @@ def async_remove_stale(hub: AngeHub, dev_eui: str, platform: str, kinds: set[Val
 
 @callback
 def async_follow_new_fields(
-    hub: AngeHub,
+    hub: GatewayHub,
     kinds: set[ValueKind],
     add: Callable[[str, list[FieldSpec]], None],
 ) -> None:
@@ -87,7 +87,7 @@ def async_follow_new_fields(
 class AngeFieldEntity(AngeDeviceEntity):
     """One field of a generic device."""
 
-    def __init__(self, hub: AngeHub, dev_eui: str, spec: FieldSpec, description: Any) -> None:
+    def __init__(self, hub: GatewayHub, dev_eui: str, spec: FieldSpec, description: Any) -> None:
         """Bind to the field; its unique id is the field key's."""
         super().__init__(hub, dev_eui, description)
         self.field_key = spec.key

@@ -25,10 +25,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dis
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .angelib import snow
-from .angelib.device import ApplyResult, snow_depth_cm
-from .angelib.snow import SiteState, SnowSettings
-from .const import (
+from ..angelib import snow
+from ..angelib.device import ApplyResult, snow_depth_cm
+from ..angelib.snow import SiteState, SnowSettings
+from ..const import (
     CONF_MIN_RISE,
     CONF_SENSORS,
     CONF_SITE_NAME,
@@ -39,8 +39,8 @@ from .const import (
     SUBENTRY_SNOW_SITE,
     device_signal,
 )
-from .coordinator import get_router
-from .storage import DelayedSave
+from ..router import get_router
+from ..storage import DelayedSave
 
 SNOW_SAVE_DELAY_S = 5
 
@@ -215,7 +215,7 @@ class SnowRuntime:
         out: dict[str, float] = {}
         for dev_eui in site.sensors:
             owner = router.owners.get(dev_eui)
-            tracked = owner.pipeline.devices.get(dev_eui) if owner else None
+            tracked = owner.tracked(dev_eui) if owner else None
             if owner is None or tracked is None or not owner.is_available(dev_eui):
                 continue
             height = tracked.config.mounting_height_mm

@@ -25,9 +25,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.json import json_dumps, json_fragment
 
-from .care_runtime import BuildingRuntime
-from .const import DOMAIN, SERVICE_ACKNOWLEDGE
-from .logbook import METER_ALERTS, REASONS as LOG_REASONS
+from ..const import DOMAIN, SERVICE_ACKNOWLEDGE
+from ..logbook import METER_ALERTS, REASONS as LOG_REASONS
+from .care import BuildingRuntime
 
 URL_PATH = "ange-iot-care-board"
 ICON = "mdi:account-heart"

@@ -2,7 +2,7 @@
 
 Each gateway entry runs one ``Gateway``; real network servers live in
 ``gateway_chirpstack.py`` and ``gateway_tts.py``. Every gateway hands messages to its
-``AngeHub`` (``async_handle_message``), which routes them to the device's owner.
+``GatewayHub`` (``async_handle_message``), which routes them to the device's owner.
 
 The simulated gateway is a demo site feeding real ChirpStack events into the hub.
 The simulator runs on its own clock, mapped onto Home Assistant's: simulator time =
@@ -19,9 +19,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .angelib.simulator import DEMO_DEVICES, DEMO_GENERIC_DEVICES, Scenario, Simulator
-from .const import LOGGER
-from .coordinator import AngeHub
+from ..angelib.simulator import DEMO_DEVICES, DEMO_GENERIC_DEVICES, Scenario, Simulator
+from ..const import LOGGER
+from .hub import GatewayHub
 
 SOURCE = "simulated"
 
@@ -29,7 +29,7 @@ SOURCE = "simulated"
 class Gateway:
     """One source of uplinks, started with its entry and stopped with it."""
 
-    def __init__(self, hass: HomeAssistant, hub: AngeHub) -> None:
+    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
         """Bind to the entry's hub."""
         self.hass = hass
         self.hub = hub
@@ -63,7 +63,7 @@ class SimulatedGateway(Gateway):
     """Runs the demo site's simulator on HA's event loop, one timer at a time."""
 
     def __init__(
-        self, hass: HomeAssistant, hub: AngeHub, *, seed: int, speed: float, epoch: datetime
+        self, hass: HomeAssistant, hub: GatewayHub, *, seed: int, speed: float, epoch: datetime
     ) -> None:
         """Prepare; ``async_start`` begins emitting. ``epoch``: when the site began."""
         super().__init__(hass, hub)

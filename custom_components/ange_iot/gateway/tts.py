@@ -6,7 +6,7 @@ identified by ``end_device_ids.dev_eui``, never by the user-chosen device id in 
 Backfill (``CONF_BACKFILL``): when the gateway starts, and when messages arrive again after
 a silence (``async_traffic_resumed``), the uplinks stored by The Things Stack's storage
 integration since the *backfill position* are fetched in the background and fed, oldest
-first, through ``AngeHub.async_receive``:
+first, through ``GatewayHub.async_receive``:
 
 * The position is the ``received_at`` of the newest uplink this gateway received, live or
   backfilled. It is persisted with the device states, so a restart continues from there;
@@ -40,10 +40,10 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
 
-from .angelib.lns import tts
-from .angelib.pipeline import Outcome
-from .angelib.uplink import MessageError, Uplink
-from .const import (
+from ..angelib.lns import tts
+from ..angelib.pipeline import Outcome
+from ..angelib.uplink import MessageError, Uplink
+from ..const import (
     CONF_API_KEY,
     CONF_APPLICATION_ID,
     CONF_BACKFILL,
@@ -56,8 +56,8 @@ from .const import (
     LOGGER,
     SECRET_HEADER,
 )
-from .coordinator import AngeHub, LnsEvent, Reject
-from .gateway import Gateway
+from .hub import GatewayHub, LnsEvent, Reject
+from .transport import Gateway
 from .webhook import async_register_webhook
 
 SOURCE_WEBHOOK = "tts_webhook"
@@ -137,7 +137,7 @@ async def async_check_storage(
     )
 
 
-def create_tts_gateway(hass: HomeAssistant, hub: AngeHub, kind: str) -> Gateway:
+def create_tts_gateway(hass: HomeAssistant, hub: GatewayHub, kind: str) -> Gateway:
     """The gateway of a The Things Stack entry."""
     if kind == GATEWAY_TTS_WEBHOOK:
         return TtsWebhookGateway(hass, hub)
@@ -160,7 +160,7 @@ class TtsGateway(Gateway):
     source: str
     transport: str
 
-    def __init__(self, hass: HomeAssistant, hub: AngeHub) -> None:
+    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
         """Read the entry's settings."""
         super().__init__(hass, hub)
         data = hub.entry.data
@@ -329,7 +329,7 @@ class TtsWebhookGateway(TtsGateway):
     source = SOURCE_WEBHOOK
     transport = "webhook"
 
-    def __init__(self, hass: HomeAssistant, hub: AngeHub) -> None:
+    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
         """Prepare; ``async_start`` registers the webhook."""
         super().__init__(hass, hub)
         self._webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]
@@ -381,7 +381,7 @@ class TtsMqttGateway(TtsGateway):
     source = SOURCE_MQTT
     transport = "mqtt"
 
-    def __init__(self, hass: HomeAssistant, hub: AngeHub) -> None:
+    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
         """Prepare the subscription topic; ``async_start`` subscribes."""
         super().__init__(hass, hub)
         self.tenant: str | None = hub.entry.data.get(CONF_TENANT) or None

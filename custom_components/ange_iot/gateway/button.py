@@ -1,0 +1,70 @@
+"""Button platform of Ånge IoT: acknowledge an apartment's alerts; accept a meter reading.
+
+Each apartment has **Acknowledge**: staff can take its open alerts from a dashboard (the
+care board, a wall tablet), not only from a phone; it goes through the same action as a
+phone's button, so who pressed is recorded and logged.
+
+The button is there whenever the meter is (available like the meter's other entities), so
+it never looks broken; pressed with nothing to accept it says so (a translated
+``ServiceValidationError``), like core buttons whose action does not apply right now.
+The "Reading went backwards" binary sensor tells when a press is needed.
+"""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from ..angelib.catalog import Kind
+from ..angelib.device import device_kinds
+from ..const import (
+    DOMAIN,
+)
+from .entity import AngeDeviceEntity
+from .hub import GatewayConfigEntry
+
+ACCEPT_READING = ButtonEntityDescription(
+    key="accept_meter_reading",
+    translation_key="accept_meter_reading",
+    entity_category=EntityCategory.CONFIG,
+)
+
+
+ACKNOWLEDGE = ButtonEntityDescription(key="acknowledge_care", translation_key="acknowledge_care")
+ACKNOWLEDGE_METERS = ButtonEntityDescription(
+    key="acknowledge_meter_alerts", translation_key="acknowledge_meter_alerts"
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: GatewayConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add "accept new reading" to every water meter."""
+    hub = entry.runtime_data
+
+    def _entities(dev_eui: str) -> list[Entity]:
+        if Kind.WATER_METER in device_kinds(hub.device(dev_eui).config):
+            return [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)]
+        return []
+
+    hub.async_register_entity_factory(Platform.BUTTON, _entities, async_add_entities)
+
+
+class AngeAcceptReadingButton(AngeDeviceEntity, ButtonEntity):
+    """Take a lower reading as the new baseline (the meter was replaced)."""
+
+    async def async_press(self) -> None:
+        """Accept the waiting lower reading; the volume sensor continues from it."""
+        if not self.device.state.volume_decreased:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_reading_to_accept",
+                translation_placeholders={"meter": self.device.config.name},
+            )
+        self.hub.async_accept_volume(self.dev_eui)

@@ -1,0 +1,355 @@
+"""Sensor platform of Ånge IoT: measurements, meter readings and device health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    LIGHT_LUX,
+    PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    Platform,
+    UnitOfElectricPotential,
+    UnitOfLength,
+    UnitOfPressure,
+    UnitOfRatio,
+    UnitOfSoundPressure,
+    UnitOfTemperature,
+    UnitOfVolume,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from ..angelib.catalog import Kind
+from ..angelib.device import DeviceConfig, device_kinds, snow_depth_cm
+from ..angelib.generic import FieldSpec, Meaning, ValueKind
+from ..angelib.pipeline import TrackedDevice
+from ..const import DOMAIN
+from .entity import (
+    AngeDeviceEntity,
+)
+from .field_entity import (
+    AngeFieldEntity,
+    async_follow_new_fields,
+    async_remove_stale,
+    field_description,
+    shown_fields,
+)
+from .hub import GatewayConfigEntry, GatewayHub
+
+
+@dataclass(frozen=True, kw_only=True)
+class AngeSensorEntityDescription(SensorEntityDescription):
+    """Describes one sensor of a LoRaWAN device."""
+
+    value_fn: Callable[[TrackedDevice], StateType | datetime]
+    exists_fn: Callable[[DeviceConfig], bool] | None = None
+
+
+def _field(name: str) -> Callable[[TrackedDevice], StateType]:
+    def value(device: TrackedDevice) -> StateType:
+        result: Any = device.state.values.get(name)
+        return result if isinstance(result, int | float | str) else None
+
+    return value
+
+
+def _snow_depth(device: TrackedDevice) -> float | None:
+    distance = device.state.values.get("distance")
+    height = device.config.mounting_height_mm
+    if not isinstance(distance, int | float) or not height:
+        return None
+    return snow_depth_cm(distance, height)
+
+
+def _measurement(
+    key: str, device_class: SensorDeviceClass | None, unit: str | None, **kwargs: Any
+) -> AngeSensorEntityDescription:
+    return AngeSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        state_class=kwargs.pop("state_class", SensorStateClass.MEASUREMENT),
+        value_fn=kwargs.pop("value_fn", _field(key)),
+        **kwargs,
+    )
+
+
+SENSORS: tuple[AngeSensorEntityDescription, ...] = (
+    _measurement(
+        "temperature", SensorDeviceClass.TEMPERATURE, UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
+    _measurement("humidity", SensorDeviceClass.HUMIDITY, PERCENTAGE, suggested_display_precision=0),
+    _measurement(
+        "illuminance", SensorDeviceClass.ILLUMINANCE, LIGHT_LUX, suggested_display_precision=0
+    ),
+    _measurement(
+        "co2", SensorDeviceClass.CO2, UnitOfRatio.PARTS_PER_MILLION, suggested_display_precision=0
+    ),
+    _measurement(
+        "tvoc", SensorDeviceClass.VOLATILE_ORGANIC_COMPOUNDS_PARTS, UnitOfRatio.PARTS_PER_BILLION
+    ),
+    _measurement("pressure", SensorDeviceClass.ATMOSPHERIC_PRESSURE, UnitOfPressure.HPA),
+    _measurement(
+        "sound_peak", SensorDeviceClass.SOUND_PRESSURE, UnitOfSoundPressure.DECIBEL
+    ),
+    _measurement(
+        "sound_avg", SensorDeviceClass.SOUND_PRESSURE, UnitOfSoundPressure.DECIBEL
+    ),
+    _measurement(
+        "external_temperature", SensorDeviceClass.TEMPERATURE, UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
+    _measurement(
+        "water_temperature", SensorDeviceClass.TEMPERATURE, UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+    ),
+    _measurement("wetness", SensorDeviceClass.MOISTURE, PERCENTAGE, suggested_display_precision=0),
+    _measurement(
+        "distance", SensorDeviceClass.DISTANCE, UnitOfLength.MILLIMETERS,
+        suggested_display_precision=0,
+    ),
+    _measurement(
+        "snow_depth", SensorDeviceClass.DISTANCE, UnitOfLength.CENTIMETERS,
+        value_fn=_snow_depth, suggested_display_precision=1,
+        exists_fn=lambda c: Kind.DISTANCE in device_kinds(c) and bool(c.mounting_height_mm),
+    ),
+    _measurement(
+        "volume", SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS,
+        state_class=SensorStateClass.TOTAL_INCREASING, suggested_display_precision=3,
+    ),
+    # Raw PIR counts and activity times are about a resident (privacy by default): off until
+    # enabled per entity; no state class (no long-term statistics); the count's unit comes
+    # from the translations, which makes History draw a graph and keeps it out of the
+    # logbook when enabled.
+    _measurement(
+        "motion_count", None, None, state_class=None, suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+    ),
+    _measurement(
+        "last_activity", SensorDeviceClass.TIMESTAMP, None, state_class=None,
+        value_fn=lambda d: d.state.last_activity,
+        exists_fn=lambda c: Kind.ACTIVITY in device_kinds(c),
+        entity_registry_enabled_default=False,
+    ),
+    _measurement(
+        "battery", SensorDeviceClass.BATTERY, PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC, suggested_display_precision=0,
+    ),
+    _measurement(
+        "battery_voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT,
+        entity_category=EntityCategory.DIAGNOSTIC, suggested_display_precision=2,
+    ),
+    _measurement(
+        "lns_battery", SensorDeviceClass.BATTERY, PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC, exists_fn=lambda c: True,
+        entity_registry_enabled_default=False,
+    ),
+    _measurement(
+        "valid_samples", None, None, entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+    ),
+    _measurement(
+        "rssi", SensorDeviceClass.SIGNAL_STRENGTH, SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.rssi,
+        exists_fn=lambda c: True, suggested_display_precision=0,
+    ),
+    _measurement(
+        "snr", SensorDeviceClass.SIGNAL_STRENGTH, SIGNAL_STRENGTH_DECIBELS,
+        entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.snr,
+        exists_fn=lambda c: True, entity_registry_enabled_default=False,
+        suggested_display_precision=1,
+    ),
+    _measurement(
+        "last_seen", SensorDeviceClass.TIMESTAMP, None, state_class=None,
+        entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.last_seen,
+        exists_fn=lambda c: True, entity_registry_enabled_default=False,  # a line per uplink
+    ),
+    _measurement(
+        "rejected_frames", None, None, state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.rejected_frames,
+        exists_fn=lambda c: True,
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class AngeGatewaySensorEntityDescription(SensorEntityDescription):
+    """Describes one counter of a gateway."""
+
+    value_fn: Callable[[GatewayHub], StateType | datetime]
+
+
+GATEWAY_SENSORS: tuple[AngeGatewaySensorEntityDescription, ...] = (
+    AngeGatewaySensorEntityDescription(
+        key="uplinks",
+        translation_key="uplinks",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: hub.stats.uplinks,
+    ),
+    AngeGatewaySensorEntityDescription(
+        key="rejected_messages",
+        translation_key="rejected_messages",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: hub.stats.rejected_total,
+    ),
+    AngeGatewaySensorEntityDescription(
+        key="last_message",
+        translation_key="last_message",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # changes with every uplink: a logbook line each
+        value_fn=lambda hub: hub.stats.last_message,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: GatewayConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of every configured device (or of a building's apartments)."""
+    hub = entry.runtime_data
+    async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
+
+    def _entities(dev_eui: str) -> list[Entity]:
+        config = hub.device(dev_eui).config
+        entities: list[Entity] = [
+            AngeSensorEntity(hub, dev_eui, description)
+            for description in SENSORS
+            if (
+                description.exists_fn(config)
+                if description.exists_fn
+                else description.key in config.model.fields
+            )
+        ]
+        if config.is_generic:
+            async_remove_stale(hub, dev_eui, "sensor", FIELD_KINDS)
+            entities += [
+                AngeFieldSensor(hub, dev_eui, spec)
+                for spec in shown_fields(hub, dev_eui, FIELD_KINDS)
+            ]
+        return entities
+
+    hub.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
+
+    def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
+        async_add_entities(
+            (AngeFieldSensor(hub, dev_eui, spec) for spec in specs),
+            config_subentry_id=hub.subentry_ids[dev_eui],
+        )
+
+    async_follow_new_fields(hub, FIELD_KINDS, add_fields)
+
+
+# -- generic devices: one sensor per numeric or text field ----------------------------
+
+FIELD_KINDS = {ValueKind.NUMBER, ValueKind.TEXT}
+# Counts about a resident (PIR triggers, people present): no long-term statistics.
+_NO_STATISTICS = frozenset({Meaning.MOTION, Meaning.OCCUPANCY})
+_DIAGNOSTIC = frozenset({Meaning.BATTERY, Meaning.BATTERY_VOLTAGE})
+
+
+def field_sensor_description(spec: FieldSpec) -> SensorEntityDescription:
+    """Device class, unit and state class of a numeric or text field."""
+    if spec.kind is not ValueKind.NUMBER:
+        return field_description(SensorEntityDescription, spec)  # type: ignore[return-value]
+    info = spec.info
+    device_class = (
+        SensorDeviceClass(info.device_class)
+        if info.device_class and spec.meaning not in _NO_STATISTICS
+        else None
+    )
+    return field_description(  # type: ignore[return-value]
+        SensorEntityDescription,
+        spec,
+        device_class=device_class,
+        native_unit_of_measurement=spec.unit,
+        state_class=(
+            None
+            if spec.meaning in _NO_STATISTICS or info.state_class is None
+            else SensorStateClass(info.state_class)
+        ),
+        entity_category=EntityCategory.DIAGNOSTIC if spec.meaning in _DIAGNOSTIC else None,
+    )
+
+
+class AngeFieldSensor(AngeFieldEntity, SensorEntity):
+    """A numeric or text field of a generic device."""
+
+    def __init__(self, hub: GatewayHub, dev_eui: str, spec: FieldSpec) -> None:
+        """Describe the field by its (corrected) meaning and unit."""
+        super().__init__(hub, dev_eui, spec, field_sensor_description(spec))
+
+    @property
+    def native_value(self) -> StateType:
+        """The field's latest value (unknown while it has the wrong type)."""
+        value = self.field_value
+        return value if isinstance(value, int | float | str) else None
+
+    def _shown_value(self) -> Any:
+        return self.native_value
+
+
+class AngeSensorEntity(AngeDeviceEntity, SensorEntity):
+    """A sensor of a LoRaWAN device."""
+
+    entity_description: AngeSensorEntityDescription
+
+    def __init__(
+        self, hub: GatewayHub, dev_eui: str, description: AngeSensorEntityDescription
+    ) -> None:
+        """Bind the description."""
+        super().__init__(hub, dev_eui, description)
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The latest value from the device."""
+        return self.entity_description.value_fn(self.device)
+
+    def _shown_value(self) -> Any:
+        return self.native_value
+
+
+class AngeGatewaySensorEntity(SensorEntity):
+    """A counter of the gateway itself (on the gateway's device)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: AngeGatewaySensorEntityDescription
+
+    def __init__(self, hub: GatewayHub, description: AngeGatewaySensorEntityDescription) -> None:
+        """Bind to the hub's counters."""
+        self.hub = hub
+        self.entity_description = description
+        self._attr_unique_id = f"{hub.entry.entry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, hub.gateway_id)})
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The counter's current value."""
+        return self.entity_description.value_fn(self.hub)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the hub's counters (written at most once a second)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_listener(self.async_write_ha_state))
