@@ -49,6 +49,7 @@ NEEDED = {
 }
 CLEARED = NEEDED | {"depth_cm": 1.0, "baseline_cm": 1.0, "peak_cm": 14.2}
 NEEDED_SV = "Snöröjning behövs: Parkering Solbacken, 9.5 cm snö (gräns 8 cm)"
+SMS_ENTITY = "notify.entreprenor_sms_konto"
 CLEARED_SV = "Snöröjning behövs inte längre: Parkering Solbacken, 1 cm snö"
 
 
@@ -125,6 +126,7 @@ def test_blueprint_passes_validation() -> None:
     assert set(blueprint.inputs) == {
         "snow_clearing",
         "phones",
+        "notify_entities",
         "notify_actions",
         "notify_cleared",
         "language",
@@ -145,6 +147,23 @@ async def test_needed_reaches_the_phone_and_the_sms(
     assert _sent(snow.phone) == [_mobile(NEEDED_SV)]
     assert _sent(snow.sms) == [{"title": "Snöröjning", "message": NEEDED_SV}]  # once
     assert _sent(snow.email) == [{"title": "Snöröjning", "message": NEEDED_SV}]
+
+
+async def test_needed_reaches_a_notify_entity(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """A contractor's SMS account picked as an entity (no id typed) gets the message once."""
+    snow = await async_setup_snow(hass, freezer, tmp_path, notify_entities=[SMS_ENTITY])
+    send = async_mock_service(hass, "notify", "send_message")
+    await _event(hass, "clearing_needed", NEEDED)
+    assert [(call.data["entity_id"], call.data["title"], call.data["message"]) for call in send] == [
+        ([SMS_ENTITY], "Snöröjning", NEEDED_SV)
+    ]
+    assert _sent(snow.phone) == [_mobile(NEEDED_SV)]
+    assert snow.sms == []
+    send.clear()
+    await _event(hass, "cleared", CLEARED)  # not asked to tell: nothing to the SMS account
+    assert send == []
 
 
 async def test_english(hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path) -> None:

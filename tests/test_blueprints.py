@@ -203,10 +203,15 @@ def test_blueprint_reads_well_in_the_ui(path: Path) -> None:
         assert len(spec["description"]) < 240, key
         assert "<" not in spec["description"], f"{key}: no id hints to type"
         entity = spec["selector"].get("entity")
-        if entity is not None:
+        if entity is not None and key not in OTHER_RECIPIENTS:
             assert entity["filter"] == [{"domain": ["event"], "integration": "ange_iot"}], key
+        elif entity is not None:  # e.g. an SMS account: picked from notify entities
+            assert entity["filter"] == [{"domain": ["notify"]}], key
         assert "default" in spec or key in REQUIRED_INPUTS, f"{key}: give it a working default"
 
+
+# Entity inputs that are not ours: the notify entities of other integrations (SMS, e-mail).
+OTHER_RECIPIENTS = frozenset({"notify_entities"})
 
 # Inputs only the user can give (which building, which phones): no default.
 REQUIRED_INPUTS = frozenset(
