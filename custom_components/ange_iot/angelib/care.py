@@ -78,7 +78,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
@@ -87,12 +87,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .device import DeviceConfig, DeviceState
 from .errors import SettingsError
 from .pipeline import Outcome, Result, TrackedDevice
+from .settings_codec import settings_as_dict, settings_from_dict
 from .uplink import Uplink
 from .values import (
     hm as _hm,
     iso as _iso,
-    parse_duration as _parse_duration,
-    parse_time as _parse_time,
     parse_when as _when,
     utc as _utc,
     zone as _zone,
@@ -249,16 +248,7 @@ class CareSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe: times as ``HH:MM[:SS]``, durations as whole seconds."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, time):
-                out[f.name] = value.isoformat(timespec="seconds" if value.second else "minutes")
-            elif isinstance(value, timedelta):
-                out[f.name] = round(value.total_seconds())
-            else:
-                out[f.name] = value
-        return out
+        return settings_as_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: CareSettings | None = None) -> CareSettings:
@@ -268,29 +258,7 @@ class CareSettings:
         or a ``{"hours", "minutes", "seconds"}`` mapping (Home Assistant's duration selector).
         Raises ``ValueError`` naming the bad key.
         """
-        base = base or cls()
-        changes: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data or data[f.name] is None:
-                continue
-            value = data[f.name]
-            current = getattr(base, f.name)
-            try:
-                if isinstance(current, bool):
-                    if not isinstance(value, bool):
-                        raise ValueError("expected true or false")
-                    changes[f.name] = value
-                elif isinstance(current, time):
-                    changes[f.name] = _parse_time(value)
-                elif isinstance(current, timedelta):
-                    changes[f.name] = _parse_duration(value)
-                else:
-                    if not isinstance(value, str):
-                        raise ValueError("expected a string")
-                    changes[f.name] = value
-            except ValueError as err:
-                raise ValueError(f"{f.name}: {err}") from err
-        return replace(base, **changes)
+        return settings_from_dict(cls, data, base)
 
 
 def _check_time(name: str, value: object) -> None:

@@ -60,7 +60,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -69,12 +69,11 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import SettingsError
+from .settings_codec import settings_as_dict, settings_from_dict
 from .values import (
     hm as _duration,
     is_number as _is_number,
     iso as _iso,
-    parse_duration as _parse_duration,
-    parse_time as _parse_time,
     parse_when as _parse_when,
     utc as _utc,
     zone as _zone,
@@ -244,16 +243,7 @@ class MeterSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe: times as ``HH:MM[:SS]``, ``silent_after`` as whole seconds."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, time):
-                out[f.name] = value.isoformat(timespec="seconds" if value.second else "minutes")
-            elif isinstance(value, timedelta):
-                out[f.name] = round(value.total_seconds())
-            else:
-                out[f.name] = value
-        return out
+        return settings_as_dict(self)
 
     @classmethod
     def from_dict(
@@ -265,32 +255,7 @@ class MeterSettings:
         seconds, or a ``{"days", "hours", "minutes", "seconds"}`` mapping (Home Assistant's
         duration selector). Raises ``ValueError`` naming the bad key.
         """
-        base = base or cls()
-        changes: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in values or values[f.name] is None:
-                continue
-            value = values[f.name]
-            try:
-                if f.name == "continuous_by_design":
-                    if not isinstance(value, bool):
-                        raise ValueError(f"expected true or false, got {value!r}")
-                    changes[f.name] = value
-                elif f.name in ("night_start", "night_end", "night_check"):
-                    changes[f.name] = _parse_time(value)
-                elif f.name == "silent_after":
-                    changes[f.name] = _parse_duration(value)
-                elif f.name == "timezone":
-                    if not isinstance(value, str):
-                        raise ValueError(f"expected a time zone name, got {value!r}")
-                    changes[f.name] = value
-                else:
-                    if not _is_number(value):
-                        raise ValueError(f"expected a number, got {value!r}")
-                    changes[f.name] = float(value)
-            except ValueError as err:
-                raise ValueError(f"{f.name}: {err}") from err
-        return replace(base, **changes)
+        return settings_from_dict(cls, values, base)
 
 
 # -- readings ------------------------------------------------------------------------
