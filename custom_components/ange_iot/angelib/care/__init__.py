@@ -81,15 +81,10 @@ Event times (``CareEvent.since``): ``check_needed``, when it fired (deadline + g
 
 from __future__ import annotations
 
-from .engine import (
-    evaluate,
-)
+from .engine import evaluate
 from .model import (
-    FIRED_MEMORY,
     LATE_AFTER,
     MAX_CATCH_UP,
-    MAX_OPEN_ALERTS,
-    PENDING_MEMORY,
     ActivityKind,
     CareEvent,
     Evaluation,
@@ -102,26 +97,13 @@ from .model import (
     activity_kind,
     sensor_health,
 )
-from .settings import (
-    DEFAULT_SETTINGS,
-    CareSettings,
-)
-from .state import (
-    Alert,
-    ApartmentState,
-    acknowledge,
-    pause,
-    record_activity,
-    resume,
-)
+from .settings import DEFAULT_SETTINGS, CareSettings
+from .state import Alert, ApartmentState, acknowledge, pause, record_activity, resume
 
 __all__ = [
     "DEFAULT_SETTINGS",
-    "FIRED_MEMORY",
     "LATE_AFTER",
     "MAX_CATCH_UP",
-    "MAX_OPEN_ALERTS",
-    "PENDING_MEMORY",
     "ActivityKind",
     "Alert",
     "ApartmentState",
