@@ -280,8 +280,8 @@ def test_engine_errors_are_translated(language: str) -> None:
     """Every rule the care and meter engines enforce has a translated form error."""
     from custom_components.ange_iot.config_flow import CARE_ERRORS, WATER_ERRORS
 
-    assert _settings_error_codes("care.py") == CARE_ERRORS
-    assert _settings_error_codes("meters.py") == WATER_ERRORS
+    assert _settings_error_codes("care/settings.py") == CARE_ERRORS
+    assert _settings_error_codes("meters/settings.py") == WATER_ERRORS
     strings = _strings(language)
     for code in CARE_ERRORS:
         for section in ("config", "options", "config_subentries.apartment"):

@@ -1,10 +1,11 @@
 """Two weeks of the demo group home through the whole chain, with the care checks on top.
 
 The seeded simulator emits real ChirpStack uplinks; each goes through ``chirpstack.loads``
-and ``parse_up``, the ``Pipeline`` (decode, apply) and ``CareMonitor`` (record activity,
-evaluate); every apartment is also evaluated at its ``next_wakeup``, as the Home Assistant
-layer does with its timers. Scenarios are switched on and off on the way, and the alerts that
-come out must be exactly the ones written down below.
+and ``parse_up``, the ``Pipeline`` (decode, apply) and the care engine's functions
+(``record_activity``, ``evaluate``), driven the way the Home Assistant layer drives them: an
+apartment is evaluated after each uplink of its sensors and at its ``next_wakeup``.
+Scenarios are switched on and off on the way, and the alerts that come out must be exactly
+the ones written down below.
 """
 
 from __future__ import annotations
@@ -19,18 +20,21 @@ from zoneinfo import ZoneInfo
 
 from custom_components.ange_iot.angelib.care import (
     ApartmentState,
-    CareApartment,
     CareEvent,
-    CareMonitor,
     CareSettings,
     Evaluation,
+    SensorHealth,
     Status,
     acknowledge,
+    activity_kind,
+    evaluate,
     pause,
+    record_activity,
+    sensor_health,
 )
 from custom_components.ange_iot.angelib.device import DeviceConfig, DeviceState
 from custom_components.ange_iot.angelib.lns import chirpstack
-from custom_components.ange_iot.angelib.pipeline import Pipeline
+from custom_components.ange_iot.angelib.pipeline import Outcome, Pipeline, Result
 from custom_components.ange_iot.angelib.simulator import (
     APARTMENTS,
     DEMO_DEVICES,
@@ -84,24 +88,64 @@ DOOR_1101 = next(d.dev_eui for d in DEMO_DEVICES if d.role is Role.DOOR)
 
 
 @dataclass
+class Apartment:
+    """One apartment under care checks: its settings, sensors (DevEUIs) and state."""
+
+    name: str
+    settings: CareSettings
+    sensors: tuple[str, ...]
+    state: ApartmentState = field(default_factory=ApartmentState)
+    last: Evaluation | None = None
+
+
+@dataclass
 class World:
     sim: Simulator
     pipeline: Pipeline
-    monitor: CareMonitor
+    apartments: dict[str, Apartment]
     gateway_down: bool = False
     messages: list[SimMessage] = field(default_factory=list)
     lost: list[SimMessage] = field(default_factory=list)  # sent while HA was down
     events: list[CareEvent] = field(default_factory=list)
     evaluations: list[tuple[datetime, str, Evaluation]] = field(default_factory=list)
 
+    def health(self, apartment: Apartment) -> list[SensorHealth]:
+        """Sensor inputs of one apartment (a sensor not tracked at all is never seen)."""
+        out = []
+        for key in apartment.sensors:
+            tracked = self.pipeline.devices.get(key)
+            if tracked is None:
+                out.append(SensorHealth(key=key, last_seen=None, silence_limit=timedelta(0)))
+            else:
+                out.append(
+                    sensor_health(tracked.config, tracked.state, gateway_down=self.gateway_down)
+                )
+        return out
+
+    def on_uplink(self, key: str, at: datetime, result: Result) -> None:
+        """Record the activity an applied uplink showed; evaluate its apartments."""
+        if result.outcome is not Outcome.APPLIED or result.applied is None:
+            return
+        for apartment in self.apartments.values():
+            if key in apartment.sensors:
+                if result.applied.activity:
+                    record_activity(apartment.state, at, activity_kind(result.applied.fields))
+                self.evaluate(apartment.name, at)
+
     def evaluate(self, name: str, now: datetime) -> None:
-        result = self.monitor.evaluate(
-            name, self.pipeline.devices, now, gateway_down=self.gateway_down
-        )
+        apartment = self.apartments[name]
+        result = evaluate(name, apartment.settings, apartment.state, self.health(apartment), now)
+        apartment.last = result
         self._keep(now, name, result)
 
+    @property
+    def next_wakeup(self) -> datetime | None:
+        """The earliest wake-up over all apartments."""
+        wakeups = [a.last.next_wakeup for a in self.apartments.values() if a.last is not None]
+        return min((w for w in wakeups if w is not None), default=None)
+
     def evaluate_due(self, now: datetime) -> None:
-        for name, apartment in self.monitor.apartments.items():
+        for name, apartment in self.apartments.items():
             last = apartment.last
             if last is None or (last.next_wakeup is not None and last.next_wakeup <= now):
                 self.evaluate(name, now)
@@ -136,14 +180,15 @@ def _restart(world: World, now: datetime) -> None:
     stored = json.loads(
         json.dumps(
             {
-                "care": {n: a.state.as_dict() for n, a in world.monitor.apartments.items()},
+                "care": {n: a.state.as_dict() for n, a in world.apartments.items()},
                 "devices": {k: t.state.as_dict() for k, t in world.pipeline.devices.items()},
             }
         )
     )
     world.lost += world.sim.advance(HA_UP)
     world.pipeline = _pipeline({k: DeviceState.from_dict(v) for k, v in stored["devices"].items()})
-    world.monitor = _monitor({n: ApartmentState.from_dict(v) for n, v in stored["care"].items()})
+    states = {n: ApartmentState.from_dict(v) for n, v in stored["care"].items()}
+    world.apartments = _apartments(states)
     world.evaluate_due(HA_UP)  # at start-up: every apartment
 
 
@@ -152,12 +197,12 @@ def _night_door(world: World, now: datetime) -> None:
 
 
 def _ack(world: World, now: datetime) -> None:
-    assert acknowledge(world.monitor.apartments["Lgh 1102"].state, "personal-1", now)
+    assert acknowledge(world.apartments["Lgh 1102"].state, "personal-1", now)
     world.evaluate("Lgh 1102", now)
 
 
 def _away(world: World, now: datetime) -> None:
-    pause(world.monitor.apartments["Lgh 1103"].state, AWAY_UNTIL, now)
+    pause(world.apartments["Lgh 1103"].state, AWAY_UNTIL, now)
     world.evaluate("Lgh 1103", now)
 
 
@@ -199,29 +244,29 @@ def _pipeline(states: dict[str, DeviceState] | None = None) -> Pipeline:
     return pipeline
 
 
-def _monitor(states: dict[str, ApartmentState] | None = None) -> CareMonitor:
-    return CareMonitor(
-        CareApartment(
+def _apartments(states: dict[str, ApartmentState] | None = None) -> dict[str, Apartment]:
+    return {
+        name: Apartment(
             name=name,
             settings=OVERRIDES.get(name, BUILDING),
             sensors=tuple(d.dev_eui for d in DEVICES if d.area == name),
             state=(states or {}).get(name) or ApartmentState(),
         )
         for name in APARTMENTS
-    )
+    }
 
 
 @cache
 def two_weeks() -> World:
     """Run the demo house for two weeks (cached: several tests read the same run)."""
     sim = Simulator(seed=SEED, start=START, devices=DEVICES)
-    world = World(sim, _pipeline(), _monitor())
+    world = World(sim, _pipeline(), _apartments())
     world.evaluate_due(START)
     actions = list(ACTIONS)
     while True:
         candidates = [
             sim.next_time(),
-            world.monitor.next_wakeup,
+            world.next_wakeup,
             actions[0][0] if actions else None,
         ]
         now = min(c for c in candidates if c is not None)
@@ -235,8 +280,7 @@ def two_weeks() -> World:
                     chirpstack.loads(json.dumps(message.event)), source="simulated"
                 )
                 result = world.pipeline.handle(uplink)
-                for name in world.monitor.on_uplink(uplink, result):
-                    world.evaluate(name, uplink.received_at)
+                world.on_uplink(uplink.dev_eui, uplink.received_at, result)
             continue
         if actions and actions[0][0] == now:
             assert sim.advance(now) == []
@@ -418,7 +462,7 @@ def test_the_written_times_follow_from_the_uplinks() -> None:
     assert DOOR_NIGHT_2 in doors
     assert _since(world, "Lgh 1101", CHECK, "night_door") == [DOOR_NIGHT_1, DOOR_NIGHT_2]
     assert not _since(world, "Lgh 1101", RESOLVED, "night_door")
-    last = world.monitor.apartments["Lgh 1101"].last
+    last = world.apartments["Lgh 1101"].last
     assert last is not None
     assert [a.id for a in last.open_alerts] == [
         e.alert_id

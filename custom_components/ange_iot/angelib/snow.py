@@ -32,13 +32,14 @@ baseline, the depth left (``cleared``); ``peak_cm`` is the deepest depth of the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 import math
 from typing import Any
 
 from .errors import SettingsError
+from .settings_codec import settings_as_dict, settings_from_dict
 from .values import is_number as _is_number, iso as _iso, parse_when as _when, utc as _utc
 
 MAX_THRESHOLD_CM = 500.0
@@ -94,7 +95,7 @@ class SnowSettings:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return settings_as_dict(self)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any], base: SnowSettings | None = None) -> SnowSettings:
@@ -102,17 +103,14 @@ class SnowSettings:
 
         Values may be numbers or numeric strings. Raises ``ValueError`` naming the bad key.
         """
-        base = base or cls()
-        changes: dict[str, float] = {}
-        for f in fields(cls):
-            value = values.get(f.name)
-            if value is None:
-                continue
-            number = _number(value)
-            if number is None:
-                raise ValueError(f"{f.name}: expected a number of centimetres, got {value!r}")
-            changes[f.name] = number
-        return replace(base, **changes)
+        return settings_from_dict(cls, values, base, parsers={float: _centimetres})
+
+
+def _centimetres(value: object) -> float:
+    number = _number(value)
+    if number is None:
+        raise ValueError(f"expected a number of centimetres, got {value!r}")
+    return number
 
 
 DEFAULT_SETTINGS = SnowSettings()
