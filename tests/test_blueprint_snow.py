@@ -156,9 +156,9 @@ async def test_needed_reaches_a_notify_entity(
     snow = await async_setup_snow(hass, freezer, tmp_path, notify_entities=[SMS_ENTITY])
     send = async_mock_service(hass, "notify", "send_message")
     await _event(hass, "clearing_needed", NEEDED)
-    assert [(call.data["entity_id"], call.data["title"], call.data["message"]) for call in send] == [
-        ([SMS_ENTITY], "Snöröjning", NEEDED_SV)
-    ]
+    assert [
+        (call.data["entity_id"], call.data["title"], call.data["message"]) for call in send
+    ] == [([SMS_ENTITY], "Snöröjning", NEEDED_SV)]
     assert _sent(snow.phone) == [_mobile(NEEDED_SV)]
     assert snow.sms == []
     send.clear()
