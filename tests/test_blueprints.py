@@ -24,8 +24,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.ange_iot.angelib.codecs import sensative_strips
 from custom_components.ange_iot.angelib.lns import chirpstack
-from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
 from custom_components.ange_iot.angelib.names import device_name
+from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
 
 BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints"
 ALL = sorted(BLUEPRINTS.rglob("*.yaml"))

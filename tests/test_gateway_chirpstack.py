@@ -61,12 +61,12 @@ from custom_components.ange_iot.const import (
     SECRET_HEADER,
     SUBENTRY_DEVICE,
 )
-from custom_components.ange_iot.gateway.hub import GatewayHub
-from custom_components.ange_iot.router import get_router
 from custom_components.ange_iot.gateway.chirpstack import (
     ChirpStackHttpGateway,
     ChirpStackMqttGateway,
 )
+from custom_components.ange_iot.gateway.hub import GatewayHub
+from custom_components.ange_iot.router import get_router
 
 from .common import LogRecords, capture_logs
 from .conftest import START

@@ -59,8 +59,8 @@ from custom_components.ange_iot.const import (
     SECRET_HEADER,
     SUBENTRY_DEVICE,
 )
-from custom_components.ange_iot.gateway.hub import GatewayHub
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
+from custom_components.ange_iot.gateway.hub import GatewayHub
 from custom_components.ange_iot.gateway.tts import (
     BACKFILL_OVERLAP,
     FIRST_BACKFILL,

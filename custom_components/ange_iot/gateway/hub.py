@@ -31,6 +31,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalType
 
 from ..angelib import generic
 from ..angelib.catalog import guess_model
@@ -61,10 +62,9 @@ from ..const import (
     SAVE_DELAY_S,
     STORAGE_VERSION,
     SUBENTRY_DEVICE,
-    device_signal,
-    new_fields_signal,
 )
 from ..router import get_router
+from ..signals import SIGNAL_DEVICE_CHANGED, SIGNAL_DEVICE_UPDATED, SIGNAL_NEW_FIELDS
 from ..storage import DelayedSave
 
 if TYPE_CHECKING:
@@ -426,7 +426,7 @@ class GatewayHub:
             self._save()
             async_dispatcher_send(self.hass, self.signal(dev_eui))
             async_dispatcher_send(
-                self.hass, device_signal(dev_eui), result.applied, uplink.received_at
+                self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), result.applied, uplink.received_at
             )
         elif result.outcome is Outcome.STALE:
             self._log_once(
@@ -459,7 +459,7 @@ class GatewayHub:
         """Say once what went wrong with a generic device; announce its new fields."""
         dev_eui = config.dev_eui
         if outcome.new_fields:
-            async_dispatcher_send(self.hass, new_fields_signal(self.entry.entry_id), dev_eui)
+            async_dispatcher_send(self.hass, SIGNAL_NEW_FIELDS.format(self.entry.entry_id), dev_eui)
         for key in outcome.type_changed:
             self._log_once(
                 dev_eui, f"type:{key}",
@@ -513,7 +513,7 @@ class GatewayHub:
         )
         self._save()
         async_dispatcher_send(self.hass, self.signal(dev_eui))
-        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+        async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
 
     @callback
     def async_set_backfill_position(self, received_at: datetime) -> None:
@@ -592,7 +592,7 @@ class GatewayHub:
         if self.gateway is not None:
             self.gateway.async_device_added(dev_eui)
         self._save()
-        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+        async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
 
     def _async_update_device(self, subentry_id: str, config: DeviceConfig) -> None:
         """A changed device: new config, same state; only entities it gains or loses change."""
@@ -634,7 +634,7 @@ class GatewayHub:
                 model_id=config.model.id,
             )
         async_dispatcher_send(self.hass, self.signal(dev_eui))
-        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+        async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
 
     async def _async_rebuild_entities(self, subentry_id: str, dev_eui: str) -> None:
         """Replace the live entities of one changed device with ones from its new config."""
@@ -671,7 +671,7 @@ class GatewayHub:
         er.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id)
         dr.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id, DOMAIN)
         self._save()
-        async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+        async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
 
     # -- availability ---------------------------------------------------------------
 
@@ -707,7 +707,7 @@ class GatewayHub:
                 return
             self._set_available(dev_eui, available)
             async_dispatcher_send(self.hass, self.signal(dev_eui))
-            async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+            async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
 
         self._timer_due[dev_eui] = when
         self._timers[dev_eui] = async_track_point_in_utc_time(self.hass, _went_silent, when)
@@ -731,9 +731,9 @@ class GatewayHub:
 
     # -- helpers --------------------------------------------------------------------
 
-    def signal(self, dev_eui: str) -> str:
-        """Dispatcher signal for one device of this entry."""
-        return f"{DOMAIN}_{self.entry.entry_id}_{dev_eui}"
+    def signal(self, dev_eui: str) -> SignalType[()]:
+        """Dispatcher signal for the entities of one device of this entry."""
+        return SIGNAL_DEVICE_UPDATED.format(self.entry.entry_id, dev_eui)
 
     def _schedule_notify(self) -> None:
         """Tell hub listeners (gateway counters) at most once a second."""
@@ -764,7 +764,7 @@ class GatewayHub:
 
     def _signal_all_devices(self) -> None:
         for dev_eui in self.pipeline.devices:
-            async_dispatcher_send(self.hass, device_signal(dev_eui), None, None)
+            async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
 
     @property
     def silence_issue_id(self) -> str:
