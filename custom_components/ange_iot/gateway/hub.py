@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import (
     SOURCE_INTEGRATION_DISCOVERY,
@@ -66,27 +66,15 @@ from ..const import (
 from ..router import get_router
 from ..signals import SIGNAL_DEVICE_CHANGED, SIGNAL_DEVICE_UPDATED, SIGNAL_NEW_FIELDS
 from ..storage import DelayedSave
-
-if TYPE_CHECKING:
-    from .transport import Gateway
+from .transport import LnsEvent, Reject, Transport
 
 type GatewayConfigEntry = ConfigEntry[GatewayHub]
-type LnsEvent = Uplink | StatusEvent | JoinEvent
 # How an entity platform makes the entities of one device (by DevEUI).
 type DeviceEntityFactory = Callable[[str], list[Entity]]
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 LOG_EVERY = timedelta(hours=1)  # each kind of bad input is logged at most hourly per key
 COUNTER_UPDATE_S = 1.0  # gateway counters are written to HA at most once a second
-
-
-class Reject:
-    """Kinds of bad input a gateway counts in its "rejected messages" sensor."""
-
-    MALFORMED = "malformed"  # not JSON, wrong shape, bad base64, missing DevEUI, ...
-    OVERSIZED = "oversized"
-    UNAUTHORIZED = "unauthorized"  # webhook call without or with a wrong secret
-    DECODE = "decode"  # the device's codec refused the payload
 
 
 def device_config_from_subentry(data: Any, title: str) -> DeviceConfig:
@@ -145,7 +133,7 @@ class GatewayHub:
     pipeline: Pipeline = field(default_factory=Pipeline)
     stats: GatewayStats = field(default_factory=GatewayStats)
     subentry_ids: dict[str, str] = field(default_factory=dict)  # dev_eui -> subentry id
-    gateway: Gateway | None = None
+    gateway: Transport | None = None  # the entry's transport; the hub is its sink
     gateway_device_id: str = ""
     # The entry's subentries mapping last applied (HA replaces it when one is added or
     # removed; a changed subentry is updated in place, so this only tells of those two).
