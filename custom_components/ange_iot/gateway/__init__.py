@@ -78,7 +78,7 @@ async def async_setup_gateway(hass: HomeAssistant, entry: GatewayConfigEntry) ->
     if isinstance(gateway, SimulatedGateway):
         apply_simulation_options(hub)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
-    hub.async_apply_subentries()  # devices added while it was setting up
+    hub.changes.async_apply()  # devices added while it was setting up
     return True
 
 
@@ -153,6 +153,6 @@ async def _async_update_listener(hass: HomeAssistant, entry: GatewayConfigEntry)
     A changed connection (reconfigure, reauthentication) is reloaded by its flow.
     """
     hub = entry.runtime_data
-    hub.async_apply_subentries()
-    hub.async_silence_limit_changed()
+    hub.changes.async_apply()
+    hub.watchdog.async_limit_changed()
     apply_simulation_options(hub)
