@@ -28,7 +28,6 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.signal_type import SignalType
 
 from ..angelib import generic
 from ..angelib.device import AppliedFrames, DeviceConfig, DeviceState
@@ -39,7 +38,12 @@ from ..angelib.simulator import Scenario
 from ..angelib.uplink import MessageError, Uplink
 from ..const import DOMAIN, LOGGER, SAVE_DELAY_S, STORAGE_VERSION, SUBENTRY_DEVICE
 from ..router import get_router
-from ..signals import SIGNAL_DEVICE_CHANGED, SIGNAL_DEVICE_UPDATED, SIGNAL_NEW_FIELDS
+from ..signals import (
+    SIGNAL_DEVICE_CHANGED,
+    SIGNAL_DEVICE_UPDATED,
+    SIGNAL_GATEWAY_UPDATED,
+    SIGNAL_NEW_FIELDS,
+)
 from ..storage import DelayedSave
 from .availability import DeviceAvailability
 from .device_changes import (
@@ -115,7 +119,6 @@ class GatewayHub:
         self._saver: DelayedSave | None = None
         self._logged: dict[tuple[str, str], datetime] = {}
         self._decoded_seen: set[str] = set()  # generic devices decoded this run
-        self._listeners: list[Callable[[], None]] = []
         self._notify_pending: CALLBACK_TYPE | None = None
 
     @property
@@ -211,16 +214,6 @@ class GatewayHub:
         """How long the gateway may be quiet before a repair issue is raised."""
         return self.watchdog.limit
 
-    @callback
-    def async_add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Listen to hub-wide changes (counters); returns the unsubscribe callback."""
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            self._listeners.remove(listener)
-
-        return remove
-
     # -- ingest ---------------------------------------------------------------------
 
     @callback
@@ -303,7 +296,7 @@ class GatewayHub:
         if event.battery_level is not None:
             tracked.state.values["lns_battery"] = round(event.battery_level)
             self._save()
-            async_dispatcher_send(self.hass, self.signal(event.dev_eui))
+            self._update_entities(event.dev_eui)
 
     @callback
     def async_apply_join(self, event: JoinEvent) -> None:
@@ -355,7 +348,7 @@ class GatewayHub:
             )
             self.availability.async_schedule(dev_eui)
             self._save()
-            async_dispatcher_send(self.hass, self.signal(dev_eui))
+            self._update_entities(dev_eui)
             async_dispatcher_send(
                 self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), result.applied, uplink.received_at
             )
@@ -381,7 +374,7 @@ class GatewayHub:
                 result.error,
             )
             self._save()
-            async_dispatcher_send(self.hass, self.signal(uplink.dev_eui))
+            self._update_entities(uplink.dev_eui)
         self._schedule_notify()
         return result
 
@@ -443,7 +436,7 @@ class GatewayHub:
             tracked.state.values.get("volume"),
         )
         self._save()
-        async_dispatcher_send(self.hass, self.signal(dev_eui))
+        self._update_entities(dev_eui)
         async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
 
     @callback
@@ -455,20 +448,19 @@ class GatewayHub:
 
     # -- helpers --------------------------------------------------------------------
 
-    def signal(self, dev_eui: str) -> SignalType[()]:
-        """Dispatcher signal for the entities of one device of this entry."""
-        return SIGNAL_DEVICE_UPDATED.format(self.entry.entry_id, dev_eui)
+    def _update_entities(self, dev_eui: str) -> None:
+        """Tell the entities of one device of this entry to re-read it."""
+        async_dispatcher_send(self.hass, SIGNAL_DEVICE_UPDATED.format(self.entry.entry_id, dev_eui))
 
     def _schedule_notify(self) -> None:
-        """Tell hub listeners (gateway counters) at most once a second."""
+        """Tell the gateway's counter entities at most once a second."""
         if self._notify_pending is not None:
             return
 
         @callback
         def _run(_now: datetime) -> None:
             self._notify_pending = None
-            for listener in list(self._listeners):
-                listener()
+            async_dispatcher_send(self.hass, SIGNAL_GATEWAY_UPDATED.format(self.entry.entry_id))
 
         self._notify_pending = async_call_later(self.hass, COUNTER_UPDATE_S, _run)
 
