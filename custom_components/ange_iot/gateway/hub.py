@@ -209,6 +209,10 @@ class GatewayHub:
         """The gateway delivered nothing for longer than its silence limit (issue raised)."""
         return self.watchdog.silent
 
+    @silent.setter
+    def silent(self, silent: bool) -> None:
+        self.watchdog.silent = silent
+
     @property
     def silence_limit(self) -> timedelta:
         """How long the gateway may be quiet before a repair issue is raised."""
