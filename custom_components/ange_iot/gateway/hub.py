@@ -8,16 +8,16 @@ owned device's uplinks through the pipeline. The hub owns the helpers of its oth
 - ``availability.py``: per-device silence timers (``DeviceAvailability``);
 - ``silence.py``: the gateway silence watchdog and its repair issue (``SilenceWatchdog``);
 - ``discovery.py``: offering to add a device no entry runs;
-- ``device_changes.py``: device subentries added, changed or removed, applied in place.
+- ``device_changes.py``: device subentries added, changed or removed, applied in place;
+- ``stats.py``: the message counters the gateway's sensors and diagnostics show.
 
 What changed is told through the typed dispatcher signals of ``signals.py``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ from .device_changes import (
 )
 from .discovery import async_offer_unknown_device
 from .silence import SilenceWatchdog
+from .stats import GatewayStats
 from .transport import LnsEvent, Reject, Transport
 
 type GatewayConfigEntry = ConfigEntry[GatewayHub]
@@ -61,26 +62,6 @@ type GatewayConfigEntry = ConfigEntry[GatewayHub]
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 LOG_EVERY = timedelta(hours=1)  # each kind of bad input is logged at most hourly per key
 COUNTER_UPDATE_S = 1.0  # gateway counters are written to HA at most once a second
-
-
-@dataclass(slots=True)
-class GatewayStats:
-    """Counters shown on the gateway device and in diagnostics."""
-
-    messages: int = 0  # everything the transport delivered, good or bad
-    uplinks: int = 0  # parsed uplinks handed on (to this or another entry)
-    rejected: Counter[str] = field(default_factory=Counter)
-    last_message: datetime | None = None
-
-    @property
-    def malformed(self) -> int:
-        """Messages that could not be parsed (one kind of rejection)."""
-        return self.rejected[Reject.MALFORMED]
-
-    @property
-    def rejected_total(self) -> int:
-        """All rejected messages, whatever the reason."""
-        return sum(self.rejected.values())
 
 
 class GatewayHub:
