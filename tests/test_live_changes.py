@@ -53,8 +53,8 @@ from custom_components.ange_iot.const import (
     DOMAIN,
     SECRET_HEADER,
     SUBENTRY_DEVICE,
-    device_signal,
 )
+from custom_components.ange_iot.signals import SIGNAL_DEVICE_CHANGED
 
 from .common import BUILDING_METER, METER_1101, SNOW_1, async_run_until
 from .conftest import START
@@ -138,7 +138,9 @@ class Traffic:
         self.applied: Counter[str] = Counter()
         self._fcnt = itertools.count(1)
         for dev_eui in (ERS, LITE, NEW):
-            async_dispatcher_connect(hass, device_signal(dev_eui), self._counter(dev_eui))
+            async_dispatcher_connect(
+                hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), self._counter(dev_eui)
+            )
 
     def _counter(self, dev_eui: str) -> Callable[[ApplyResult | None, datetime | None], None]:
         @callback

@@ -96,16 +96,6 @@ EVENT_CARE_LOG: Final = "ange_iot_care_log"  # logbook: care alerts, acknowledge
 EVENT_METER_LOG: Final = "ange_iot_meter_log"  # logbook: meter alerts started and over
 
 
-def new_fields_signal(entry_id: str) -> str:
-    """A gateway entry's generic device learned new fields (argument: the DevEUI)."""
-    return f"{DOMAIN}_{entry_id}_new_fields"
-
-
-def device_signal(dev_eui: str) -> str:
-    """Domain-wide dispatcher signal: one device's state changed (any gateway)."""
-    return f"{DOMAIN}_device_{dev_eui}"
-
-
 # Water meters of a building (subentries) and the building's water defaults (options)
 SUBENTRY_WATER_METER: Final = "water_meter"
 CONF_COUNTED: Final = "counted"  # part of the building's total consumption

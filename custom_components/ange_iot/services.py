@@ -51,7 +51,7 @@ from .const import (
     SERVICE_SET_SCENARIO,
 )
 from .entries import AngeConfigEntry
-from .gateway.transport import SimulatedGateway
+from .gateway.simulated import SimulatedGateway
 
 # Voluptuous, as everywhere in this project; typed Any because HA 2026.10 annotates
 # service schemas as probatio's while accepting voluptuous (see config_flow.flow_schema).

@@ -44,9 +44,9 @@ from ..const import (
     SUBENTRY_APARTMENT,
     SUBENTRY_SNOW_SITE,
     SUBENTRY_WATER_METER,
-    device_signal,
 )
 from ..router import get_router
+from ..signals import SIGNAL_DEVICE_CHANGED
 from ..storage import DelayedSave
 
 if TYPE_CHECKING:
@@ -269,7 +269,9 @@ class BuildingRuntime:
         self._unfollow(apartment.subentry_id)
         self._sensor_unsubs[apartment.subentry_id] = [
             async_dispatcher_connect(
-                self.hass, device_signal(dev_eui), self._device_callback(apartment.subentry_id)
+                self.hass,
+                SIGNAL_DEVICE_CHANGED.format(dev_eui),
+                self._device_callback(apartment.subentry_id),
             )
             for dev_eui in apartment.sensors
         ]

@@ -37,9 +37,9 @@ from ..const import (
     LOGGER,
     STORAGE_VERSION,
     SUBENTRY_SNOW_SITE,
-    device_signal,
 )
 from ..router import get_router
+from ..signals import SIGNAL_DEVICE_CHANGED
 from ..storage import DelayedSave
 
 SNOW_SAVE_DELAY_S = 5
@@ -138,7 +138,9 @@ class SnowRuntime:
         self._unfollow(site.subentry_id)
         self._unsubs[site.subentry_id] = [
             async_dispatcher_connect(
-                self.hass, device_signal(dev_eui), self._device_callback(site.subentry_id)
+                self.hass,
+                SIGNAL_DEVICE_CHANGED.format(dev_eui),
+                self._device_callback(site.subentry_id),
             )
             for dev_eui in site.sensors
         ]

@@ -58,9 +58,9 @@ from ..const import (
     STORAGE_VERSION,
     SUBENTRY_DEVICE,
     SUBENTRY_WATER_METER,
-    device_signal,
 )
 from ..router import get_router
+from ..signals import SIGNAL_DEVICE_CHANGED
 from ..storage import DelayedSave
 
 WATER_SAVE_DELAY_S = 5
@@ -196,7 +196,7 @@ class WaterRuntime:
         if unsub := self._unsubs.pop(dev_eui, None):
             unsub()
         self._unsubs[dev_eui] = async_dispatcher_connect(
-            self.hass, device_signal(dev_eui), self._device_callback(dev_eui)
+            self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), self._device_callback(dev_eui)
         )
 
     @callback

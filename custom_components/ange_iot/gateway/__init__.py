@@ -34,7 +34,8 @@ from ..const import (
     NONE_OPTION,
 )
 from .hub import GatewayConfigEntry, GatewayHub
-from .transport import Gateway, SimulatedGateway
+from .simulated import SimulatedGateway
+from .transport import Transport
 
 GATEWAY_MODELS = {
     GATEWAY_SIMULATED: "Ånge IoT simulator (LoRaWAN)",
@@ -65,7 +66,7 @@ async def async_setup_gateway(hass: HomeAssistant, entry: GatewayConfigEntry) ->
     hub.gateway_device_id = gateway_device.id
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
-    gateway = _create_gateway(hass, hub, entry)
+    gateway = _create_transport(hass, hub, entry)
     hub.gateway = gateway
     entry.async_on_unload(gateway.async_stop)
     try:
@@ -77,7 +78,7 @@ async def async_setup_gateway(hass: HomeAssistant, entry: GatewayConfigEntry) ->
     if isinstance(gateway, SimulatedGateway):
         apply_simulation_options(hub)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
-    hub.async_apply_subentries()  # devices added while it was setting up
+    hub.changes.async_apply()  # devices added while it was setting up
     return True
 
 
@@ -86,25 +87,26 @@ async def async_unload_gateway(hass: HomeAssistant, entry: GatewayConfigEntry) -
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-def _create_gateway(hass: HomeAssistant, hub: GatewayHub, entry: GatewayConfigEntry) -> Gateway:
-    """The transport of this entry's gateway type."""
+def _create_transport(hass: HomeAssistant, hub: GatewayHub, entry: GatewayConfigEntry) -> Transport:
+    """The transport of this entry's gateway type; it delivers to the hub (its sink)."""
     kind = entry.data[CONF_GATEWAY]
     if kind == GATEWAY_SIMULATED:
         return SimulatedGateway(
             hass,
+            entry,
             hub,
             seed=entry.data.get(CONF_SEED, DEFAULT_SEED),
             speed=float(entry.options.get(CONF_SPEED, DEFAULT_SPEED)),
             epoch=_simulation_epoch(entry),
         )
     if kind in (GATEWAY_CHIRPSTACK_MQTT, GATEWAY_CHIRPSTACK_HTTP):
-        from .chirpstack import create_chirpstack_gateway  # noqa: PLC0415
+        from .chirpstack import create_chirpstack_transport  # noqa: PLC0415
 
-        return create_chirpstack_gateway(hass, hub, kind)
+        return create_chirpstack_transport(hass, entry, hub, kind)
     if kind in (GATEWAY_TTS_WEBHOOK, GATEWAY_TTS_MQTT):
-        from .tts import create_tts_gateway  # noqa: PLC0415
+        from .tts import create_tts_transport  # noqa: PLC0415
 
-        return create_tts_gateway(hass, hub, kind)
+        return create_tts_transport(hass, entry, hub, kind)
     raise ValueError(f"unknown gateway type {kind!r}")
 
 
@@ -151,6 +153,6 @@ async def _async_update_listener(hass: HomeAssistant, entry: GatewayConfigEntry)
     A changed connection (reconfigure, reauthentication) is reloaded by its flow.
     """
     hub = entry.runtime_data
-    hub.async_apply_subentries()
-    hub.async_silence_limit_changed()
+    hub.changes.async_apply()
+    hub.watchdog.async_limit_changed()
     apply_simulation_options(hub)

@@ -183,7 +183,7 @@ async def async_setup_entry(
             ]
         return entities
 
-    hub.async_register_entity_factory(Platform.BINARY_SENSOR, _entities, async_add_entities)
+    hub.changes.async_register_entity_factory(Platform.BINARY_SENSOR, _entities, async_add_entities)
 
     def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
         async_add_entities(

@@ -53,7 +53,7 @@ async def async_setup_entry(
             return [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)]
         return []
 
-    hub.async_register_entity_factory(Platform.BUTTON, _entities, async_add_entities)
+    hub.changes.async_register_entity_factory(Platform.BUTTON, _entities, async_add_entities)
 
 
 class AngeAcceptReadingButton(AngeDeviceEntity, ButtonEntity):

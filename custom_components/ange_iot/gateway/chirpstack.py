@@ -1,7 +1,7 @@
 """ChirpStack v4 gateways: the MQTT integration (via HA's broker) and the HTTP integration.
 
 Both hand raw bodies to the pure parsers in ``angelib.lns.chirpstack`` through
-``GatewayHub.async_handle_message``, which counts every message, turns a ``MessageError`` into
+``MessageSink.async_handle_message``, which counts every message, turns a ``MessageError`` into
 a counted, rate-limited rejection and routes ``up``/``status``/``join`` to the device's owner.
 Other events (``ack``, ``txack``, ``log``, ...) are ignored quietly.
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from homeassistant.components import mqtt, webhook
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.network import NoURLAvailableError
@@ -32,8 +33,7 @@ from ..const import (
     GATEWAY_CHIRPSTACK_MQTT,
     SECRET_HEADER,
 )
-from .hub import GatewayHub, LnsEvent
-from .transport import Gateway
+from .transport import LnsEvent, MessageSink, Transport
 from .webhook import async_register_webhook
 
 SOURCE_MQTT = GATEWAY_CHIRPSTACK_MQTT
@@ -41,12 +41,14 @@ SOURCE_HTTP = GATEWAY_CHIRPSTACK_HTTP
 REDACTED_APPLICATION = "**REDACTED**"
 
 
-def create_chirpstack_gateway(hass: HomeAssistant, hub: GatewayHub, kind: str) -> Gateway:
+def create_chirpstack_transport(
+    hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink, kind: str
+) -> Transport:
     """The ChirpStack transport of an entry (``kind`` is its gateway type)."""
     if kind == GATEWAY_CHIRPSTACK_MQTT:
-        return ChirpStackMqttGateway(hass, hub)
+        return ChirpStackMqttGateway(hass, entry, sink)
     if kind == GATEWAY_CHIRPSTACK_HTTP:
-        return ChirpStackHttpGateway(hass, hub)
+        return ChirpStackHttpGateway(hass, entry, sink)
     raise ValueError(f"not a ChirpStack gateway type: {kind!r}")
 
 
@@ -68,13 +70,13 @@ def other_application(body: Mapping[str, Any], application_id: str | None) -> bo
     return isinstance(app, str) and bool(app) and app.strip().lower() != application_id
 
 
-class ChirpStackMqttGateway(Gateway):
+class ChirpStackMqttGateway(Transport):
     """ChirpStack's MQTT integration, read from Home Assistant's MQTT broker (JSON only)."""
 
-    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink) -> None:
         """Read the topic template and the optional application filter from the entry."""
-        super().__init__(hass, hub)
-        data = hub.entry.data
+        super().__init__(hass, entry, sink)
+        data = entry.data
         self.template: str = chirpstack.validate_topic_template(data[CONF_TOPIC_TEMPLATE])
         self.application_id = _application_filter(data)
         self.topic = chirpstack.subscription_topic(self.template, data.get(CONF_APPLICATION_ID))
@@ -102,10 +104,10 @@ class ChirpStackMqttGateway(Gateway):
 
     @callback
     def _async_message(self, msg: mqtt.ReceiveMessage) -> None:
-        """One MQTT message: parsed, counted and routed by the hub (cheap, no INFO logging)."""
+        """One MQTT message: parsed, counted and routed by the sink (cheap, no INFO logging)."""
         topic = msg.topic
         payload = bytes(msg.payload) if isinstance(msg.payload, bytearray) else msg.payload
-        self.hub.async_handle_message(
+        self.sink.async_handle_message(
             lambda: self.parse(topic, payload),
             source=SOURCE_MQTT,
             key=lambda: self._key(topic),  # only needed to log a rejection
@@ -158,19 +160,19 @@ class ChirpStackMqttGateway(Gateway):
         }
 
 
-class ChirpStackHttpGateway(Gateway):
+class ChirpStackHttpGateway(Transport):
     """ChirpStack's HTTP integration, posting events to a webhook with ``?event=<name>``."""
 
-    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink) -> None:
         """Read the optional application filter from the entry."""
-        super().__init__(hass, hub)
-        self.application_id = _application_filter(hub.entry.data)
+        super().__init__(hass, entry, sink)
+        self.application_id = _application_filter(entry.data)
         self._unregister: Callable[[], None] | None = None
 
     async def async_start(self) -> None:
         """Register the webhook."""
         self._unregister = async_register_webhook(
-            self.hass, self.hub, self.parse, source=SOURCE_HTTP
+            self.hass, self.entry, self.sink, self.parse, source=SOURCE_HTTP
         )
 
     @callback
@@ -197,7 +199,7 @@ class ChirpStackHttpGateway(Gateway):
 
     def connection_info(self) -> dict[str, str]:
         """The URL ChirpStack posts to and the header that carries the secret."""
-        webhook_id = self.hub.entry.data[CONF_WEBHOOK_ID]
+        webhook_id = self.entry.data[CONF_WEBHOOK_ID]
         try:
             url = webhook.async_generate_url(self.hass, webhook_id)
         except NoURLAvailableError:

@@ -1,4 +1,19 @@
-"""The entity base of the gateway wing: one LoRaWAN device, pushed by its hub."""
+"""The entity bases of the gateway wing: every entity is pushed by typed dispatcher signals.
+
+One mechanism, no polling and no hub listeners: each entity follows exactly one signal
+of ``signals.py`` (``_update_signal``) and re-reads the hub when it fires:
+
+- a device's entities (``AngeDeviceEntity``): ``SIGNAL_DEVICE_UPDATED`` of the entry and
+  DevEUI, sent by the hub for an applied uplink, a status event, a decode error or an
+  accepted meter reading, by ``availability.py`` when the device goes silent and by
+  ``device_changes.py`` when its config changed; written only when what it shows changed;
+- the gateway's own counters (``AngeGatewayEntity``): ``SIGNAL_GATEWAY_UPDATED`` of the
+  entry, sent by the hub at most once a second while messages arrive.
+
+Entities are added the same way: a platform registers a factory with
+``hub.changes`` (devices added or changed in place), and ``SIGNAL_NEW_FIELDS`` tells
+the platforms that a generic device learned fields (``field_entity.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +23,58 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.util.signal_type import SignalType
 
 from ..angelib.names import device_name
 from ..angelib.pipeline import TrackedDevice
 from ..const import DOMAIN
+from ..signals import SIGNAL_DEVICE_UPDATED, SIGNAL_GATEWAY_UPDATED
 from .hub import GatewayHub
 
 
-class AngeDeviceEntity(Entity):
-    """An entity of one LoRaWAN device, updated by pushes from the hub."""
+class AngeGatewayWingEntity(Entity):
+    """An entity of a gateway entry, written when its one update signal fires."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+
+    hub: GatewayHub
+
+    @property
+    def _update_signal(self) -> SignalType[()]:
+        """The signal this entity follows."""
+        raise NotImplementedError
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the entity's update signal."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, self._update_signal, self._handle_update)
+        )
+
+    @callback
+    def _handle_update(self) -> None:
+        """Write the state (a subclass may skip writes that change nothing)."""
+        self.async_write_ha_state()
+
+
+class AngeGatewayEntity(AngeGatewayWingEntity):
+    """An entity of the gateway itself (on the gateway's device), e.g. a counter."""
+
+    def __init__(self, hub: GatewayHub, description: EntityDescription) -> None:
+        """Bind to the hub; the unique id is the entry's and the description's key."""
+        self.hub = hub
+        self.entity_description = description
+        self._attr_unique_id = f"{hub.entry.entry_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, hub.gateway_id)})
+
+    @property
+    def _update_signal(self) -> SignalType[()]:
+        return SIGNAL_GATEWAY_UPDATED.format(self.hub.entry.entry_id)
+
+
+class AngeDeviceEntity(AngeGatewayWingEntity):
+    """An entity of one LoRaWAN device, updated by pushes from the hub."""
 
     _shown: tuple[Any, ...] | None = None  # (available, value, attributes) last written
 
@@ -53,12 +108,9 @@ class AngeDeviceEntity(Entity):
         """Unavailable only after the device missed several reports."""
         return self.hub.is_available(self.dev_eui)
 
-    async def async_added_to_hass(self) -> None:
-        """Follow the device's updates."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, self.hub.signal(self.dev_eui), self._handle_update)
-        )
+    @property
+    def _update_signal(self) -> SignalType[()]:
+        return SIGNAL_DEVICE_UPDATED.format(self.hub.entry.entry_id, self.dev_eui)
 
     def _shown_value(self) -> Any:
         """The value this entity shows (a platform overrides it): see ``_handle_update``."""

@@ -17,7 +17,8 @@ from homeassistant.helpers.entity import EntityDescription
 
 from ..angelib.generic import FieldSpec, Meaning, ValueKind, effective_fields, value_key
 from ..angelib.pipeline import TrackedDevice
-from ..const import DOMAIN, new_fields_signal
+from ..const import DOMAIN
+from ..signals import SIGNAL_NEW_FIELDS
 from .entity import AngeDeviceEntity
 from .hub import GatewayHub
 
@@ -80,7 +81,9 @@ def async_follow_new_fields(
             add(dev_eui, fresh)
 
     hub.entry.async_on_unload(
-        async_dispatcher_connect(hub.hass, new_fields_signal(hub.entry.entry_id), _new_fields)
+        async_dispatcher_connect(
+            hub.hass, SIGNAL_NEW_FIELDS.format(hub.entry.entry_id), _new_fields
+        )
     )
 
 

@@ -29,7 +29,6 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -38,10 +37,7 @@ from ..angelib.catalog import Kind
 from ..angelib.device import DeviceConfig, device_kinds, snow_depth_cm
 from ..angelib.generic import FieldSpec, Meaning, ValueKind
 from ..angelib.pipeline import TrackedDevice
-from ..const import DOMAIN
-from .entity import (
-    AngeDeviceEntity,
-)
+from .entity import AngeDeviceEntity, AngeGatewayEntity
 from .field_entity import (
     AngeFieldEntity,
     async_follow_new_fields,
@@ -250,7 +246,7 @@ async def async_setup_entry(
             ]
         return entities
 
-    hub.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
+    hub.changes.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
 
     def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
         async_add_entities(
@@ -330,26 +326,16 @@ class AngeSensorEntity(AngeDeviceEntity, SensorEntity):
         return self.native_value
 
 
-class AngeGatewaySensorEntity(SensorEntity):
+class AngeGatewaySensorEntity(AngeGatewayEntity, SensorEntity):
     """A counter of the gateway itself (on the gateway's device)."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     entity_description: AngeGatewaySensorEntityDescription
 
     def __init__(self, hub: GatewayHub, description: AngeGatewaySensorEntityDescription) -> None:
-        """Bind to the hub's counters."""
-        self.hub = hub
-        self.entity_description = description
-        self._attr_unique_id = f"{hub.entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, hub.gateway_id)})
+        """Bind to the hub's counters (written at most once a second)."""
+        super().__init__(hub, description)
 
     @property
     def native_value(self) -> StateType | datetime:
         """The counter's current value."""
         return self.entity_description.value_fn(self.hub)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the hub's counters (written at most once a second)."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_listener(self.async_write_ha_state))

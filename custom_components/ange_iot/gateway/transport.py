@@ -1,38 +1,79 @@
-"""Gateways: where uplinks come from. The base class and the simulated gateway.
+"""Transports: where a gateway entry's messages come from, and where they go.
 
-Each gateway entry runs one ``Gateway``; real network servers live in
-``gateway_chirpstack.py`` and ``gateway_tts.py``. Every gateway hands messages to its
-``GatewayHub`` (``async_handle_message``), which routes them to the device's owner.
-
-The simulated gateway is a demo site feeding real ChirpStack events into the hub.
-The simulator runs on its own clock, mapped onto Home Assistant's: simulator time =
-anchor + elapsed real time × speed. Each event's ``time`` is set to the real moment it
-is delivered, so at any speed Home Assistant sees uplinks arriving "now".
+Each gateway entry runs one ``Transport``: the simulator (``simulated.py``), ChirpStack
+(``chirpstack.py``) or The Things Stack (``tts.py``); the HTTP ones share ``webhook.py``.
+A transport knows only the small ``MessageSink`` below, never the hub that implements it:
+it hands over raw messages with a parser (``async_handle_message``), rejects what it
+refuses before parsing (``async_reject``) and, for a backfill, feeds parsed uplinks
+(``async_receive``). The sink counts, parses, logs rejections and routes each event
+to the entry that owns its device.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.util import dt as dt_util
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 
-from ..angelib.simulator import DEMO_DEVICES, DEMO_GENERIC_DEVICES, Scenario, Simulator
-from ..const import LOGGER
-from .hub import GatewayHub
+from ..angelib.lns.chirpstack import JoinEvent, StatusEvent
+from ..angelib.pipeline import Result, TrackedDevice
+from ..angelib.uplink import Uplink
 
-SOURCE = "simulated"
+type LnsEvent = Uplink | StatusEvent | JoinEvent
 
 
-class Gateway:
-    """One source of uplinks, started with its entry and stopped with it."""
+class Reject:
+    """Kinds of bad input a gateway counts in its "rejected messages" sensor."""
 
-    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
-        """Bind to the entry's hub."""
+    MALFORMED = "malformed"  # not JSON, wrong shape, bad base64, missing DevEUI, ...
+    OVERSIZED = "oversized"
+    UNAUTHORIZED = "unauthorized"  # webhook call without or with a wrong secret
+    DECODE = "decode"  # the device's codec refused the payload
+
+
+class MessageSink(Protocol):
+    """What a transport may ask of the entry it delivers to (the hub implements it)."""
+
+    @property
+    def backfill_position(self) -> datetime | None:
+        """The newest uplink received so far (persisted), for a backfill."""
+
+    def tracked(self, dev_eui: str) -> TrackedDevice | None:
+        """The device's config and state, if this entry runs it."""
+
+    def async_handle_message(
+        self,
+        parse: Callable[[], LnsEvent | None],
+        *,
+        source: str,
+        key: str | Callable[[], str] | None = None,
+    ) -> Result | None:
+        """Count one message, parse it (a ``MessageError`` is a rejection) and route it."""
+
+    def async_handle_chirpstack(self, body: bytes | str, *, source: str) -> Result | None:
+        """Handle one ChirpStack v4 ``up`` event body."""
+
+    def async_reject(self, kind: str, key: str, detail: str) -> None:
+        """Count a message refused before parsing (one of ``Reject``) and log it."""
+
+    def async_receive(self, event: LnsEvent) -> Result | None:
+        """Route an already parsed event (a backfilled uplink) to its device's owner."""
+
+    def async_set_backfill_position(self, received_at: datetime) -> None:
+        """Move the backfill position forward (never back)."""
+
+
+class Transport:
+    """One source of messages, started with its entry and stopped with it."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink) -> None:
+        """Bind to the entry (its settings) and the sink its messages go to."""
         self.hass = hass
-        self.hub = hub
+        self.entry = entry
+        self.sink = sink
 
     async def async_start(self) -> None:
         """Start receiving (subscribe, register a webhook, ...)."""
@@ -44,11 +85,11 @@ class Gateway:
 
     @callback
     def async_traffic_resumed(self) -> None:
-        """Messages arrive again after a silence (a gateway may backfill what it missed)."""
+        """Messages arrive again after a silence (a transport may backfill what it missed)."""
 
     @callback
     def async_device_added(self, dev_eui: str) -> None:
-        """A sensor was added while the gateway runs (the demo starts its sensor then)."""
+        """A sensor was added while the transport runs (the demo starts its sensor then)."""
 
     def connection_info(self) -> dict[str, str]:
         """What a user needs to connect the network server (shown in the options flow)."""
@@ -57,101 +98,3 @@ class Gateway:
     def diagnostics(self) -> dict[str, object]:
         """Transport details for diagnostics (no secrets)."""
         return {}
-
-
-class SimulatedGateway(Gateway):
-    """Runs the demo site's simulator on HA's event loop, one timer at a time."""
-
-    def __init__(
-        self, hass: HomeAssistant, hub: GatewayHub, *, seed: int, speed: float, epoch: datetime
-    ) -> None:
-        """Prepare; ``async_start`` begins emitting. ``epoch``: when the site began."""
-        super().__init__(hass, hub)
-        self.seed = seed
-        self.epoch = epoch
-        self.speed = speed
-        self.simulator: Simulator | None = None
-        self._real_anchor = dt_util.utcnow()
-        self._sim_anchor = self._real_anchor
-        self._unsub: CALLBACK_TYPE | None = None
-
-    async def async_start(self) -> None:
-        """Start the demo site now."""
-        self._real_anchor = dt_util.utcnow()
-        self._sim_anchor = self._real_anchor
-        self.simulator = Simulator(
-            seed=self.seed,
-            start=self._sim_anchor,
-            epoch=min(self.epoch, self._sim_anchor),
-            # The demo's sensors outside the catalogue report once they were added.
-            devices=[
-                *DEMO_DEVICES,
-                *(d for d in DEMO_GENERIC_DEVICES if d.dev_eui in self.hub.pipeline.devices),
-            ],
-        )
-        self._schedule()
-
-    @callback
-    def async_stop(self) -> None:
-        """Stop emitting."""
-        if self._unsub:
-            self._unsub()
-            self._unsub = None
-
-    @callback
-    def async_device_added(self, dev_eui: str) -> None:
-        """A demo sensor outside the catalogue starts reporting once it is added."""
-        demo = next((d for d in DEMO_GENERIC_DEVICES if d.dev_eui == dev_eui), None)
-        if demo is None or self.simulator is None:
-            return
-        self.simulator.now = max(self.simulator.now, self.sim_time(dt_util.utcnow()))
-        self.simulator.add_device(demo)
-        self._schedule()
-
-    def sim_time(self, real: datetime) -> datetime:
-        """Simulator time at a real instant."""
-        return self._sim_anchor + (real - self._real_anchor) * self.speed
-
-    def real_time(self, sim: datetime) -> datetime:
-        """Real instant at which a simulator time is reached."""
-        return self._real_anchor + (sim - self._sim_anchor) / self.speed
-
-    @callback
-    def async_set_speed(self, speed: float) -> None:
-        """Change the speed-up factor from now on, keeping the simulator clock continuous."""
-        now = dt_util.utcnow()
-        self._sim_anchor = self.sim_time(now)
-        self._real_anchor = now
-        self.speed = speed
-        self._schedule()
-
-    @callback
-    def async_set_scenario(self, scenario: Scenario, active: bool, target: str = "") -> None:
-        """Switch a demo scenario (raises ValueError for an unknown target)."""
-        assert self.simulator is not None
-        self.simulator.now = max(self.simulator.now, self.sim_time(dt_util.utcnow()))
-        self.simulator.set_scenario(scenario, active, target)
-        LOGGER.info(
-            "Simulated gateway: scenario %s %s %s", scenario, target, "on" if active else "off"
-        )
-
-    def _schedule(self) -> None:
-        if self._unsub:
-            self._unsub()
-            self._unsub = None
-        assert self.simulator is not None
-        if (nxt := self.simulator.next_time()) is None:
-            return
-        self._unsub = async_track_point_in_utc_time(self.hass, self._deliver, self.real_time(nxt))
-
-    @callback
-    def _deliver(self, _scheduled: datetime) -> None:
-        self._unsub = None
-        assert self.simulator is not None
-        now = dt_util.utcnow()
-        for message in self.simulator.advance(self.sim_time(now) + timedelta(milliseconds=1)):
-            event = dict(message.event)
-            event["time"] = self.real_time(message.time).isoformat()
-            # Through the same JSON parsing path as a real ChirpStack message.
-            self.hub.async_handle_chirpstack(json.dumps(event).encode(), source=SOURCE)
-        self._schedule()

@@ -6,7 +6,7 @@ identified by ``end_device_ids.dev_eui``, never by the user-chosen device id in 
 Backfill (``CONF_BACKFILL``): when the gateway starts, and when messages arrive again after
 a silence (``async_traffic_resumed``), the uplinks stored by The Things Stack's storage
 integration since the *backfill position* are fetched in the background and fed, oldest
-first, through ``GatewayHub.async_receive``:
+first, through ``MessageSink.async_receive``:
 
 * The position is the ``received_at`` of the newest uplink this gateway received, live or
   backfilled. It is persisted with the device states, so a restart continues from there;
@@ -34,6 +34,7 @@ from typing import Any
 
 from aiohttp import ClientError, ClientTimeout, web
 from homeassistant.components import mqtt, webhook
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -56,8 +57,7 @@ from ..const import (
     LOGGER,
     SECRET_HEADER,
 )
-from .hub import GatewayHub, LnsEvent, Reject
-from .transport import Gateway
+from .transport import LnsEvent, MessageSink, Reject, Transport
 from .webhook import async_register_webhook
 
 SOURCE_WEBHOOK = "tts_webhook"
@@ -137,12 +137,14 @@ async def async_check_storage(
     )
 
 
-def create_tts_gateway(hass: HomeAssistant, hub: GatewayHub, kind: str) -> Gateway:
-    """The gateway of a The Things Stack entry."""
+def create_tts_transport(
+    hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink, kind: str
+) -> Transport:
+    """The transport of a The Things Stack entry."""
     if kind == GATEWAY_TTS_WEBHOOK:
-        return TtsWebhookGateway(hass, hub)
+        return TtsWebhookGateway(hass, entry, sink)
     if kind == GATEWAY_TTS_MQTT:
-        return TtsMqttGateway(hass, hub)
+        return TtsMqttGateway(hass, entry, sink)
     raise ValueError(f"not a The Things Stack gateway: {kind!r}")
 
 
@@ -154,16 +156,16 @@ def _application_of(data: dict[str, Any]) -> str | None:
     return app if isinstance(app, str) else None
 
 
-class TtsGateway(Gateway):
+class TtsGateway(Transport):
     """What both The Things Stack transports share: the application and the backfill."""
 
     source: str
     transport: str
 
-    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink) -> None:
         """Read the entry's settings."""
-        super().__init__(hass, hub)
-        data = hub.entry.data
+        super().__init__(hass, entry, sink)
+        data = entry.data
         self.application_id: str | None = data.get(CONF_APPLICATION_ID) or None
         self.host: str | None = data.get(CONF_HOST) or None
         self._api_key: str | None = data.get(CONF_API_KEY) or None
@@ -190,7 +192,7 @@ class TtsGateway(Gateway):
     def _note_received(self, event: LnsEvent | None) -> None:
         """A live uplink moves the backfill position (console-simulated ones do not)."""
         if self.backfill_enabled and isinstance(event, Uplink) and not tts.is_simulated(event):
-            self.hub.async_set_backfill_position(min(event.received_at, dt_util.utcnow()))
+            self.sink.async_set_backfill_position(min(event.received_at, dt_util.utcnow()))
 
     @callback
     def async_start_backfill(self, reason: str) -> None:
@@ -198,21 +200,19 @@ class TtsGateway(Gateway):
         if not self.backfill_enabled:
             return
         if self._backfill_task is not None and not self._backfill_task.done():
-            LOGGER.debug("%s: backfill already running (%s)", self.hub.entry.title, reason)
+            LOGGER.debug("%s: backfill already running (%s)", self.entry.title, reason)
             return
         now = dt_util.utcnow()
-        position = self.hub.backfill_position
+        position = self.sink.backfill_position
         # Taken now: a message that triggered this may move the position right after.
         since = (
             now - FIRST_BACKFILL
             if position is None
             else max(position - BACKFILL_OVERLAP, now - MAX_LOOKBACK)
         )
-        LOGGER.debug(
-            "%s: fetching uplinks stored since %s (%s)", self.hub.entry.title, since, reason
-        )
-        self._backfill_task = self.hub.entry.async_create_background_task(
-            self.hass, self._async_backfill(since), f"{DOMAIN} backfill {self.hub.entry.title}"
+        LOGGER.debug("%s: fetching uplinks stored since %s (%s)", self.entry.title, since, reason)
+        self._backfill_task = self.entry.async_create_background_task(
+            self.hass, self._async_backfill(since), f"{DOMAIN} backfill {self.entry.title}"
         )
 
     async def _async_backfill(self, since: datetime) -> None:
@@ -220,7 +220,7 @@ class TtsGateway(Gateway):
         assert self.host is not None
         assert self.application_id is not None
         assert self._api_key is not None
-        title = self.hub.entry.title
+        title = self.entry.title
         stats: dict[str, Any] = {"fetched": 0, "applied": 0, "errors": 0}
         self.last_backfill = {"since": since.isoformat(), "result": "running", **stats}
         after = since
@@ -250,7 +250,7 @@ class TtsGateway(Gateway):
         except StorageAuthError as err:
             stats["result"] = "auth_failed"
             self._failed(f"refused the API key ({err})", auth=True)
-            self.hub.entry.async_start_reauth(self.hass)
+            self.entry.async_start_reauth(self.hass)
             return
         except StorageError as err:
             stats["result"] = "failed"
@@ -277,32 +277,30 @@ class TtsGateway(Gateway):
     def _apply(self, uplinks: list[Uplink], errors: list[str], stats: dict[str, Any]) -> None:
         """Feed one page in order; count bad lines; move the position."""
         for error in errors:
-            self.hub.async_reject(
+            self.sink.async_reject(
                 Reject.MALFORMED, SOURCE_STORAGE, f"from the storage integration: {error}"
             )
         stats["errors"] += len(errors)
         newest: datetime | None = None
         for uplink in uplinks:
             stats["fetched"] += 1
-            result = self.hub.async_receive(uplink)
+            result = self.sink.async_receive(uplink)
             if result is not None and result.outcome is Outcome.APPLIED:
                 stats["applied"] += 1
             if not tts.is_simulated(uplink) and (newest is None or uplink.received_at > newest):
                 newest = uplink.received_at
         if newest is not None:
-            self.hub.async_set_backfill_position(min(newest, dt_util.utcnow()))
+            self.sink.async_set_backfill_position(min(newest, dt_util.utcnow()))
 
     def _failed(self, detail: str, *, auth: bool) -> None:
         """Log a failed backfill once (until one works again); retried on start/resume."""
         if self._failing:
-            LOGGER.debug(
-                "%s: fetching missed uplinks failed again: %s", self.hub.entry.title, detail
-            )
+            LOGGER.debug("%s: fetching missed uplinks failed again: %s", self.entry.title, detail)
             return
         self._failing = True
         LOGGER.warning(
             "%s: could not fetch missed uplinks from The Things Stack at %s: %s%s",
-            self.hub.entry.title,
+            self.entry.title,
             self.host,
             detail,
             "; enter a new API key" if auth else "; retried on the next restart or outage",
@@ -310,7 +308,7 @@ class TtsGateway(Gateway):
 
     def diagnostics(self) -> dict[str, object]:
         """Transport and backfill state (no API key, secret, webhook id, host or application)."""
-        position = self.hub.backfill_position
+        position = self.sink.backfill_position
         return {
             "transport": self.transport,
             "application_filter": self.application_id is not None,
@@ -329,16 +327,16 @@ class TtsWebhookGateway(TtsGateway):
     source = SOURCE_WEBHOOK
     transport = "webhook"
 
-    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink) -> None:
         """Prepare; ``async_start`` registers the webhook."""
-        super().__init__(hass, hub)
-        self._webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]
+        super().__init__(hass, entry, sink)
+        self._webhook_id: str = entry.data[CONF_WEBHOOK_ID]
         self._unregister: CALLBACK_TYPE | None = None
 
     async def async_start(self) -> None:
         """Register the webhook, then fetch what was missed."""
         self._unregister = async_register_webhook(
-            self.hass, self.hub, self._parse, source=SOURCE_WEBHOOK
+            self.hass, self.entry, self.sink, self._parse, source=SOURCE_WEBHOOK
         )
         self.async_start_backfill("start")
 
@@ -355,7 +353,7 @@ class TtsWebhookGateway(TtsGateway):
         data = tts.loads(body)
         app = _application_of(data)
         if self.application_id is not None and app is not None and app != self.application_id:
-            LOGGER.debug("%s: ignored a message of application %s", self.hub.entry.title, app)
+            LOGGER.debug("%s: ignored a message of application %s", self.entry.title, app)
             return None
         suffix = request.path.removeprefix(webhook.async_generate_path(self._webhook_id))
         event = tts.parse_event(suffix, data, source=SOURCE_WEBHOOK)
@@ -381,10 +379,10 @@ class TtsMqttGateway(TtsGateway):
     source = SOURCE_MQTT
     transport = "mqtt"
 
-    def __init__(self, hass: HomeAssistant, hub: GatewayHub) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, sink: MessageSink) -> None:
         """Prepare the subscription topic; ``async_start`` subscribes."""
-        super().__init__(hass, hub)
-        self.tenant: str | None = hub.entry.data.get(CONF_TENANT) or None
+        super().__init__(hass, entry, sink)
+        self.tenant: str | None = entry.data.get(CONF_TENANT) or None
         self.topic = tts.subscription_topic(self.application_id, self.tenant)
         self._unsubscribe: CALLBACK_TYPE | None = None
 
@@ -418,7 +416,7 @@ class TtsMqttGateway(TtsGateway):
             self._note_received(event)
             return event
 
-        self.hub.async_handle_message(parse, source=SOURCE_MQTT, key=device_id)
+        self.sink.async_handle_message(parse, source=SOURCE_MQTT, key=device_id)
 
     def connection_info(self) -> dict[str, str]:
         """The topic Home Assistant reads."""

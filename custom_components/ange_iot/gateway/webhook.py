@@ -15,10 +15,11 @@ from http import HTTPStatus
 from aiohttp import web
 from aiohttp.hdrs import METH_POST
 from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 
 from ..const import CONF_SECRET, CONF_WEBHOOK_ID, DOMAIN, MAX_BODY_BYTES, SECRET_HEADER
-from .hub import GatewayHub, LnsEvent, Reject
+from .transport import LnsEvent, MessageSink, Reject
 
 type BodyParser = Callable[[bytes, web.Request], LnsEvent | None]
 
@@ -36,33 +37,38 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 @callback
 def async_register_webhook(
-    hass: HomeAssistant, hub: GatewayHub, parse: BodyParser, *, source: str
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    sink: MessageSink,
+    parse: BodyParser,
+    *,
+    source: str,
 ) -> Callable[[], None]:
-    """Register the entry's webhook; returns the unregister callback."""
-    webhook_id: str = hub.entry.data[CONF_WEBHOOK_ID]
-    secret: str = hub.entry.data[CONF_SECRET]
+    """Register the entry's webhook, delivering to ``sink``; returns the unregister callback."""
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+    secret: str = entry.data[CONF_SECRET]
 
     async def handle(hass: HomeAssistant, webhook_id: str, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
-            hub.async_reject(Reject.UNAUTHORIZED, source, f"from {request.remote}")
+            sink.async_reject(Reject.UNAUTHORIZED, source, f"from {request.remote}")
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            hub.async_reject(
+            sink.async_reject(
                 Reject.OVERSIZED, source, f"({request.content_length} bytes > {MAX_BODY_BYTES})"
             )
             return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         body = await _read_limited(request, MAX_BODY_BYTES + 1)
         if len(body) > MAX_BODY_BYTES:
-            hub.async_reject(Reject.OVERSIZED, source, f"(more than {MAX_BODY_BYTES} bytes)")
+            sink.async_reject(Reject.OVERSIZED, source, f"(more than {MAX_BODY_BYTES} bytes)")
             return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        hub.async_handle_message(lambda: parse(body, request), source=source)
+        sink.async_handle_message(lambda: parse(body, request), source=source)
         return web.Response(status=HTTPStatus.OK)
 
     webhook.async_register(
         hass,
         DOMAIN,
-        hub.entry.title,
+        entry.title,
         webhook_id,
         handle,
         allowed_methods=[METH_POST],
