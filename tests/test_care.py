@@ -10,21 +10,17 @@ on before the first reports, keeps an apartment still all morning: the morning c
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
-from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     SOURCE_USER,
     ConfigEntryState,
-    ConfigSubentryDataWithId,
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
@@ -35,8 +31,8 @@ from homeassistant.const import (
     STATE_UNKNOWN,
     Platform,
 )
-from homeassistant.core import Context, CoreState, Event, HomeAssistant, State, callback
-from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.core import Context, CoreState, Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
     device_registry as dr,
@@ -69,6 +65,34 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
+from .building import (
+    ALERT_ID,
+    ALERTS,
+    APT,
+    ATTENTION,
+    BUILDING_ID,
+    MORNING_DUE,
+    MOTION,
+    NOT_UP,
+    OPTIONS,
+    STEP,
+    STORE_KEY,
+    WATCHING,
+    Alerts,
+    apartment_data,
+    apartment_device,
+    attention,
+    building_entry,
+    care_entity,
+    form_values,
+    local,
+    open_care_defaults,
+    state,
+    status,
+    sub_id,
+    to_form,
+    utc_iso,
+)
 from .common import (
     DOOR_1101,
     assert_attributes_translated,
@@ -76,104 +100,6 @@ from .common import (
     home_assistant_restarts,
     set_scenario,
 )
-
-LOCAL = ZoneInfo("Europe/Stockholm")
-BUILDING_ID = "solbacken"  # a fixed entry id: stable unique ids in the snapshot
-STORE_KEY = f"{DOMAIN}.{BUILDING_ID}.care"
-ALERTS = "event.solbacken_care_alerts"
-ATTENTION = "sensor.solbacken_apartments_needing_attention"
-APT = "Lgh 1102"  # the apartment whose resident does not get up in most tests
-MOTION = {d.area: d.dev_eui for d in DEMO_DEVICES if d.role is Role.MOTION}
-STEP = timedelta(seconds=30)
-
-OPTIONS = {  # as the building form stores them
-    "morning_start": "06:00:00",
-    "morning_deadline": "09:00:00",
-    "active_start": "07:00:00",
-    "active_end": "22:00:00",
-    "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
-    "grace": {"hours": 0, "minutes": 15, "seconds": 0},
-    # Off for the rule tests below; reminders have tests of their own.
-    "reminder_interval": {"hours": 0, "minutes": 0, "seconds": 0},
-    "night_door": False,
-    "night_start": "23:00:00",
-    "night_end": "05:00:00",
-}
-
-
-def local(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
-    """A wall-clock time in Ånge on the test's Monday (or another November day)."""
-    return datetime(2026, 11, day, hour, minute, second, tzinfo=LOCAL)
-
-
-WATCHING = local(7, 31)  # the building starts watching
-MORNING_DUE = local(9, 15)  # morning deadline 09:00 + grace 15 min
-ALERT_ID = f"{APT}|no_morning_activity|{MORNING_DUE.astimezone(dt_util.UTC).isoformat()}"
-
-
-def sub_id(label: str) -> str:
-    """The fixed subentry id of an apartment ("Lgh 1102" -> "apt_1102")."""
-    return f"apt_{label.removeprefix('Lgh ')}"
-
-
-def apartment_data(label: str) -> dict[str, Any]:
-    """Subentry data as the apartment form stores it (building defaults for the times)."""
-    sensors = [MOTION[label]] + ([DOOR_1101] if label == "Lgh 1101" else [])
-    return {
-        "label": label,
-        "sensors": sensors,
-        "enabled": True,
-        "morning_check": True,
-        "inactivity_check": True,
-        "night_door": False,
-    }
-
-
-def building_entry(
-    overrides: dict[str, dict[str, Any]] | None = None, options: dict[str, Any] | None = None
-) -> MockConfigEntry:
-    """The building with one apartment per demo apartment (``overrides`` per label)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=BUILDING_ID,
-        title="Solbacken",
-        data={"kind": "building"},
-        options=OPTIONS | (options or {}),
-        subentries_data=[
-            ConfigSubentryDataWithId(
-                subentry_id=sub_id(label),
-                subentry_type="apartment",
-                title=label,
-                unique_id=None,
-                data=apartment_data(label) | (overrides or {}).get(label, {}),
-            )
-            for label in APARTMENTS
-        ],
-    )
-
-
-def utc_iso(when: datetime) -> str:
-    """How the care events and attributes write a time."""
-    return when.astimezone(dt_util.UTC).isoformat()
-
-
-@dataclass
-class Alerts:
-    """The care events the building's event entity showed, in order."""
-
-    fired: list[dict[str, Any]] = field(default_factory=list)
-
-    def of(self, event_type: str, apartment: str | None = None) -> list[dict[str, Any]]:
-        """The events of one type (for one apartment)."""
-        return [
-            e
-            for e in self.fired
-            if e["event_type"] == event_type and apartment in (None, e.get("apartment"))
-        ]
-
-    def types(self, apartment: str | None = None) -> list[str]:
-        """The event types in order (for one apartment)."""
-        return [e["event_type"] for e in self.fired if apartment in (None, e.get("apartment"))]
 
 
 @pytest.fixture
@@ -188,102 +114,9 @@ def care_entities_enabled(entity_registry_enabled_by_default: None) -> None:
 
 
 @pytest.fixture
-def not_up() -> tuple[str, ...]:
-    """Apartments whose resident stays in bed (a test parametrizes this)."""
-    return ()
-
-
-NOT_UP = pytest.mark.parametrize("not_up", [(APT,)], ids=["not_up"])
-
-
-@pytest.fixture
-def alerts(hass: HomeAssistant) -> Alerts:
-    """Collect every event the care-alerts entity fires (not its restored states)."""
-    log = Alerts()
-
-    @callback
-    def _on_state(event: Event) -> None:
-        new: State | None = event.data["new_state"]
-        if event.data["entity_id"] != ALERTS or new is None:
-            return
-        if new.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
-            return
-        # A fired event is stamped now (a millisecond later for a second one in the same
-        # instant); a state restored after a reload is older.
-        stamp = dt_util.parse_datetime(new.state)
-        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
-            return
-        log.fired.append(
-            {k: v for k, v in new.attributes.items() if k not in ("event_types", "friendly_name")}
-        )
-
-    hass.bus.async_listen("state_changed", _on_state)
-    return log
-
-
-@pytest.fixture
 def building_platforms() -> list[Platform]:
     """The building's platforms (the snapshot test takes one at a time)."""
     return [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
-
-
-@pytest.fixture
-async def building(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
-    alerts: Alerts,
-    *,
-    not_up: tuple[str, ...],
-    building_platforms: list[Platform],
-) -> AsyncGenerator[MockConfigEntry]:
-    """The demo site with the building watching from 07:31."""
-    for label in not_up:
-        await set_scenario(hass, init_integration, "resident_not_up", label)
-    await async_run_until(hass, freezer, WATCHING, STEP)
-    entry = building_entry()
-    entry.add_to_hass(hass)
-    with patch("custom_components.ange_iot.BUILDING_PLATFORMS", building_platforms):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        yield entry
-
-
-def care_entity(hass: HomeAssistant, platform: str, label: str, key: str) -> str:
-    """The entity id of one apartment's care entity."""
-    found = er.async_get(hass).async_get_entity_id(
-        platform, DOMAIN, f"{BUILDING_ID}_{sub_id(label)}_{key}"
-    )
-    assert found is not None, f"no {platform} {key} for {label}"
-    return found
-
-
-def state(hass: HomeAssistant, platform: str, label: str, key: str) -> State:
-    """The state of one apartment's care entity."""
-    found = hass.states.get(care_entity(hass, platform, label, key))
-    assert found is not None
-    return found
-
-
-def status(hass: HomeAssistant, label: str = APT) -> str:
-    """The care status of an apartment."""
-    return state(hass, "sensor", label, "care_status").state
-
-
-def attention(hass: HomeAssistant) -> int:
-    """Apartments needing attention, from the building's sensor."""
-    found = hass.states.get(ATTENTION)
-    assert found is not None
-    return int(found.state)
-
-
-def apartment_device(hass: HomeAssistant, label: str = APT) -> str:
-    """The device id of an apartment (what the services take)."""
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, f"apartment_{sub_id(label)}"), BUILDING_ID
-    )
-    assert device is not None
-    return device.id
 
 
 async def call(
@@ -357,52 +190,6 @@ def care_log(hass: HomeAssistant) -> list[Event]:
 
     hass.bus.async_listen(EVENT_CARE_LOG, _on_event)
     return events
-
-
-async def open_care_defaults(hass: HomeAssistant, building: MockConfigEntry) -> Any:
-    """Open the building's options and choose the care-check times from its menu."""
-    result = await hass.config_entries.options.async_init(building.entry_id)
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["building", "water"]
-    return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "building"}
-    )
-
-
-def form_values(result: dict[str, Any]) -> dict[str, Any]:
-    """What a form shows: defaults, then suggested values over them (sections nested)."""
-
-    def shown(schema: Any) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for marker, validator in schema.schema.items():
-            if isinstance(validator, section):
-                values[str(marker)] = shown(validator.schema)
-            elif (suggested := (marker.description or {}).get("suggested_value")) is not None:
-                values[str(marker)] = suggested
-            elif callable(marker.default):
-                values[str(marker)] = marker.default()
-        return values
-
-    return shown(result["data_schema"])
-
-
-OWN_TIMES = (
-    "morning_start",
-    "morning_deadline",
-    "inactivity_limit",
-    "active_start",
-    "active_end",
-    "night_start",
-    "night_end",
-    "grace",
-)
-
-
-def to_form(data: dict[str, Any]) -> dict[str, Any]:
-    """Stored apartment data as the form holds it: own times in their folded section."""
-    values = {k: v for k, v in data.items() if k not in OWN_TIMES}
-    values["own_times"] = {k: v for k, v in data.items() if k in OWN_TIMES}
-    return values
 
 
 # -- the building: config flow and options ----------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigSubentryDataWithId
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -27,43 +27,16 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ange_iot.angelib.codecs import milesight
 from custom_components.ange_iot.angelib.lns import chirpstack
-from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_DEVICES, DEMO_LOT, Role
+from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_LOT
 from custom_components.ange_iot.const import DOMAIN
 
+from .building import SITE, SNOW, site_data, snow_building_entry as building_entry
 from .common import assert_attributes_translated, async_run_until, fired_events, set_scenario
 
-BUILDING_ID = "solbacken_snow"
-SITE = "site_lot"
-SNOW = [d.dev_eui for d in DEMO_DEVICES if d.role is Role.SNOW]
 DEPTH = "sensor.parkering_snow_depth"
 NEEDED = "binary_sensor.parkering_clearing_needed"
 CLEARING = "event.parkering_snow_clearing"
 STEP = timedelta(minutes=10)
-
-
-def site_data(**overrides: Any) -> dict[str, Any]:
-    """Subentry data as the site form stores it."""
-    return {"name": "Parkering", "sensors": SNOW, "threshold_cm": 8, "min_rise_cm": 5} | overrides
-
-
-def building_entry() -> MockConfigEntry:
-    """A building with the parking lot as its one snow-clearing site."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=BUILDING_ID,
-        title="Solbacken",
-        data={"kind": "building"},
-        options={},
-        subentries_data=[
-            ConfigSubentryDataWithId(
-                subentry_id=SITE,
-                subentry_type="snow_site",
-                title="Parkering",
-                unique_id=None,
-                data=site_data(),
-            )
-        ],
-    )
 
 
 @pytest.fixture
@@ -76,18 +49,6 @@ def platforms() -> list[Platform]:
 def clearing_events(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every event the site's snow-clearing entity fires (not restored states)."""
     return fired_events(hass, CLEARING)
-
-
-@pytest.fixture
-async def site(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first_reports: MockConfigEntry
-) -> MockConfigEntry:
-    """The demo site with the building (and its lot) set up after the first reports."""
-    entry = building_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 async def snowfall(hass: HomeAssistant, gateway: MockConfigEntry, active: bool) -> None:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryDataWithId
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -38,10 +38,17 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
 from custom_components.ange_iot.const import DOMAIN
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
+from .building import (
+    APARTMENT_METERS,
+    NAMES,
+    WATER_BUILDING_ID as BUILDING_ID,
+    WATER_OPTIONS as OPTIONS,
+    meter_sub,
+    water_building_entry as building_entry,
+)
 from .common import (
     BUILDING_METER,
     METER_1101,
@@ -55,21 +62,10 @@ from .common import (
 )
 
 LOCAL = ZoneInfo("Europe/Stockholm")
-BUILDING_ID = "solbacken_water"
 ALERTS = "event.solbacken_meter_alerts"
 IN_ALERT = "sensor.solbacken_meters_in_alert"
 TOTAL = "sensor.solbacken_water_consumption"
-APARTMENT_METERS = [d.dev_eui for d in DEMO_DEVICES if d.role is Role.APARTMENT_METER]
-NAMES = {d.dev_eui: d.name for d in DEMO_DEVICES}
 HOUR = timedelta(hours=1)
-OPTIONS = {  # as the building's water form stores them (the care part left at defaults)
-    "water_night_start": "00:00:00",
-    "water_night_end": "06:00:00",
-    "water_night_check": "07:00:00",
-    "night_flow_lph": 5.0,
-    "high_use_factor": 3.0,
-    "silent_hours": 48,
-}
 
 
 def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -80,35 +76,6 @@ def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> str:
     """How events write a local wall-clock time: ISO in UTC."""
     return local(day, hour, minute, second).astimezone(dt_util.UTC).isoformat()
-
-
-def meter_sub(dev_eui: str, **data: Any) -> ConfigSubentryDataWithId:
-    """A water-meter subentry as the meter form stores it."""
-    return ConfigSubentryDataWithId(
-        subentry_id=f"meter_{dev_eui[-4:]}",
-        subentry_type="water_meter",
-        title=NAMES[dev_eui],
-        unique_id=dev_eui,
-        data={
-            "dev_eui": dev_eui,
-            "counted": dev_eui == BUILDING_METER,
-            "continuous_by_design": False,
-            **data,
-        },
-    )
-
-
-def building_entry(*meters: ConfigSubentryDataWithId) -> MockConfigEntry:
-    """A building with the given meters (the main meter and every apartment meter)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=BUILDING_ID,
-        title="Solbacken",
-        data={"kind": "building"},
-        options=OPTIONS,
-        subentries_data=list(meters)
-        or [meter_sub(BUILDING_METER), *(meter_sub(m) for m in APARTMENT_METERS)],
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -128,18 +95,6 @@ def platforms() -> list[Platform]:
 def meter_alerts(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every event the building's meter-alerts entity fires (not restored states)."""
     return fired_events(hass, ALERTS)
-
-
-@pytest.fixture
-async def water(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first_reports: MockConfigEntry
-) -> MockConfigEntry:
-    """The demo site with the building's meters set up after the first reports."""
-    entry = building_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 async def hourly(
