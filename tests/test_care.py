@@ -18,13 +18,10 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import (
-    SOURCE_RECONFIGURE,
-    SOURCE_USER,
     ConfigEntryState,
 )
 from homeassistant.const import (
     ATTR_ENTITY_ID,
-    CONF_NAME,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -32,7 +29,6 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Context, CoreState, Event, HomeAssistant, callback
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
     device_registry as dr,
@@ -69,7 +65,6 @@ from .building import (
     ALERT_ID,
     ALERTS,
     APT,
-    ATTENTION,
     BUILDING_ID,
     MORNING_DUE,
     MOTION,
@@ -84,13 +79,10 @@ from .building import (
     attention,
     building_entry,
     care_entity,
-    form_values,
     local,
-    open_care_defaults,
     state,
     status,
     sub_id,
-    to_form,
     utc_iso,
 )
 from .common import (
@@ -192,129 +184,7 @@ def care_log(hass: HomeAssistant) -> list[Event]:
     return events
 
 
-# -- the building: config flow and options ----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("bad", "message"),
-    [
-        (
-            {"morning_deadline": "05:30:00"},
-            ("morning_deadline_order", {"deadline": "05:30", "start": "06:00"}),
-        ),
-        (
-            {"inactivity_limit": {"hours": 15, "minutes": 0, "seconds": 0}},
-            (
-                "inactivity_too_long",
-                {"limit": "15 h 00 min", "start": "07:00", "end": "22:00"},
-            ),
-        ),
-        (
-            {"night_start": "05:00:00"},
-            ("night_window_empty", {}),
-        ),
-    ],
-)
-async def test_building_flow(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    device_registry: dr.DeviceRegistry,
-    bad: dict[str, Any],
-    message: tuple[str, dict[str, str]],
-) -> None:
-    """The building form shows the engine's defaults, explains bad times, then creates.
-
-    The explanation is a translated error (the engine's rule as an error key, the times it
-    quotes as placeholders), never the engine's English text inside a Swedish form.
-    """
-    freezer.move_to(WATCHING)
-    await hass.config.async_set_time_zone("Europe/Stockholm")
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert "building" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "building"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "building"
-    assert result["errors"] == {}
-    assert result["description_placeholders"] == {}
-    # The engine's defaults (reminders every 15 minutes; the tests here store them off).
-    assert form_values(result) == OPTIONS | {
-        "reminder_interval": {"hours": 0, "minutes": 15, "seconds": 0}
-    }
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Solbacken", **OPTIONS, **bad}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": message[0]}
-    assert result["description_placeholders"] == message[1]
-    assert form_values(result) == {CONF_NAME: "Solbacken", **OPTIONS, **bad}  # kept
-
-    changed = {**OPTIONS, "morning_deadline": "08:30:00", "night_door": True}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: " Solbacken ", **changed}
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Solbacken"
-    assert result["data"] == {"kind": "building"}
-    assert result["options"] == changed
-    entry = result["result"]
-    assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.defaults.morning_deadline.isoformat() == "08:30:00"
-    assert entry.runtime_data.defaults.night_door is True
-    assert entry.runtime_data.apartments == {}
-    building_device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"building_{entry.entry_id}"), entry.entry_id
-    )
-    assert building_device is not None
-    assert building_device.name == "Solbacken"
-    assert hass.states.get(ALERTS) is not None
-    assert hass.states.get(ATTENTION).state == "0"
-
-
-async def test_building_options_flow(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry
-) -> None:
-    """The options show the building's times; bad ones are explained; good ones apply."""
-    assert state(hass, "sensor", APT, "next_check").state == utc_iso(MORNING_DUE)
-
-    result = await open_care_defaults(hass, building)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "building"
-    assert form_values(result) == OPTIONS
-
-    bad = {**OPTIONS, "active_start": "22:00:00"}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "active_hours_order"}
-    assert result["description_placeholders"] == {"start": "22:00", "end": "22:00"}
-
-    good = {**OPTIONS, "morning_deadline": "08:30:00", "grace": {"minutes": 20}}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], good)
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert building.options == good
-    # Applied in place (no reload) with the new defaults: every apartment's next check moved.
-    assert building.state is ConfigEntryState.LOADED
-    for label in APARTMENTS:
-        assert state(hass, "sensor", label, "next_check").state == utc_iso(local(8, 50))
-
-
-async def test_building_options_flow_while_not_loaded(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry
-) -> None:
-    """The form shows the stored times also while the building is not running."""
-    changed = {**OPTIONS, "morning_deadline": "10:00:00"}
-    hass.config_entries.async_update_entry(building, options=changed)
-    await hass.async_block_till_done()
-    assert await hass.config_entries.async_unload(building.entry_id)
-    await hass.async_block_till_done()
-
-    result = await open_care_defaults(hass, building)
-    assert form_values(result) == changed
+# -- the building: diagnostics and removal (its flows: test_config_flow_building.py) ----
 
 
 @NOT_UP
@@ -372,162 +242,7 @@ async def test_remove_building(
     assert hass.states.get(ALERTS) is None
 
 
-# -- apartments: subentry flow ----------------------------------------------------------
-
-
-async def test_add_apartment(
-    hass: HomeAssistant,
-    building: MockConfigEntry,
-    device_registry: dr.DeviceRegistry,
-) -> None:
-    """Every error of the apartment form, each followed by a fix; then it is added."""
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
-    assert form_values(result) == {
-        "sensors": [],
-        "enabled": True,
-        "morning_check": True,
-        "inactivity_check": True,
-        "night_door": False,
-        "own_times": {},  # empty: the building's times, which the form lists
-    }
-    own_times = next(m for m in result["data_schema"].schema if str(m) == "own_times")
-    assert result["data_schema"].schema[own_times].options == {"collapsed": True}
-    assert result["description_placeholders"] == {
-        "morning_start": "06:00",
-        "morning_deadline": "09:00",
-        "active_start": "07:00",
-        "active_end": "22:00",
-        "inactivity_limit": "4 h",
-        "night_start": "23:00",
-        "night_end": "05:00",
-        "grace": "15 min",
-    }
-    # The sensors to choose from: every device of the demo gateway, by name and model.
-    sensors = next(m for m in result["data_schema"].schema if str(m) == "sensors")
-    options = result["data_schema"].schema[sensors].config["options"]
-    # Only activity sensors (motion, door): meters and snow sensors say nothing of a resident.
-    assert {o["value"] for o in options} == {
-        d.dev_eui for d in DEMO_DEVICES if d.model_id in ("elsys_ers", "sensative_strips_guard")
-    }
-    assert {"value": MOTION[APT], "label": "Lgh 1102 rörelsesensor (Elsys ERS)"} in options
-
-    new = {
-        "label": "Lgh 1301",
-        "sensors": [MOTION["Lgh 1203"]],
-        "enabled": True,
-        "morning_check": True,
-        "inactivity_check": False,
-        "night_door": True,
-        "morning_deadline": "10:00:00",
-    }
-    for user_input, errors in (
-        ({**new, "label": "  "}, {"label": "label_required"}),
-        ({**new, "label": "lgh 1101 "}, {"label": "label_taken"}),
-        ({**new, "sensors": []}, {"sensors": "sensors_required"}),
-        ({**new, "morning_deadline": "05:00:00"}, {"base": "morning_deadline_order"}),
-    ):
-        result = await hass.config_entries.subentries.async_configure(
-            result["flow_id"], to_form(user_input)
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == errors
-        assert form_values(result) == to_form(user_input)  # what was entered stays
-    assert result["description_placeholders"]["deadline"] == "05:00"
-    assert result["description_placeholders"]["start"] == "06:00"
-
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], to_form({**new, "label": " Lgh 1301 "})
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Lgh 1301"
-    [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
-    assert dict(subentry.data) == new  # stored flat, as before the form had a section
-    # An API caller that leaves the section out (scripts/develop) is understood too.
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"), context={"source": SOURCE_USER}
-    )
-    flat = {k: v for k, v in new.items() if k != "morning_deadline"}
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**flat, "label": "Lgh 1302"}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {**flat, "label": "Lgh 1302"}
-    await hass.async_block_till_done()
-    # Applied in place (no reload): the new apartment with its own morning deadline.
-    assert building.state is ConfigEntryState.LOADED
-    runtime = building.runtime_data
-    apartment = runtime.apartments[subentry.subentry_id]
-    assert apartment.settings.morning_deadline.isoformat() == "10:00:00"
-    assert apartment.settings.inactivity_check is False
-    assert apartment.settings.night_door is True
-    assert apartment.sensors == (MOTION["Lgh 1203"],)
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"apartment_{subentry.subentry_id}"), building.entry_id
-    )
-    assert device is not None
-    assert device.name == "Lgh 1301"
-    next_check = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{BUILDING_ID}_{subentry.subentry_id}_next_check"
-    )
-    assert hass.states.get(next_check).state == utc_iso(local(10, 15))
-
-
-async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEntry) -> None:
-    """Changing an apartment: prefilled, every error with a fix, then applied."""
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"),
-        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(APT)},
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-    assert form_values(result) == to_form(apartment_data(APT))
-
-    changed = {**apartment_data(APT), "morning_deadline": "08:00:00", "grace": {"minutes": 5}}
-    for user_input, errors in (
-        ({**changed, "label": ""}, {"label": "label_required"}),
-        ({**changed, "label": "LGH 1101"}, {"label": "label_taken"}),
-        ({**changed, "sensors": []}, {"sensors": "sensors_required"}),
-        (
-            {**changed, "inactivity_limit": {"hours": 20}},
-            {"base": "inactivity_too_long"},
-        ),
-    ):
-        result = await hass.config_entries.subentries.async_configure(
-            result["flow_id"], to_form(user_input)
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == errors
-    assert result["description_placeholders"]["limit"] == "20 h 00 min"
-    assert result["description_placeholders"]["start"] == "07:00"
-    assert result["description_placeholders"]["end"] == "22:00"
-
-    # Its own label is not "taken".
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], to_form(changed)
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert dict(building.subentries[sub_id(APT)].data) == changed
-    assert building.state is ConfigEntryState.LOADED
-    assert state(hass, "sensor", APT, "next_check").state == utc_iso(local(8, 5))
-    # The other apartments keep the building's times.
-    assert state(hass, "sensor", "Lgh 1101", "next_check").state == utc_iso(MORNING_DUE)
-
-    # Stored own times load back into the folded section.
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"),
-        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(APT)},
-    )
-    assert form_values(result)["own_times"] == {
-        "morning_deadline": "08:00:00",
-        "grace": {"minutes": 5},
-    }
+# -- apartments: checks off, removal (the subentry flow: test_config_flow_building.py)
 
 
 @NOT_UP

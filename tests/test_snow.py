@@ -15,10 +15,8 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import area_registry as ar, device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -233,45 +231,3 @@ async def test_silent_sensors_leave_the_depth_unknown(
     await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=6), STEP)
     assert hass.states.get(DEPTH).state == "unknown"
     assert clearing_events == []
-
-
-async def test_site_flow(
-    hass: HomeAssistant, first_reports: MockConfigEntry, site: MockConfigEntry
-) -> None:
-    """Add a site: a sensor without a mounting height is explained; reconfigure changes it."""
-    # One lot sensor loses its mounting height.
-    hub = first_reports.runtime_data
-    sensor_sub = hub.subentry_ids[SNOW[1]]
-    subentry = first_reports.subentries[sensor_sub]
-    data = {k: v for k, v in subentry.data.items() if k != "mounting_height"}
-    hass.config_entries.async_update_subentry(first_reports, subentry, data=data)
-    await hass.async_block_till_done()
-
-    result = await hass.config_entries.subentries.async_init(
-        (site.entry_id, "snow_site"), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(name="parkering")
-    )
-    assert result["errors"] == {"name": "label_taken"}
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(name="Gården")
-    )
-    assert result["errors"] == {"sensors": "mounting_height_required"}
-    assert result["description_placeholders"]["sensor"].startswith(DEMO_BY_EUI[SNOW[1]].name)
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(name=" Gården ", sensors=[SNOW[0]])
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert hass.states.get("sensor.garden_snow_depth") is not None
-
-    result = await site.start_subentry_reconfigure_flow(hass, SITE)
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(sensors=[SNOW[0]], threshold_cm=12)
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert site.subentries[SITE].data["threshold_cm"] == 12
