@@ -21,7 +21,6 @@ from homeassistant.config_entries import (
     ConfigEntryState,
 )
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -325,18 +324,14 @@ async def test_remove_apartment(
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-@pytest.mark.parametrize(
-    "building_platforms",
-    [[Platform.EVENT], [Platform.SENSOR], [Platform.SWITCH]],
-    ids=["event", "sensor", "switch"],
-)
+@pytest.mark.parametrize("building_platforms", [[Platform.SENSOR]], ids=["sensor"])
 async def test_entities(
     hass: HomeAssistant,
     building: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """The building's event, sensor and switch entities as it starts watching."""
+    """The building's sensor entities as it starts watching (event, switch: their modules)."""
     await snapshot_platform(hass, entity_registry, snapshot, building.entry_id)
 
 
@@ -596,39 +591,6 @@ async def test_sensor_silent(
     assert alerts.types()[:2] == ["sensor_offline", "resolved"]
     assert alerts.of("resolved")[0]["resolution"] == "sensors_back"
     assert status(hass) != "sensor_offline"
-
-
-@NOT_UP
-async def test_pause_switch(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
-) -> None:
-    """The pause switch: no checks while on (the deadline is dropped), back when off."""
-    switch = care_entity(hass, "switch", APT, "care_checks_paused")
-    await async_run_until(hass, freezer, local(8, 0))
-    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: switch}, blocking=True)
-    await hass.async_block_till_done()
-    assert hass.states.get(switch).state == STATE_ON
-    assert hass.states.get(switch).attributes["until"] is None
-    care_status = state(hass, "sensor", APT, "care_status")
-    assert care_status.state == "paused"
-    assert care_status.attributes["since"] == utc_iso(local(8, 0))
-    assert state(hass, "sensor", APT, "next_check").state == STATE_UNKNOWN
-
-    await async_run_until(hass, freezer, local(9, 30), STEP)
-    assert alerts.fired == []
-    assert status(hass) == "paused"
-    assert attention(hass) == 0
-
-    await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: switch}, blocking=True)
-    await hass.async_block_till_done()
-    assert hass.states.get(switch).state == STATE_OFF
-    assert status(hass) == "ok"
-    # The morning passed while paused: not judged. Inactivity counts from the resume.
-    assert state(hass, "sensor", APT, "next_check").state == utc_iso(
-        local(9, 30) + timedelta(hours=4, minutes=15)
-    )
-    await async_run_until(hass, freezer, local(10, 0), STEP)
-    assert alerts.fired == []
 
 
 @NOT_UP

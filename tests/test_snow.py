@@ -84,7 +84,7 @@ def depth(hass: HomeAssistant) -> float:
     return float(hass.states.get(DEPTH).state)
 
 
-@pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
+@pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.SENSOR])  # event: test_event
 async def test_site_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
