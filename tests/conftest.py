@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from contextlib import ExitStack
 from datetime import datetime, timedelta
+import logging
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,15 @@ from .building import (
     water_building_entry,
 )
 from .common import FIRST_REPORTS, async_run_until, set_scenario
+
+# pytest-homeassistant-custom-component's plugin calls logging.basicConfig() at import (a
+# handler on the terminal's stderr, which pytest's capture does not cover for the recorder's
+# thread) and turns sqlalchemy.engine up to INFO: every recorder test printed its SQL.
+# pytest's logging plugin (caplog, "Captured log" on a failure) is the one log sink here.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+for _handler in list(logging.getLogger().handlers):
+    if type(_handler) is logging.StreamHandler:  # basicConfig's; pytest's are subclasses
+        logging.getLogger().removeHandler(_handler)
 
 # A Monday morning in Ånge: residents waking up, the daily-activity outing ahead.
 START = datetime(2026, 11, 23, 7, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
