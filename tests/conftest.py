@@ -127,12 +127,14 @@ async def first_reports(
 
 # -- the building "Solbacken" (tests/building.py) ---------------------------------------
 
-SetupBuilding = Callable[[MockConfigEntry], Awaitable[MockConfigEntry]]
+SetupBuilding = Callable[..., Awaitable[MockConfigEntry]]  # (entry, default platforms)
+# The care building's platforms: what the care tests look at (no buttons, no snow sensors).
+CARE_PLATFORMS = [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
 
 
 @pytest.fixture
 def building_platforms() -> list[Platform] | None:
-    """The building's platforms to load (None: all of them; a module or test overrides)."""
+    """The building's platforms to load (None: the fixture's own; a module or test overrides)."""
     return None
 
 
@@ -140,19 +142,23 @@ def building_platforms() -> list[Platform] | None:
 def setup_building(
     hass: HomeAssistant, building_platforms: list[Platform] | None
 ) -> Generator[SetupBuilding]:
-    """Add a building entry and set it up (with ``building_platforms`` for the whole test)."""
+    """Add a building entry and set it up; its platforms stay patched for the whole test.
 
-    async def _setup(entry: MockConfigEntry) -> MockConfigEntry:
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        return entry
-
+    ``building_platforms`` if set, else ``default`` if given, else every building platform.
+    """
     with ExitStack() as stack:
-        if building_platforms is not None:
-            stack.enter_context(
-                patch("custom_components.ange_iot.BUILDING_PLATFORMS", building_platforms)
-            )
+
+        async def _setup(
+            entry: MockConfigEntry, default: list[Platform] | None = None
+        ) -> MockConfigEntry:
+            chosen = default if building_platforms is None else building_platforms
+            if chosen is not None:
+                stack.enter_context(patch("custom_components.ange_iot.BUILDING_PLATFORMS", chosen))
+            entry.add_to_hass(hass)
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            await hass.async_block_till_done()
+            return entry
+
         yield _setup
 
 
@@ -197,11 +203,14 @@ async def building(
     *,
     not_up: tuple[str, ...],
 ) -> MockConfigEntry:
-    """The demo site with the care building (an apartment per demo apartment) from 07:31."""
+    """The demo site with the care building (an apartment per demo apartment) from 07:31.
+
+    With the care platforms unless the test sets ``building_platforms``.
+    """
     for label in not_up:
         await set_scenario(hass, init_integration, "resident_not_up", label)
     await async_run_until(hass, freezer, WATCHING, STEP)
-    return await setup_building(building_entry())
+    return await setup_building(building_entry(), CARE_PLATFORMS)
 
 
 @pytest.fixture

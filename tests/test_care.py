@@ -104,12 +104,6 @@ def care_entities_enabled(entity_registry_enabled_by_default: None) -> None:
     """Last activity and next check are off by default (privacy): these tests read them."""
 
 
-@pytest.fixture
-def building_platforms() -> list[Platform]:
-    """The building's platforms (the snapshot test takes one at a time)."""
-    return [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
-
-
 async def call(
     hass: HomeAssistant, service: str, user: MockUser | None = None, **data: Any
 ) -> None:

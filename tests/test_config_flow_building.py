@@ -61,12 +61,6 @@ def care_entities_enabled(entity_registry_enabled_by_default: None) -> None:
     """Next check is off by default (privacy): the flow tests read it."""
 
 
-@pytest.fixture
-def building_platforms() -> list[Platform]:
-    """The building's care platforms."""
-    return [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
-
-
 # -- the building: config flow and options ----------------------------------------------
 
 

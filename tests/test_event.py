@@ -115,7 +115,7 @@ async def test_meter_alerts_entity(
 
 
 @NOT_UP
-@pytest.mark.parametrize("building_platforms", [None], ids=["all"])
+@pytest.mark.parametrize("building_platforms", [None], ids=["care"])  # the device ids too
 async def test_care_alert_event(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
 ) -> None:

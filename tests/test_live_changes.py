@@ -74,10 +74,7 @@ from .building import (
 )
 from .common import BUILDING_METER, METER_1101, SNOW_1, async_run_until
 from .conftest import START
-from .test_care import (  # noqa: F401  (the care tests' platforms: the building from 07:31)
-    building_platforms,
-    platforms,
-)
+from .test_care import platforms  # noqa: F401  (the gateway without entity platforms)
 from .test_gateway_chirpstack import (
     APP,
     ERS,

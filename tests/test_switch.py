@@ -55,12 +55,6 @@ def care_entities_enabled(entity_registry_enabled_by_default: None) -> None:
     """Next check is off by default (privacy): these tests read it."""
 
 
-@pytest.fixture
-def building_platforms() -> list[Platform]:
-    """The switch, and the sensors that show what it does."""
-    return [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
-
-
 async def switch_service(hass: HomeAssistant, service: str, entity: str) -> None:
     """Call a switch service on one entity and let it settle."""
     await hass.services.async_call("switch", service, {ATTR_ENTITY_ID: entity}, blocking=True)
