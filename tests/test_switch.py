@@ -61,6 +61,15 @@ async def switch_service(hass: HomeAssistant, service: str, entity: str) -> None
     await hass.async_block_till_done()
 
 
+async def restart(hass: HomeAssistant, building: MockConfigEntry) -> None:
+    """The building stops and starts again as in a restart of Home Assistant."""
+    assert await hass.config_entries.async_unload(building.entry_id)
+    await hass.async_block_till_done()
+    home_assistant_restarts(hass)
+    assert await hass.config_entries.async_setup(building.entry_id)
+    await hass.async_block_till_done()
+
+
 @pytest.mark.parametrize("building_platforms", [[Platform.SWITCH]], ids=["switch"])
 async def test_entities(
     hass: HomeAssistant,
@@ -114,22 +123,14 @@ async def test_pause_switch_after_a_restart(
     await async_run_until(hass, freezer, local(8, 0), STEP)
     await switch_service(hass, SERVICE_TURN_ON, switch)
 
-    assert await hass.config_entries.async_unload(building.entry_id)
-    await hass.async_block_till_done()
-    home_assistant_restarts(hass)
-    assert await hass.config_entries.async_setup(building.entry_id)
-    await hass.async_block_till_done()
+    await restart(hass, building)
     assert hass.states.get(switch).state == STATE_ON
     care_status = state(hass, "sensor", APT, "care_status")
     assert care_status.state == "paused"
     assert care_status.attributes["since"] == utc_iso(local(8, 0))
 
     await switch_service(hass, SERVICE_TURN_OFF, switch)
-    assert await hass.config_entries.async_unload(building.entry_id)
-    await hass.async_block_till_done()
-    home_assistant_restarts(hass)
-    assert await hass.config_entries.async_setup(building.entry_id)
-    await hass.async_block_till_done()
+    await restart(hass, building)
     assert hass.states.get(switch).state == STATE_OFF
     assert status(hass) == "ok"
 
