@@ -16,6 +16,7 @@ from homeassistant.core import Event, HomeAssistant, ServiceCall, State, callbac
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -102,15 +103,40 @@ def meter_event(
     return json.dumps(event).encode()
 
 
-class LogRecords(logging.Handler):
-    """Collects the integration's log records (works with ``-p no:logging``, unlike caplog)."""
+class LogRecords:
+    """The log records pytest's ``caplog`` holds from here on (no handler of our own).
 
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
+    The integration's records only, unless ``everything``; at DEBUG and up. Records of the
+    test's setup (fixtures) and its call both count, in order.
+    """
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+    def __init__(self, caplog: pytest.LogCaptureFixture, *, everything: bool = False) -> None:
+        self._caplog = caplog
+        self._everything = everything
+        if everything:
+            # aiohttp's access log cannot format a frozen clock's time (and logs no headers).
+            caplog.set_level(logging.WARNING, logger="aiohttp.access")
+            caplog.set_level(logging.DEBUG)  # last: set_level also sets caplog's handler
+        else:
+            caplog.set_level(logging.DEBUG, logger=LOGGER.name)
+        self._start = len(self._all())
+        self._end: int | None = None
+
+    def _all(self) -> list[logging.LogRecord]:
+        return self._caplog.get_records("setup") + self._caplog.get_records("call")
+
+    def stop(self) -> None:
+        """Take no records logged after now."""
+        self._end = len(self._all())
+
+    @property
+    def records(self) -> list[logging.LogRecord]:
+        """The records, oldest first."""
+        return [
+            r
+            for r in self._all()[self._start : self._end]
+            if self._everything or r.name == LOGGER.name or r.name.startswith(f"{LOGGER.name}.")
+        ]
 
     def messages(self, level: int = logging.INFO, contains: str = "") -> list[str]:
         """Formatted messages logged exactly at ``level`` that contain ``contains``."""
@@ -122,17 +148,15 @@ class LogRecords(logging.Handler):
 
 
 @contextmanager
-def capture_logs() -> Generator[LogRecords]:
-    """Collect the integration's log records while the block runs."""
-    handler = LogRecords()
-    level = LOGGER.level
-    LOGGER.setLevel(logging.DEBUG)
-    LOGGER.addHandler(handler)
+def capture_logs(
+    caplog: pytest.LogCaptureFixture, *, everything: bool = False
+) -> Generator[LogRecords]:
+    """The records ``caplog`` gets while the block runs (the integration's, or all)."""
+    records = LogRecords(caplog, everything=everything)
     try:
-        yield handler
+        yield records
     finally:
-        LOGGER.removeHandler(handler)
-        LOGGER.setLevel(level)
+        records.stop()
 
 
 BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints" / "automation" / "ange_iot"

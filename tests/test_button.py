@@ -150,7 +150,10 @@ async def test_decreasing_volume_and_accept(
 
 @pytest.mark.parametrize("platforms", [ALL_PLATFORMS])
 async def test_higher_reading_clears_flag(
-    hass: HomeAssistant, first_reports: MockConfigEntry, entity_registry: er.EntityRegistry
+    hass: HomeAssistant,
+    first_reports: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A glitch (one low frame, then normal readings) clears itself without a press."""
     hub = first_reports.runtime_data
@@ -158,7 +161,7 @@ async def test_higher_reading_clears_flag(
     flag_id = entity_id(entity_registry, "binary_sensor", METER_1101, "volume_decreased")
     button_id = entity_id(entity_registry, "button", METER_1101, "accept_meter_reading")
 
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         hub.async_handle_chirpstack(meter_event(volume_l=53_000, fcnt=100), source="test")
         hub.async_handle_chirpstack(meter_event(volume_l=53_010, fcnt=101), source="test")
         await hass.async_block_till_done()
@@ -180,7 +183,7 @@ async def test_higher_reading_clears_flag(
     assert not hub.device(METER_1101).state.volume_decreased
 
     # A new episode later is warned about again.
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         hub.async_handle_chirpstack(meter_event(volume_l=53_100, fcnt=103), source="test")
         await hass.async_block_till_done()
     assert len(logs.messages(logging.WARNING, "below its last reading")) == 1

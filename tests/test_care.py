@@ -10,33 +10,24 @@ on before the first reports, keeps an apartment still all morning: the morning c
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
-from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import (
-    SOURCE_RECONFIGURE,
-    SOURCE_USER,
     ConfigEntryState,
-    ConfigSubentryDataWithId,
 )
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
-    CONF_NAME,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
     Platform,
 )
-from homeassistant.core import Context, CoreState, Event, HomeAssistant, State, callback
-from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.core import Context, CoreState, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
     device_registry as dr,
@@ -69,6 +60,30 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
+from .building import (
+    ALERT_ID,
+    ALERTS,
+    APT,
+    BUILDING_ID,
+    MORNING_DUE,
+    MOTION,
+    NOT_UP,
+    OPTIONS,
+    STEP,
+    STORE_KEY,
+    WATCHING,
+    Alerts,
+    apartment_data,
+    apartment_device,
+    attention,
+    building_entry,
+    care_entity,
+    local,
+    state,
+    status,
+    sub_id,
+    utc_iso,
+)
 from .common import (
     DOOR_1101,
     assert_attributes_translated,
@@ -76,104 +91,6 @@ from .common import (
     home_assistant_restarts,
     set_scenario,
 )
-
-LOCAL = ZoneInfo("Europe/Stockholm")
-BUILDING_ID = "solbacken"  # a fixed entry id: stable unique ids in the snapshot
-STORE_KEY = f"{DOMAIN}.{BUILDING_ID}.care"
-ALERTS = "event.solbacken_care_alerts"
-ATTENTION = "sensor.solbacken_apartments_needing_attention"
-APT = "Lgh 1102"  # the apartment whose resident does not get up in most tests
-MOTION = {d.area: d.dev_eui for d in DEMO_DEVICES if d.role is Role.MOTION}
-STEP = timedelta(seconds=30)
-
-OPTIONS = {  # as the building form stores them
-    "morning_start": "06:00:00",
-    "morning_deadline": "09:00:00",
-    "active_start": "07:00:00",
-    "active_end": "22:00:00",
-    "inactivity_limit": {"hours": 4, "minutes": 0, "seconds": 0},
-    "grace": {"hours": 0, "minutes": 15, "seconds": 0},
-    # Off for the rule tests below; reminders have tests of their own.
-    "reminder_interval": {"hours": 0, "minutes": 0, "seconds": 0},
-    "night_door": False,
-    "night_start": "23:00:00",
-    "night_end": "05:00:00",
-}
-
-
-def local(hour: int, minute: int = 0, second: int = 0, day: int = 23) -> datetime:
-    """A wall-clock time in Ånge on the test's Monday (or another November day)."""
-    return datetime(2026, 11, day, hour, minute, second, tzinfo=LOCAL)
-
-
-WATCHING = local(7, 31)  # the building starts watching
-MORNING_DUE = local(9, 15)  # morning deadline 09:00 + grace 15 min
-ALERT_ID = f"{APT}|no_morning_activity|{MORNING_DUE.astimezone(dt_util.UTC).isoformat()}"
-
-
-def sub_id(label: str) -> str:
-    """The fixed subentry id of an apartment ("Lgh 1102" -> "apt_1102")."""
-    return f"apt_{label.removeprefix('Lgh ')}"
-
-
-def apartment_data(label: str) -> dict[str, Any]:
-    """Subentry data as the apartment form stores it (building defaults for the times)."""
-    sensors = [MOTION[label]] + ([DOOR_1101] if label == "Lgh 1101" else [])
-    return {
-        "label": label,
-        "sensors": sensors,
-        "enabled": True,
-        "morning_check": True,
-        "inactivity_check": True,
-        "night_door": False,
-    }
-
-
-def building_entry(
-    overrides: dict[str, dict[str, Any]] | None = None, options: dict[str, Any] | None = None
-) -> MockConfigEntry:
-    """The building with one apartment per demo apartment (``overrides`` per label)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=BUILDING_ID,
-        title="Solbacken",
-        data={"kind": "building"},
-        options=OPTIONS | (options or {}),
-        subentries_data=[
-            ConfigSubentryDataWithId(
-                subentry_id=sub_id(label),
-                subentry_type="apartment",
-                title=label,
-                unique_id=None,
-                data=apartment_data(label) | (overrides or {}).get(label, {}),
-            )
-            for label in APARTMENTS
-        ],
-    )
-
-
-def utc_iso(when: datetime) -> str:
-    """How the care events and attributes write a time."""
-    return when.astimezone(dt_util.UTC).isoformat()
-
-
-@dataclass
-class Alerts:
-    """The care events the building's event entity showed, in order."""
-
-    fired: list[dict[str, Any]] = field(default_factory=list)
-
-    def of(self, event_type: str, apartment: str | None = None) -> list[dict[str, Any]]:
-        """The events of one type (for one apartment)."""
-        return [
-            e
-            for e in self.fired
-            if e["event_type"] == event_type and apartment in (None, e.get("apartment"))
-        ]
-
-    def types(self, apartment: str | None = None) -> list[str]:
-        """The event types in order (for one apartment)."""
-        return [e["event_type"] for e in self.fired if apartment in (None, e.get("apartment"))]
 
 
 @pytest.fixture
@@ -185,105 +102,6 @@ def platforms() -> list[Platform]:
 @pytest.fixture(autouse=True)
 def care_entities_enabled(entity_registry_enabled_by_default: None) -> None:
     """Last activity and next check are off by default (privacy): these tests read them."""
-
-
-@pytest.fixture
-def not_up() -> tuple[str, ...]:
-    """Apartments whose resident stays in bed (a test parametrizes this)."""
-    return ()
-
-
-NOT_UP = pytest.mark.parametrize("not_up", [(APT,)], ids=["not_up"])
-
-
-@pytest.fixture
-def alerts(hass: HomeAssistant) -> Alerts:
-    """Collect every event the care-alerts entity fires (not its restored states)."""
-    log = Alerts()
-
-    @callback
-    def _on_state(event: Event) -> None:
-        new: State | None = event.data["new_state"]
-        if event.data["entity_id"] != ALERTS or new is None:
-            return
-        if new.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
-            return
-        # A fired event is stamped now (a millisecond later for a second one in the same
-        # instant); a state restored after a reload is older.
-        stamp = dt_util.parse_datetime(new.state)
-        if stamp is None or abs(stamp - dt_util.utcnow()) >= timedelta(seconds=1):
-            return
-        log.fired.append(
-            {k: v for k, v in new.attributes.items() if k not in ("event_types", "friendly_name")}
-        )
-
-    hass.bus.async_listen("state_changed", _on_state)
-    return log
-
-
-@pytest.fixture
-def building_platforms() -> list[Platform]:
-    """The building's platforms (the snapshot test takes one at a time)."""
-    return [Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
-
-
-@pytest.fixture
-async def building(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
-    alerts: Alerts,
-    *,
-    not_up: tuple[str, ...],
-    building_platforms: list[Platform],
-) -> AsyncGenerator[MockConfigEntry]:
-    """The demo site with the building watching from 07:31."""
-    for label in not_up:
-        await set_scenario(hass, init_integration, "resident_not_up", label)
-    await async_run_until(hass, freezer, WATCHING, STEP)
-    entry = building_entry()
-    entry.add_to_hass(hass)
-    with patch("custom_components.ange_iot.building.PLATFORMS", building_platforms):
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        yield entry
-
-
-def care_entity(hass: HomeAssistant, platform: str, label: str, key: str) -> str:
-    """The entity id of one apartment's care entity."""
-    found = er.async_get(hass).async_get_entity_id(
-        platform, DOMAIN, f"{BUILDING_ID}_{sub_id(label)}_{key}"
-    )
-    assert found is not None, f"no {platform} {key} for {label}"
-    return found
-
-
-def state(hass: HomeAssistant, platform: str, label: str, key: str) -> State:
-    """The state of one apartment's care entity."""
-    found = hass.states.get(care_entity(hass, platform, label, key))
-    assert found is not None
-    return found
-
-
-def status(hass: HomeAssistant, label: str = APT) -> str:
-    """The care status of an apartment."""
-    return state(hass, "sensor", label, "care_status").state
-
-
-def attention(hass: HomeAssistant) -> int:
-    """Apartments needing attention, from the building's sensor."""
-    found = hass.states.get(ATTENTION)
-    assert found is not None
-    return int(found.state)
-
-
-def apartment_device(hass: HomeAssistant, label: str = APT) -> str:
-    """The device id of an apartment (what the services take)."""
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, f"apartment_{sub_id(label)}"), BUILDING_ID
-    )
-    assert device is not None
-    return device.id
 
 
 async def call(
@@ -359,175 +177,7 @@ def care_log(hass: HomeAssistant) -> list[Event]:
     return events
 
 
-async def open_care_defaults(hass: HomeAssistant, building: MockConfigEntry) -> Any:
-    """Open the building's options and choose the care-check times from its menu."""
-    result = await hass.config_entries.options.async_init(building.entry_id)
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["building", "water"]
-    return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "building"}
-    )
-
-
-def form_values(result: dict[str, Any]) -> dict[str, Any]:
-    """What a form shows: defaults, then suggested values over them (sections nested)."""
-
-    def shown(schema: Any) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for marker, validator in schema.schema.items():
-            if isinstance(validator, section):
-                values[str(marker)] = shown(validator.schema)
-            elif (suggested := (marker.description or {}).get("suggested_value")) is not None:
-                values[str(marker)] = suggested
-            elif callable(marker.default):
-                values[str(marker)] = marker.default()
-        return values
-
-    return shown(result["data_schema"])
-
-
-OWN_TIMES = (
-    "morning_start",
-    "morning_deadline",
-    "inactivity_limit",
-    "active_start",
-    "active_end",
-    "night_start",
-    "night_end",
-    "grace",
-)
-
-
-def to_form(data: dict[str, Any]) -> dict[str, Any]:
-    """Stored apartment data as the form holds it: own times in their folded section."""
-    values = {k: v for k, v in data.items() if k not in OWN_TIMES}
-    values["own_times"] = {k: v for k, v in data.items() if k in OWN_TIMES}
-    return values
-
-
-# -- the building: config flow and options ----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("bad", "message"),
-    [
-        (
-            {"morning_deadline": "05:30:00"},
-            ("morning_deadline_order", {"deadline": "05:30", "start": "06:00"}),
-        ),
-        (
-            {"inactivity_limit": {"hours": 15, "minutes": 0, "seconds": 0}},
-            (
-                "inactivity_too_long",
-                {"limit": "15 h 00 min", "start": "07:00", "end": "22:00"},
-            ),
-        ),
-        (
-            {"night_start": "05:00:00"},
-            ("night_window_empty", {}),
-        ),
-    ],
-)
-async def test_building_flow(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    device_registry: dr.DeviceRegistry,
-    bad: dict[str, Any],
-    message: tuple[str, dict[str, str]],
-) -> None:
-    """The building form shows the engine's defaults, explains bad times, then creates.
-
-    The explanation is a translated error (the engine's rule as an error key, the times it
-    quotes as placeholders), never the engine's English text inside a Swedish form.
-    """
-    freezer.move_to(WATCHING)
-    await hass.config.async_set_time_zone("Europe/Stockholm")
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.MENU
-    assert "building" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "building"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "building"
-    assert result["errors"] == {}
-    assert result["description_placeholders"] == {}
-    # The engine's defaults (reminders every 15 minutes; the tests here store them off).
-    assert form_values(result) == OPTIONS | {
-        "reminder_interval": {"hours": 0, "minutes": 15, "seconds": 0}
-    }
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: "Solbacken", **OPTIONS, **bad}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": message[0]}
-    assert result["description_placeholders"] == message[1]
-    assert form_values(result) == {CONF_NAME: "Solbacken", **OPTIONS, **bad}  # kept
-
-    changed = {**OPTIONS, "morning_deadline": "08:30:00", "night_door": True}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_NAME: " Solbacken ", **changed}
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Solbacken"
-    assert result["data"] == {"kind": "building"}
-    assert result["options"] == changed
-    entry = result["result"]
-    assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.defaults.morning_deadline.isoformat() == "08:30:00"
-    assert entry.runtime_data.defaults.night_door is True
-    assert entry.runtime_data.apartments == {}
-    building_device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"building_{entry.entry_id}"), entry.entry_id
-    )
-    assert building_device is not None
-    assert building_device.name == "Solbacken"
-    assert hass.states.get(ALERTS) is not None
-    assert hass.states.get(ATTENTION).state == "0"
-
-
-async def test_building_options_flow(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry
-) -> None:
-    """The options show the building's times; bad ones are explained; good ones apply."""
-    assert state(hass, "sensor", APT, "next_check").state == utc_iso(MORNING_DUE)
-
-    result = await open_care_defaults(hass, building)
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "building"
-    assert form_values(result) == OPTIONS
-
-    bad = {**OPTIONS, "active_start": "22:00:00"}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "active_hours_order"}
-    assert result["description_placeholders"] == {"start": "22:00", "end": "22:00"}
-
-    good = {**OPTIONS, "morning_deadline": "08:30:00", "grace": {"minutes": 20}}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], good)
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert building.options == good
-    # Applied in place (no reload) with the new defaults: every apartment's next check moved.
-    assert building.state is ConfigEntryState.LOADED
-    for label in APARTMENTS:
-        assert state(hass, "sensor", label, "next_check").state == utc_iso(local(8, 50))
-
-
-async def test_building_options_flow_while_not_loaded(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry
-) -> None:
-    """The form shows the stored times also while the building is not running."""
-    changed = {**OPTIONS, "morning_deadline": "10:00:00"}
-    hass.config_entries.async_update_entry(building, options=changed)
-    await hass.async_block_till_done()
-    assert await hass.config_entries.async_unload(building.entry_id)
-    await hass.async_block_till_done()
-
-    result = await open_care_defaults(hass, building)
-    assert form_values(result) == changed
+# -- the building: diagnostics and removal (its flows: test_config_flow_building.py) ----
 
 
 @NOT_UP
@@ -585,162 +235,7 @@ async def test_remove_building(
     assert hass.states.get(ALERTS) is None
 
 
-# -- apartments: subentry flow ----------------------------------------------------------
-
-
-async def test_add_apartment(
-    hass: HomeAssistant,
-    building: MockConfigEntry,
-    device_registry: dr.DeviceRegistry,
-) -> None:
-    """Every error of the apartment form, each followed by a fix; then it is added."""
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
-    assert form_values(result) == {
-        "sensors": [],
-        "enabled": True,
-        "morning_check": True,
-        "inactivity_check": True,
-        "night_door": False,
-        "own_times": {},  # empty: the building's times, which the form lists
-    }
-    own_times = next(m for m in result["data_schema"].schema if str(m) == "own_times")
-    assert result["data_schema"].schema[own_times].options == {"collapsed": True}
-    assert result["description_placeholders"] == {
-        "morning_start": "06:00",
-        "morning_deadline": "09:00",
-        "active_start": "07:00",
-        "active_end": "22:00",
-        "inactivity_limit": "4 h",
-        "night_start": "23:00",
-        "night_end": "05:00",
-        "grace": "15 min",
-    }
-    # The sensors to choose from: every device of the demo gateway, by name and model.
-    sensors = next(m for m in result["data_schema"].schema if str(m) == "sensors")
-    options = result["data_schema"].schema[sensors].config["options"]
-    # Only activity sensors (motion, door): meters and snow sensors say nothing of a resident.
-    assert {o["value"] for o in options} == {
-        d.dev_eui for d in DEMO_DEVICES if d.model_id in ("elsys_ers", "sensative_strips_guard")
-    }
-    assert {"value": MOTION[APT], "label": "Lgh 1102 rörelsesensor (Elsys ERS)"} in options
-
-    new = {
-        "label": "Lgh 1301",
-        "sensors": [MOTION["Lgh 1203"]],
-        "enabled": True,
-        "morning_check": True,
-        "inactivity_check": False,
-        "night_door": True,
-        "morning_deadline": "10:00:00",
-    }
-    for user_input, errors in (
-        ({**new, "label": "  "}, {"label": "label_required"}),
-        ({**new, "label": "lgh 1101 "}, {"label": "label_taken"}),
-        ({**new, "sensors": []}, {"sensors": "sensors_required"}),
-        ({**new, "morning_deadline": "05:00:00"}, {"base": "morning_deadline_order"}),
-    ):
-        result = await hass.config_entries.subentries.async_configure(
-            result["flow_id"], to_form(user_input)
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == errors
-        assert form_values(result) == to_form(user_input)  # what was entered stays
-    assert result["description_placeholders"]["deadline"] == "05:00"
-    assert result["description_placeholders"]["start"] == "06:00"
-
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], to_form({**new, "label": " Lgh 1301 "})
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "Lgh 1301"
-    [subentry] = [s for s in building.subentries.values() if s.title == "Lgh 1301"]
-    assert dict(subentry.data) == new  # stored flat, as before the form had a section
-    # An API caller that leaves the section out (scripts/develop) is understood too.
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"), context={"source": SOURCE_USER}
-    )
-    flat = {k: v for k, v in new.items() if k != "morning_deadline"}
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {**flat, "label": "Lgh 1302"}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"] == {**flat, "label": "Lgh 1302"}
-    await hass.async_block_till_done()
-    # Applied in place (no reload): the new apartment with its own morning deadline.
-    assert building.state is ConfigEntryState.LOADED
-    runtime = building.runtime_data
-    apartment = runtime.apartments[subentry.subentry_id]
-    assert apartment.settings.morning_deadline.isoformat() == "10:00:00"
-    assert apartment.settings.inactivity_check is False
-    assert apartment.settings.night_door is True
-    assert apartment.sensors == (MOTION["Lgh 1203"],)
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"apartment_{subentry.subentry_id}"), building.entry_id
-    )
-    assert device is not None
-    assert device.name == "Lgh 1301"
-    next_check = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{BUILDING_ID}_{subentry.subentry_id}_next_check"
-    )
-    assert hass.states.get(next_check).state == utc_iso(local(10, 15))
-
-
-async def test_reconfigure_apartment(hass: HomeAssistant, building: MockConfigEntry) -> None:
-    """Changing an apartment: prefilled, every error with a fix, then applied."""
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"),
-        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(APT)},
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-    assert form_values(result) == to_form(apartment_data(APT))
-
-    changed = {**apartment_data(APT), "morning_deadline": "08:00:00", "grace": {"minutes": 5}}
-    for user_input, errors in (
-        ({**changed, "label": ""}, {"label": "label_required"}),
-        ({**changed, "label": "LGH 1101"}, {"label": "label_taken"}),
-        ({**changed, "sensors": []}, {"sensors": "sensors_required"}),
-        (
-            {**changed, "inactivity_limit": {"hours": 20}},
-            {"base": "inactivity_too_long"},
-        ),
-    ):
-        result = await hass.config_entries.subentries.async_configure(
-            result["flow_id"], to_form(user_input)
-        )
-        assert result["type"] is FlowResultType.FORM
-        assert result["errors"] == errors
-    assert result["description_placeholders"]["limit"] == "20 h 00 min"
-    assert result["description_placeholders"]["start"] == "07:00"
-    assert result["description_placeholders"]["end"] == "22:00"
-
-    # Its own label is not "taken".
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], to_form(changed)
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert dict(building.subentries[sub_id(APT)].data) == changed
-    assert building.state is ConfigEntryState.LOADED
-    assert state(hass, "sensor", APT, "next_check").state == utc_iso(local(8, 5))
-    # The other apartments keep the building's times.
-    assert state(hass, "sensor", "Lgh 1101", "next_check").state == utc_iso(MORNING_DUE)
-
-    # Stored own times load back into the folded section.
-    result = await hass.config_entries.subentries.async_init(
-        (building.entry_id, "apartment"),
-        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id(APT)},
-    )
-    assert form_values(result)["own_times"] == {
-        "morning_deadline": "08:00:00",
-        "grace": {"minutes": 5},
-    }
+# -- apartments: checks off, removal (the subentry flow: test_config_flow_building.py)
 
 
 @NOT_UP
@@ -823,18 +318,14 @@ async def test_remove_apartment(
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
-@pytest.mark.parametrize(
-    "building_platforms",
-    [[Platform.EVENT], [Platform.SENSOR], [Platform.SWITCH]],
-    ids=["event", "sensor", "switch"],
-)
+@pytest.mark.parametrize("building_platforms", [[Platform.SENSOR]], ids=["sensor"])
 async def test_entities(
     hass: HomeAssistant,
     building: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """The building's event, sensor and switch entities as it starts watching."""
+    """The building's sensor entities as it starts watching (event, switch: their modules)."""
     await snapshot_platform(hass, entity_registry, snapshot, building.entry_id)
 
 
@@ -1094,39 +585,6 @@ async def test_sensor_silent(
     assert alerts.types()[:2] == ["sensor_offline", "resolved"]
     assert alerts.of("resolved")[0]["resolution"] == "sensors_back"
     assert status(hass) != "sensor_offline"
-
-
-@NOT_UP
-async def test_pause_switch(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, building: MockConfigEntry, alerts: Alerts
-) -> None:
-    """The pause switch: no checks while on (the deadline is dropped), back when off."""
-    switch = care_entity(hass, "switch", APT, "care_checks_paused")
-    await async_run_until(hass, freezer, local(8, 0))
-    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: switch}, blocking=True)
-    await hass.async_block_till_done()
-    assert hass.states.get(switch).state == STATE_ON
-    assert hass.states.get(switch).attributes["until"] is None
-    care_status = state(hass, "sensor", APT, "care_status")
-    assert care_status.state == "paused"
-    assert care_status.attributes["since"] == utc_iso(local(8, 0))
-    assert state(hass, "sensor", APT, "next_check").state == STATE_UNKNOWN
-
-    await async_run_until(hass, freezer, local(9, 30), STEP)
-    assert alerts.fired == []
-    assert status(hass) == "paused"
-    assert attention(hass) == 0
-
-    await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: switch}, blocking=True)
-    await hass.async_block_till_done()
-    assert hass.states.get(switch).state == STATE_OFF
-    assert status(hass) == "ok"
-    # The morning passed while paused: not judged. Inactivity counts from the resume.
-    assert state(hass, "sensor", APT, "next_check").state == utc_iso(
-        local(9, 30) + timedelta(hours=4, minutes=15)
-    )
-    await async_run_until(hass, freezer, local(10, 0), STEP)
-    assert alerts.fired == []
 
 
 @NOT_UP

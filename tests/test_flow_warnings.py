@@ -31,7 +31,7 @@ from custom_components.ange_iot.const import (
     SUBENTRY_DEVICE,
 )
 
-from .test_care import OPTIONS, apartment_data, building_entry, open_care_defaults, sub_id
+from .building import OPTIONS, apartment_data, building_entry, open_care_defaults, sub_id
 from .test_gateway_tts import ERS, NEW_KEY, NOW, STORAGE, tts_config_entry
 
 DEPRECATION = "Detected that custom integration"

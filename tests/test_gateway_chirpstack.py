@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncGenerator, Callable, Generator
-from contextlib import contextmanager
+from collections.abc import AsyncGenerator, Callable
 import copy
 from dataclasses import dataclass
 from datetime import timedelta
@@ -353,29 +352,9 @@ async def sender(
 
 
 @pytest.fixture
-def log_records() -> Generator[LogRecords]:
-    """The integration's log records (also under -p no:logging)."""
-    with capture_logs() as records:
-        yield records
-
-
-@contextmanager
-def all_logs() -> Generator[LogRecords]:
-    """Every log record of every logger (HA's http, webhook and aiohttp included)."""
-    handler = LogRecords()
-    root = logging.getLogger()
-    # aiohttp's access log cannot format a frozen clock's time (and logs no headers).
-    access = logging.getLogger("aiohttp.access")
-    levels = root.level, access.level
-    root.setLevel(logging.DEBUG)
-    access.setLevel(logging.WARNING)
-    root.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(levels[0])
-        access.setLevel(levels[1])
+def log_records(caplog: pytest.LogCaptureFixture) -> LogRecords:
+    """The integration's log records (pytest's caplog, from the fixture's setup on)."""
+    return LogRecords(caplog)
 
 
 def _eid(registry: er.EntityRegistry, dev_eui: str, key: str, platform: str = "sensor") -> str:
@@ -906,9 +885,10 @@ async def test_http_secret_required(
     http_entry: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
     headers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A missing or wrong secret: 401, counted, nothing applied, the secret never logged."""
-    with all_logs() as records:
+    with capture_logs(caplog, everything=True) as records:
         await _setup(hass, http_entry)
         sender = Sender(hass, http_entry, GATEWAY_CHIRPSTACK_HTTP, await hass_client_no_auth())
         assert await sender.post(up(), headers=headers) == 401

@@ -399,12 +399,13 @@ async def test_webhook_bad_input_is_counted_and_logged(
     post: Any,
     body: dict[str, Any] | bytes,
     expected: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A bad body answers 200 (no retries), is counted as rejected and logged once."""
     freezer.move_to(SHEET_RECEIVED + timedelta(seconds=10))
     hub = await _setup(hass, webhook_entry)
 
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         assert await post(body) == HTTPStatus.OK
         assert await post(body) == HTTPStatus.OK
 
@@ -434,13 +435,17 @@ async def test_webhook_oversized_body(
 
 @pytest.mark.parametrize("secret", [None, "wrong-secret-value-123", SECRET[:-1]])
 async def test_webhook_secret_required_and_never_logged(
-    hass: HomeAssistant, webhook_entry: MockConfigEntry, post: Any, secret: str | None
+    hass: HomeAssistant,
+    webhook_entry: MockConfigEntry,
+    post: Any,
+    secret: str | None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Missing or wrong secret: 401, counted, and neither secret appears in the log."""
     hub = await _setup(hass, webhook_entry)
     message = uplink(fcnt=1, temperature=20.0, when=NOW)
 
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         assert await post(message, secret=secret) == HTTPStatus.UNAUTHORIZED
         assert await post(message) == HTTPStatus.OK
 
@@ -454,12 +459,15 @@ async def test_webhook_secret_required_and_never_logged(
 
 
 async def test_webhook_other_application_ignored_quietly(
-    hass: HomeAssistant, webhook_entry: MockConfigEntry, post: Any
+    hass: HomeAssistant,
+    webhook_entry: MockConfigEntry,
+    post: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """With an application filter, another application's uplinks are no error."""
     hub = await _setup(hass, webhook_entry)
 
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         status = await post(uplink(fcnt=1, temperature=20.0, when=NOW, app="other-application"))
 
     assert status == HTTPStatus.OK
@@ -571,13 +579,16 @@ async def test_mqtt_device_id_is_not_the_hardware_id(
 
 
 async def test_mqtt_bad_messages_and_other_topics(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, mqtt_entry: MockConfigEntry
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    mqtt_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Bad payloads are counted per device id; other applications are not subscribed."""
     hub = await _setup(hass, mqtt_entry)
     message = uplink(dev_eui=ERS, fcnt=3, temperature=21.5, when=NOW, device_id="kitchen")
 
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         async_fire_mqtt_message(hass, f"v3/{APP}@ttn/devices/kitchen/up", b"{not json")
         # The topic names another device than the body.
         async_fire_mqtt_message(hass, f"v3/{APP}@ttn/devices/hall/up", json.dumps(message))
@@ -756,7 +767,10 @@ async def test_backfill_position_survives_restart(
 
 
 async def test_backfill_bad_lines_counted_rest_applied(
-    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, backfill_entry: MockConfigEntry
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    backfill_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A line that cannot be parsed is a rejected message; the other lines still apply."""
     aioclient_mock.get(
@@ -770,7 +784,7 @@ async def test_backfill_bad_lines_counted_rest_applied(
         ),
     )
 
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         hub = await _setup(hass, backfill_entry)
 
     assert hub.stats.rejected["malformed"] == 3
@@ -781,12 +795,15 @@ async def test_backfill_bad_lines_counted_rest_applied(
 
 
 async def test_backfill_refused_key_starts_reauth(
-    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, backfill_entry: MockConfigEntry
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    backfill_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """401: a reauth flow starts, the failure is logged once, the key never."""
     aioclient_mock.get(STORAGE, status=HTTPStatus.UNAUTHORIZED)
 
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         hub = await _setup(hass, backfill_entry)
         assert hub.gateway is not None
         hub.gateway.async_traffic_resumed()
@@ -816,10 +833,11 @@ async def test_backfill_failure_logged_once_and_retried(
     aioclient_mock: AiohttpClientMocker,
     backfill_entry: MockConfigEntry,
     failure: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A failed fetch is logged once; the next resume tries again (and says it works)."""
     aioclient_mock.get(STORAGE, **failure)
-    with capture_logs() as logs:
+    with capture_logs(caplog) as logs:
         hub = await _setup(hass, backfill_entry)
         gateway = hub.gateway
         assert isinstance(gateway, TtsGateway)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import datetime, timedelta
 import json
 import logging
@@ -28,7 +27,6 @@ from .common import (
     LogRecords,
     async_run_until,
     async_tick,
-    capture_logs,
     entity_id,
     meter_event,
     set_scenario,
@@ -46,10 +44,9 @@ LONG_STEP = timedelta(seconds=30)
 
 
 @pytest.fixture
-def log_records() -> Generator[LogRecords]:
-    """The integration's log records, also under ``-p no:logging`` (where caplog is absent)."""
-    with capture_logs() as records:
-        yield records
+def log_records(caplog: pytest.LogCaptureFixture) -> LogRecords:
+    """The integration's log records (pytest's caplog, from the fixture's setup on)."""
+    return LogRecords(caplog)
 
 
 def _state(hass: HomeAssistant, eid: str) -> str:

@@ -56,9 +56,7 @@ from custom_components.ange_iot.const import (
 )
 from custom_components.ange_iot.signals import SIGNAL_DEVICE_CHANGED
 
-from .common import BUILDING_METER, METER_1101, SNOW_1, async_run_until
-from .conftest import START
-from .test_care import (  # noqa: F401  (fixtures: the building watching from 07:31)
+from .building import (
     APARTMENTS,
     APT,
     BUILDING_ID,
@@ -68,17 +66,15 @@ from .test_care import (  # noqa: F401  (fixtures: the building watching from 07
     OPTIONS,
     STEP,
     Alerts,
-    alerts,
     apartment_data,
-    building,
-    building_platforms,
     local,
-    not_up,
     open_care_defaults,
-    platforms,
     status,
     sub_id,
 )
+from .common import BUILDING_METER, METER_1101, SNOW_1, async_run_until
+from .conftest import START
+from .test_care import platforms  # noqa: F401  (the gateway without entity platforms)
 from .test_gateway_chirpstack import (
     APP,
     ERS,
@@ -396,8 +392,8 @@ async def _reconfigure_apartment(hass: HomeAssistant, label: str, **changes: Any
 async def test_reconfiguring_one_apartment_disturbs_no_other(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    building: MockConfigEntry,  # noqa: F811
-    alerts: Alerts,  # noqa: F811
+    building: MockConfigEntry,
+    alerts: Alerts,
 ) -> None:
     """During the open morning alert of Lgh 1102, Lgh 1101 is reconfigured and so is the
     building's defaults: no other entity changes state, no event fires, nothing is late.
@@ -460,8 +456,8 @@ async def _add_apartment(hass: HomeAssistant, data: dict[str, Any]) -> None:
 async def test_apartments_added_and_removed_in_quick_succession(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    building: MockConfigEntry,  # noqa: F811
-    alerts: Alerts,  # noqa: F811
+    building: MockConfigEntry,
+    alerts: Alerts,
     *,
     device_registry: dr.DeviceRegistry,
     hass_storage: dict[str, Any],
@@ -545,7 +541,7 @@ async def _add_part(hass: HomeAssistant, subentry_type: str, data: dict[str, Any
 async def test_meters_and_sites_added_changed_and_removed(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    building: MockConfigEntry,  # noqa: F811
+    building: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """Two meters and a site added in one loop turn; then a meter reconfigured and

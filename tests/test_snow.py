@@ -15,10 +15,8 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigSubentryDataWithId
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import area_registry as ar, device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -27,43 +25,16 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ange_iot.angelib.codecs import milesight
 from custom_components.ange_iot.angelib.lns import chirpstack
-from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_DEVICES, DEMO_LOT, Role
+from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI, DEMO_LOT
 from custom_components.ange_iot.const import DOMAIN
 
+from .building import SITE, SNOW, site_data, snow_building_entry as building_entry
 from .common import assert_attributes_translated, async_run_until, fired_events, set_scenario
 
-BUILDING_ID = "solbacken_snow"
-SITE = "site_lot"
-SNOW = [d.dev_eui for d in DEMO_DEVICES if d.role is Role.SNOW]
 DEPTH = "sensor.parkering_snow_depth"
 NEEDED = "binary_sensor.parkering_clearing_needed"
 CLEARING = "event.parkering_snow_clearing"
 STEP = timedelta(minutes=10)
-
-
-def site_data(**overrides: Any) -> dict[str, Any]:
-    """Subentry data as the site form stores it."""
-    return {"name": "Parkering", "sensors": SNOW, "threshold_cm": 8, "min_rise_cm": 5} | overrides
-
-
-def building_entry() -> MockConfigEntry:
-    """A building with the parking lot as its one snow-clearing site."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=BUILDING_ID,
-        title="Solbacken",
-        data={"kind": "building"},
-        options={},
-        subentries_data=[
-            ConfigSubentryDataWithId(
-                subentry_id=SITE,
-                subentry_type="snow_site",
-                title="Parkering",
-                unique_id=None,
-                data=site_data(),
-            )
-        ],
-    )
 
 
 @pytest.fixture
@@ -76,18 +47,6 @@ def platforms() -> list[Platform]:
 def clearing_events(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every event the site's snow-clearing entity fires (not restored states)."""
     return fired_events(hass, CLEARING)
-
-
-@pytest.fixture
-async def site(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first_reports: MockConfigEntry
-) -> MockConfigEntry:
-    """The demo site with the building (and its lot) set up after the first reports."""
-    entry = building_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 async def snowfall(hass: HomeAssistant, gateway: MockConfigEntry, active: bool) -> None:
@@ -125,7 +84,7 @@ def depth(hass: HomeAssistant) -> float:
     return float(hass.states.get(DEPTH).state)
 
 
-@pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
+@pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.SENSOR])  # event: test_event
 async def test_site_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
@@ -272,45 +231,3 @@ async def test_silent_sensors_leave_the_depth_unknown(
     await async_run_until(hass, freezer, dt_util.utcnow() + timedelta(hours=6), STEP)
     assert hass.states.get(DEPTH).state == "unknown"
     assert clearing_events == []
-
-
-async def test_site_flow(
-    hass: HomeAssistant, first_reports: MockConfigEntry, site: MockConfigEntry
-) -> None:
-    """Add a site: a sensor without a mounting height is explained; reconfigure changes it."""
-    # One lot sensor loses its mounting height.
-    hub = first_reports.runtime_data
-    sensor_sub = hub.subentry_ids[SNOW[1]]
-    subentry = first_reports.subentries[sensor_sub]
-    data = {k: v for k, v in subentry.data.items() if k != "mounting_height"}
-    hass.config_entries.async_update_subentry(first_reports, subentry, data=data)
-    await hass.async_block_till_done()
-
-    result = await hass.config_entries.subentries.async_init(
-        (site.entry_id, "snow_site"), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(name="parkering")
-    )
-    assert result["errors"] == {"name": "label_taken"}
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(name="Gården")
-    )
-    assert result["errors"] == {"sensors": "mounting_height_required"}
-    assert result["description_placeholders"]["sensor"].startswith(DEMO_BY_EUI[SNOW[1]].name)
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(name=" Gården ", sensors=[SNOW[0]])
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert hass.states.get("sensor.garden_snow_depth") is not None
-
-    result = await site.start_subentry_reconfigure_flow(hass, SITE)
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], site_data(sensors=[SNOW[0]], threshold_cm=12)
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert site.subentries[SITE].data["threshold_cm"] == 12

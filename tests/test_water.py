@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigSubentryDataWithId
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -38,10 +37,16 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
 from custom_components.ange_iot.const import DOMAIN
 from custom_components.ange_iot.diagnostics import async_get_config_entry_diagnostics
 
+from .building import (
+    APARTMENT_METERS,
+    NAMES,
+    WATER_BUILDING_ID as BUILDING_ID,
+    meter_sub,
+    water_building_entry as building_entry,
+)
 from .common import (
     BUILDING_METER,
     METER_1101,
@@ -55,21 +60,10 @@ from .common import (
 )
 
 LOCAL = ZoneInfo("Europe/Stockholm")
-BUILDING_ID = "solbacken_water"
 ALERTS = "event.solbacken_meter_alerts"
 IN_ALERT = "sensor.solbacken_meters_in_alert"
 TOTAL = "sensor.solbacken_water_consumption"
-APARTMENT_METERS = [d.dev_eui for d in DEMO_DEVICES if d.role is Role.APARTMENT_METER]
-NAMES = {d.dev_eui: d.name for d in DEMO_DEVICES}
 HOUR = timedelta(hours=1)
-OPTIONS = {  # as the building's water form stores them (the care part left at defaults)
-    "water_night_start": "00:00:00",
-    "water_night_end": "06:00:00",
-    "water_night_check": "07:00:00",
-    "night_flow_lph": 5.0,
-    "high_use_factor": 3.0,
-    "silent_hours": 48,
-}
 
 
 def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -80,35 +74,6 @@ def local(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> str:
     """How events write a local wall-clock time: ISO in UTC."""
     return local(day, hour, minute, second).astimezone(dt_util.UTC).isoformat()
-
-
-def meter_sub(dev_eui: str, **data: Any) -> ConfigSubentryDataWithId:
-    """A water-meter subentry as the meter form stores it."""
-    return ConfigSubentryDataWithId(
-        subentry_id=f"meter_{dev_eui[-4:]}",
-        subentry_type="water_meter",
-        title=NAMES[dev_eui],
-        unique_id=dev_eui,
-        data={
-            "dev_eui": dev_eui,
-            "counted": dev_eui == BUILDING_METER,
-            "continuous_by_design": False,
-            **data,
-        },
-    )
-
-
-def building_entry(*meters: ConfigSubentryDataWithId) -> MockConfigEntry:
-    """A building with the given meters (the main meter and every apartment meter)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=BUILDING_ID,
-        title="Solbacken",
-        data={"kind": "building"},
-        options=OPTIONS,
-        subentries_data=list(meters)
-        or [meter_sub(BUILDING_METER), *(meter_sub(m) for m in APARTMENT_METERS)],
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -128,18 +93,6 @@ def platforms() -> list[Platform]:
 def meter_alerts(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Every event the building's meter-alerts entity fires (not restored states)."""
     return fired_events(hass, ALERTS)
-
-
-@pytest.fixture
-async def water(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, first_reports: MockConfigEntry
-) -> MockConfigEntry:
-    """The demo site with the building's meters set up after the first reports."""
-    entry = building_entry()
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 async def hourly(
@@ -422,84 +375,6 @@ async def test_total_never_drops_when_a_meter_leaves(
     hass.config_entries.async_remove_subentry(water, subentry.subentry_id)
     await hass.async_block_till_done()
     assert float(hass.states.get(TOTAL).state) == total
-
-
-async def test_water_options_flow(
-    hass: HomeAssistant, first_reports: MockConfigEntry, water: MockConfigEntry
-) -> None:
-    """The building's water thresholds: shown, explained when wrong, applied when right."""
-    result = await hass.config_entries.options.async_init(water.entry_id)
-    assert result["type"] is FlowResultType.MENU
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "water"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "water"
-    bad = {**OPTIONS, "water_night_check": "03:00:00"}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], bad)
-    assert result["errors"] == {"base": "night_check_in_night"}
-    assert result["description_placeholders"] == {
-        "check": "03:00",
-        "start": "00:00",
-        "end": "06:00",
-    }
-    good = {**OPTIONS, "night_flow_lph": 8.0, "daily_limit_l": 2000}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], good)
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert water.options == good
-    meter = water.runtime_data.water.meters[METER_1101]
-    assert meter.settings.night_flow_lph == 8.0
-    assert meter.settings.daily_limit_l == 2000
-
-
-async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEntry) -> None:
-    """Add a meter with overrides; a meter already in a building is not offered again.
-
-    (The selectors keep every override within what the engine accepts.)
-    """
-    entry = building_entry(meter_sub(BUILDING_METER))
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "water_meter"), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    # "Empty: the building's (5 L/h)": the form says what the building's thresholds are.
-    assert result["description_placeholders"] == {
-        "night_flow_lph": "5",
-        "high_use_factor": "3",
-        "daily_limit_l": "–",
-        "silent_hours": "48",
-    }
-    offered = {o["value"] for o in result["data_schema"].schema["dev_eui"].config["options"]}
-    assert offered == set(APARTMENT_METERS)
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {"dev_eui": METER_1101, "counted": False, "continuous_by_design": True, "daily_limit_l": 0},
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    # Told apart from the gateway's sensor subentry of the same meter ("Lgh 1101 vattenmätare").
-    assert result["title"] == f"Meter alerts and statistics: {NAMES[METER_1101]}"
-    await hass.async_block_till_done()
-    meter = entry.runtime_data.water.meters[METER_1101]
-    assert meter.name == NAMES[METER_1101]  # events and statistics keep the meter's own name
-    assert meter.settings.continuous_by_design is True
-    assert meter.settings.daily_limit_l is None
-    assert meter.counted is False
-
-    subentry_id = next(
-        s.subentry_id for s in entry.subentries.values() if s.unique_id == METER_1101
-    )
-    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    assert "dev_eui" not in result["data_schema"].schema
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"counted": False, "continuous_by_design": False, "night_flow_lph": 2}
-    )
-    assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()
-    assert entry.runtime_data.water.meters[METER_1101].settings.night_flow_lph == 2
 
 
 async def test_water_diagnostics_leave_out_meters_and_readings(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-import itertools
-import json
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from hypothesis import assume, given, settings, strategies as st
@@ -20,12 +18,12 @@ from custom_components.ange_iot.angelib.codecs.axioma_w1 import (
     encode_extended,
     encode_extended_temperature,
 )
-from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS, only_known
 
-# The shared fact sheet's vectors, committed beside the tests (test_vectors_file keeps
-# the copy in step with ../shared/specs/vectors.json when that is present).
-VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
+from .codec_harness import ERROR, assert_canonical, check, decodes_or_typed_error, shared_vectors
+
 EXTRA = axioma_w1.EXTRA_FIELDS
+CODEC = axioma_w1.CODEC
+_decodes_or_typed_error = partial(decodes_or_typed_error, CODEC)
 FLAGS = (
     "low_battery",
     "permanent_error",
@@ -39,72 +37,12 @@ FLAGS = (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _shared_vectors(codec_id: str) -> list[Any]:
-    if not VECTORS_PATH.is_file():
-        return []
-    vectors = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-    return [
-        pytest.param(v, id=f"{v['model']}:{v['hex'][:24]}")
-        for v in vectors
-        if v["codec"] == codec_id
-    ]
-
-
-def _assert_canonical(actual: dict[str, Any], expected: dict[str, Any]) -> None:
-    """Canonical fields (the log's time stamps aside) equal ``expected`` exactly."""
-    canonical = {
-        k: v for k, v in actual.items() if k in CANONICAL_FIELDS and k != "volume_log_times"
-    }
-    assert canonical.keys() == expected.keys()
-    for key, want in expected.items():
-        got = canonical[key]
-        if isinstance(want, bool) or isinstance(got, bool):
-            assert got is want, key
-        elif isinstance(want, list | float) or isinstance(got, float):
-            assert got == pytest.approx(want), key
-        else:
-            assert got == want, key
-
-
-def _assert_log_times(result: dict[str, Any]) -> None:
-    """``volume_log_times`` matches the log, hour by hour, on the hour, in UTC."""
-    if "volume_log_m3" not in result:
-        assert "volume_log_times" not in result
-        return
-    stamps = result["volume_log_times"]
-    assert len(stamps) == len(result["volume_log_m3"])
-    times = [datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ") for s in stamps]
-    assert all(t.minute == 0 and t.second == 0 for t in times)
-    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(times))
-
-
-def _check(result: dict[str, Any]) -> None:
-    assert only_known(result, EXTRA)
-    _assert_log_times(result)
-
-
-@pytest.mark.parametrize("vector", _shared_vectors("axioma_w1"))
-def test_shared_vector(vector: dict[str, Any]) -> None:
-    """Every checked vector decodes to exactly its canonical fields."""
-    payload = bytes.fromhex(vector["hex"])
-    if vector["expected"] == {"error": True}:
-        with pytest.raises(AxiomaDecodeError):
-            decode(vector["fport"], payload)
-        return
-    result = decode(vector["fport"], payload)
-    # Vendor over sheet: Axioma's status 0xD0 is tamper, which the shared vectors omit.
-    expected = dict(vector["expected"])
-    if "leak" in expected:
-        expected.setdefault("tamper", False)
-    _assert_canonical(result, expected)
-    _check(result)
-
-
 def _flags(**true: bool) -> dict[str, bool]:
     return {flag: true.get(flag, False) for flag in FLAGS}
 
 
-# Own vectors: (fport, hex, expected canonical fields, expected extras).
+# Own vectors, run by test_codec_vectors.py:
+# (fport, hex, expected canonical fields, expected extras).
 OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
     # Extended + temperature, 47 B: diwise/iot-agent decoder.qalcosonic_test.go
     # TestQalcosonic_w1t (temperature 2578 -> 25.78 degC, current 302578 L, 15 log values).
@@ -237,18 +175,6 @@ OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
         {"frame_format": "alarm", "alarm_code": 0x88},
     ),
 ]
-
-
-@pytest.mark.parametrize(("fport", "hex_payload", "expected", "extras"), OWN_VECTORS)
-def test_own_vector(
-    fport: int, hex_payload: str, expected: dict[str, Any], extras: dict[str, Any]
-) -> None:
-    """Vendor-sourced frames the shared vectors lack."""
-    result = decode(fport, bytes.fromhex(hex_payload))
-    _assert_canonical(result, expected)
-    for key, value in extras.items():
-        assert result[key] == value, key
-    _check(result)
 
 
 # Axioma "W1 LoRa payload" document example (diwise w1e test, aws-samples axioma_w1.py).
@@ -429,9 +355,9 @@ def test_other_encoders_reject_out_of_range() -> None:
 # -- properties ------------------------------------------------------------------------------
 
 VALID_FRAMES: list[tuple[int, bytes]] = [
-    (v.values[0]["fport"], bytes.fromhex(v.values[0]["hex"]))
-    for v in _shared_vectors("axioma_w1")
-    if v.values[0]["expected"] != {"error": True}
+    (v["fport"], bytes.fromhex(v["hex"]))
+    for v in shared_vectors("axioma_w1")
+    if v["expected"] != ERROR
 ] + [(fport, bytes.fromhex(h)) for fport, h, _, _ in OWN_VECTORS]
 
 PROPERTY = settings(deadline=None, max_examples=300)
@@ -444,19 +370,11 @@ meter_seconds = st.integers(min_value=24 * 3600, max_value=0xFFFF_FFFF - 48 * 36
 log_offsets = st.integers(min_value=-24 * 3600, max_value=48 * 3600)
 
 
-def _decode_or_typed_error(fport: int, payload: bytes) -> None:
-    try:
-        result = decode(fport, payload)
-    except AxiomaDecodeError:
-        return
-    _check(result)
-
-
 @PROPERTY
 @given(fport=st.integers(min_value=0, max_value=255), payload=st.binary(max_size=64))
 def test_random_bytes_only_raise_the_typed_error(fport: int, payload: bytes) -> None:
     """Any bytes on any port: a result of known fields or AxiomaDecodeError, nothing else."""
-    _decode_or_typed_error(fport, payload)
+    _decodes_or_typed_error(fport, payload)
 
 
 @PROPERTY
@@ -467,14 +385,14 @@ def test_random_bytes_only_raise_the_typed_error(fport: int, payload: bytes) -> 
 )
 def test_random_frames_of_valid_lengths(fport: int, length: int, data: st.DataObject) -> None:
     """Random content at the lengths that reach the frame decoders."""
-    _decode_or_typed_error(fport, data.draw(st.binary(min_size=length, max_size=length)))
+    _decodes_or_typed_error(fport, data.draw(st.binary(min_size=length, max_size=length)))
 
 
 @pytest.mark.parametrize(("fport", "payload"), VALID_FRAMES)
 def test_truncations_only_raise_the_typed_error(fport: int, payload: bytes) -> None:
     """Every prefix of a valid frame decodes or raises AxiomaDecodeError."""
     for end in range(len(payload)):
-        _decode_or_typed_error(fport, payload[:end])
+        _decodes_or_typed_error(fport, payload[:end])
 
 
 @PROPERTY
@@ -484,7 +402,7 @@ def test_bit_flips_only_raise_the_typed_error(frame: tuple[int, bytes], bit: int
     fport, payload = frame
     flipped = bytearray(payload)
     flipped[(bit // 8) % len(flipped)] ^= 1 << (bit % 8)
-    _decode_or_typed_error(fport, bytes(flipped))
+    _decodes_or_typed_error(fport, bytes(flipped))
 
 
 def _iso(seconds: int) -> str:
@@ -538,7 +456,7 @@ def test_extended_round_trip(
         status=status,
     )
     result = decode(100, payload)
-    _assert_canonical(
+    assert_canonical(
         result,
         {
             "meter_time": _iso(meter_s),
@@ -549,7 +467,7 @@ def test_extended_round_trip(
     )
     assert result["volume_log_times"][0] == _iso(log_s - log_s % 3600)
     assert result["frame_format"] == "extended"
-    _check(result)
+    check(CODEC, result)
 
 
 @PROPERTY
@@ -588,7 +506,7 @@ def test_extended_temperature_round_trip(
         assume(False)  # the rare combination that reads as a plain frame
         raise
     result = decode(100, payload)
-    _assert_canonical(
+    assert_canonical(
         result,
         {
             "meter_time": _iso(meter_s),
@@ -600,7 +518,7 @@ def test_extended_temperature_round_trip(
     )
     assert result["volume_log_times"][0] == _iso(log_s - log_s % 3600)
     assert result["frame_format"] == "extended_temperature"
-    _check(result)
+    check(CODEC, result)
 
 
 @PROPERTY
@@ -621,7 +539,7 @@ def test_enhanced_round_trip(meter_s: int, base: int, deltas: list[int], status:
     assert len(payload) == 51
     result = decode(100, payload)
     log = _cumulative(base, deltas)
-    _assert_canonical(
+    assert_canonical(
         result,
         {
             "meter_time": _iso(meter_s),
@@ -632,7 +550,7 @@ def test_enhanced_round_trip(meter_s: int, base: int, deltas: list[int], status:
     )
     day_s = meter_s - meter_s % 86400
     assert result["volume_log_times"][0] == _iso(day_s - 86400 + 3600)
-    _check(result)
+    check(CODEC, result)
 
 
 @PROPERTY
@@ -642,6 +560,6 @@ def test_alarm_round_trip(meter_s: int, code: int, fport: int) -> None:
     result = decode(
         fport, encode_alarm(meter_time=EPOCH + timedelta(seconds=meter_s), alarm_code=code)
     )
-    _assert_canonical(result, {"meter_time": _iso(meter_s), **_expected_flags(code)})
+    assert_canonical(result, {"meter_time": _iso(meter_s), **_expected_flags(code)})
     assert result["alarm_code"] == code
-    _check(result)
+    check(CODEC, result)

@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.ange_iot.angelib.codecs import decentlab_mbx
-from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS, only_known
 from custom_components.ange_iot.angelib.codecs.decentlab_mbx import (
     DecentlabDecodeError,
     decode,
     encode,
 )
 
-# The shared fact sheet's vectors, committed beside the tests (test_vectors_file keeps
-# the copy in step with ../shared/specs/vectors.json when that is present).
-VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
+from .codec_harness import assert_canonical, decodes_or_typed_error
+
 EXTRA = decentlab_mbx.EXTRA_FIELDS
+CODEC = decentlab_mbx.CODEC
+_decodes_or_typed_error = partial(decodes_or_typed_error, CODEC)
 
 
-def _shared_vectors(codec_id: str) -> list[Any]:
-    if not VECTORS_PATH.is_file():
-        return []
-    vectors = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-    return [
-        pytest.param(v, id=f"{v['model']}:{v['hex']}") for v in vectors if v["codec"] == codec_id
-    ]
-
-
-def _assert_canonical(actual: dict[str, Any], expected: dict[str, Any]) -> None:
-    canonical = {k: v for k, v in actual.items() if k in CANONICAL_FIELDS}
-    assert canonical.keys() == expected.keys()
-    for key, want in expected.items():
-        got = canonical[key]
-        if isinstance(want, bool) or isinstance(got, bool):
-            assert got is want, key
-        elif isinstance(want, float) or isinstance(got, float):
-            assert got == pytest.approx(want), key
-        else:
-            assert got == want, key
-
-
-# Own vectors: (fport, hex, expected canonical fields, expected extras).
+# Own vectors, run by test_codec_vectors.py:
+# (fport, hex, expected canonical fields, expected extras).
 OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
     # decentlab/decentlab-decoders DL-MBX/DL-MBX.py example (same in TTN dl-mbx-codec.yaml).
     (
@@ -66,30 +44,6 @@ OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
         {"device_id": 0x0A0B},
     ),
 ]
-
-
-@pytest.mark.parametrize("vector", _shared_vectors("decentlab_mbx"))
-def test_shared_vector(vector: dict[str, Any]) -> None:
-    """Every checked vector decodes to exactly its canonical fields."""
-    payload = bytes.fromhex(vector["hex"])
-    if vector["expected"] == {"error": True}:
-        with pytest.raises(DecentlabDecodeError):
-            decode(vector["fport"], payload)
-        return
-    result = decode(vector["fport"], payload)
-    _assert_canonical(result, vector["expected"])
-    assert only_known(result, EXTRA)
-
-
-@pytest.mark.parametrize(("fport", "hex_payload", "canonical", "extras"), OWN_VECTORS)
-def test_own_vector(
-    fport: int, hex_payload: str, canonical: dict[str, Any], extras: dict[str, Any]
-) -> None:
-    """Vendor examples and constructed frames for what the shared file lacks."""
-    result = decode(fport, bytes.fromhex(hex_payload))
-    _assert_canonical(result, canonical)
-    assert {k: v for k, v in result.items() if k not in CANONICAL_FIELDS} == extras
-    json.dumps(result)
 
 
 def test_codec_record() -> None:
@@ -135,26 +89,6 @@ def test_wrong_port(fport: int) -> None:
 # --- properties ------------------------------------------------------------------------------
 
 
-def _valid_frames() -> list[tuple[int, bytes]]:
-    frames = [(fport, bytes.fromhex(h)) for fport, h, _, _ in OWN_VECTORS]
-    if VECTORS_PATH.is_file():
-        frames += [
-            (v["fport"], bytes.fromhex(v["hex"]))
-            for v in json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-            if v["codec"] == "decentlab_mbx"
-        ]
-    return frames
-
-
-def _decodes_or_typed_error(fport: int, payload: bytes) -> None:
-    try:
-        result = decode(fport, payload)
-    except DecentlabDecodeError:
-        return
-    assert isinstance(result, dict)
-    assert only_known(result, EXTRA)
-
-
 @settings(deadline=None)
 @given(st.integers(min_value=0, max_value=255), st.binary(max_size=24))
 def test_random_bytes_only_typed_error(fport: int, payload: bytes) -> None:
@@ -168,18 +102,6 @@ def test_structured_fuzz_only_typed_error(device_id: int, flags: int, words: byt
     """Valid headers with random flags and word data."""
     payload = bytes([2]) + device_id.to_bytes(2, "big") + flags.to_bytes(2, "big") + words
     _decodes_or_typed_error(1, payload)
-
-
-def test_truncations_and_bit_flips_only_typed_error() -> None:
-    """Every truncation and every single-bit flip of every valid frame (exhaustive)."""
-    for fport, frame in _valid_frames():
-        for cut in range(len(frame)):
-            with pytest.raises(DecentlabDecodeError):
-                decode(fport, frame[:cut])
-        for bit in range(len(frame) * 8):
-            flipped = bytearray(frame)
-            flipped[bit // 8] ^= 1 << (bit % 8)
-            _decodes_or_typed_error(fport, bytes(flipped))
 
 
 @st.composite
@@ -199,7 +121,7 @@ def test_encode_decode_round_trip(frame: tuple[int, dict[str, Any]]) -> None:
     """encode -> decode is the identity on canonical fields, and keeps the device id."""
     device_id, fields = frame
     result = decode(1, encode(fields, device_id=device_id))
-    _assert_canonical(result, fields)
+    assert_canonical(result, fields)
     assert result["device_id"] == device_id
 
 

@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.ange_iot.angelib.codecs import elsys
-from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS, only_known
+from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS
 from custom_components.ange_iot.angelib.codecs.elsys import ElsysDecodeError, decode, encode
 
-# The shared fact sheet's vectors, committed beside the tests (test_vectors_file keeps
-# the copy in step with ../shared/specs/vectors.json when that is present).
-VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
+from .codec_harness import assert_canonical, decodes_or_typed_error
+
+CODEC = elsys.CODEC
+_decodes_or_typed_error = partial(decodes_or_typed_error, CODEC)
 
 
-def _shared_vectors(codec_id: str) -> list[Any]:
-    if not VECTORS_PATH.is_file():
-        return []
-    vectors = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-    return [
-        pytest.param(v, id=f"{v['model']}:{v['hex']}") for v in vectors if v["codec"] == codec_id
-    ]
-
-
-def _assert_canonical(actual: dict[str, Any], expected: dict[str, Any]) -> None:
-    canonical = {k: v for k, v in actual.items() if k in CANONICAL_FIELDS}
-    assert canonical.keys() == expected.keys()
-    for key, want in expected.items():
-        got = canonical[key]
-        if isinstance(want, bool) or isinstance(got, bool):
-            assert got is want, key
-        elif isinstance(want, float) or isinstance(got, float):
-            assert got == pytest.approx(want), key
-        else:
-            assert got == want, key
-
-
-# Own vectors: (fport, hex, expected canonical fields, expected extras (subset)).
+# Own vectors, run by test_codec_vectors.py:
+# (fport, hex, expected canonical fields, expected extras (subset)).
 OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
     # TheThingsNetwork/lorawan-devices vendor/elsys/ers-sound-codec.yaml
     (
@@ -155,35 +134,6 @@ OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("vector", _shared_vectors("elsys"))
-def test_shared_vector(vector: dict[str, Any]) -> None:
-    """Every checked vector decodes to exactly its canonical fields."""
-    payload = bytes.fromhex(vector["hex"])
-    if vector["expected"] == {"error": True}:
-        with pytest.raises(ElsysDecodeError):
-            decode(vector["fport"], payload)
-        return
-    result = decode(vector["fport"], payload)
-    _assert_canonical(result, vector["expected"])
-    assert only_known(result, elsys.EXTRA_FIELDS)
-
-
-@pytest.mark.parametrize(("fport", "hex_payload", "canonical", "extras"), OWN_VECTORS)
-def test_own_vector(
-    fport: int, hex_payload: str, canonical: dict[str, Any], extras: dict[str, Any]
-) -> None:
-    """Vendor examples and constructed frames for what the shared file lacks."""
-    result = decode(fport, bytes.fromhex(hex_payload))
-    _assert_canonical(result, canonical)
-    for key, value in extras.items():
-        if isinstance(value, bool):
-            assert result[key] is value, key
-        else:
-            assert result[key] == pytest.approx(value), key
-    assert only_known(result, elsys.EXTRA_FIELDS)
-    json.dumps(result)  # JSON-safe for persistence
-
-
 def test_settings_frame_is_not_measurements() -> None:
     """A 0x3E frame is only recognised, whatever follows."""
     assert decode(6, bytes.fromhex("3e0100e2")) == {"settings_frame": True}
@@ -232,26 +182,6 @@ def test_wrong_port(fport: int) -> None:
 # --- properties ------------------------------------------------------------------------------
 
 
-def _valid_frames() -> list[tuple[int, bytes]]:
-    frames = [(fport, bytes.fromhex(h)) for fport, h, _, _ in OWN_VECTORS]
-    if VECTORS_PATH.is_file():
-        frames += [
-            (v["fport"], bytes.fromhex(v["hex"]))
-            for v in json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-            if v["codec"] == "elsys"
-        ]
-    return frames
-
-
-def _decodes_or_typed_error(fport: int, payload: bytes) -> None:
-    try:
-        result = decode(fport, payload)
-    except ElsysDecodeError:
-        return
-    assert isinstance(result, dict)
-    assert only_known(result, elsys.EXTRA_FIELDS)
-
-
 @settings(deadline=None)
 @given(st.integers(min_value=0, max_value=255), st.binary(max_size=96))
 def test_random_bytes_only_typed_error(fport: int, payload: bytes) -> None:
@@ -273,17 +203,6 @@ def test_structured_fuzz_only_typed_error(items: list[tuple[int, bytes]]) -> Non
     """Frames built from real type bytes with random data lengths reach deep into the parser."""
     payload = b"".join(bytes([t]) + data for t, data in items)
     _decodes_or_typed_error(5, payload)
-
-
-def test_truncations_and_bit_flips_only_typed_error() -> None:
-    """Every truncation and every single-bit flip of every valid frame (exhaustive)."""
-    for fport, frame in _valid_frames():
-        for cut in range(len(frame)):
-            _decodes_or_typed_error(fport, frame[:cut])
-        for bit in range(len(frame) * 8):
-            flipped = bytearray(frame)
-            flipped[bit // 8] ^= 1 << (bit % 8)
-            _decodes_or_typed_error(fport, bytes(flipped))
 
 
 def _tenths(low: int, high: int) -> st.SearchStrategy[float]:
@@ -319,7 +238,7 @@ def _measurements(draw: st.DrawFn) -> dict[str, Any]:
 @given(_measurements())
 def test_encode_decode_round_trip(fields: dict[str, Any]) -> None:
     """encode -> decode is the identity on canonical fields."""
-    _assert_canonical(decode(5, encode(fields)), fields)
+    assert_canonical(decode(5, encode(fields)), fields)
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-import itertools
-import json
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
@@ -13,9 +11,7 @@ import pytest
 
 from custom_components.ange_iot.angelib.codecs import kamstrup_flowiq
 from custom_components.ange_iot.angelib.codecs.base import (
-    CANONICAL_FIELDS,
     DecodeError,
-    only_known,
 )
 from custom_components.ange_iot.angelib.codecs.kamstrup_flowiq import (
     KamstrupDecodeError,
@@ -24,63 +20,12 @@ from custom_components.ange_iot.angelib.codecs.kamstrup_flowiq import (
     encode,
 )
 
-# The shared fact sheet's vectors, committed beside the tests (test_vectors_file keeps
-# the copy in step with ../shared/specs/vectors.json when that is present).
-VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
+from .codec_harness import ERROR, assert_canonical, check, decodes_or_typed_error, shared_vectors
+
 EXTRA = kamstrup_flowiq.EXTRA_FIELDS
+CODEC = kamstrup_flowiq.CODEC
+_decodes_or_typed_error = partial(decodes_or_typed_error, CODEC)
 INFO_FLAGS = ("dry", "reverse_flow", "leak", "burst", "tamper", "low_battery")
-
-
-def _shared_vectors(codec_id: str) -> list[Any]:
-    if not VECTORS_PATH.is_file():
-        return []
-    vectors = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-    return [
-        pytest.param(v, id=f"{v['model']}:{v['hex'][:24]}")
-        for v in vectors
-        if v["codec"] == codec_id
-    ]
-
-
-def _assert_canonical(actual: dict[str, Any], expected: dict[str, Any]) -> None:
-    """Canonical fields (the log's time stamps aside) equal ``expected`` exactly."""
-    canonical = {
-        k: v for k, v in actual.items() if k in CANONICAL_FIELDS and k != "volume_log_times"
-    }
-    assert canonical.keys() == expected.keys()
-    for key, want in expected.items():
-        got = canonical[key]
-        if isinstance(want, bool) or isinstance(got, bool):
-            assert got is want, key
-        elif isinstance(want, list | float) or isinstance(got, float):
-            assert got == pytest.approx(want), key
-        else:
-            assert got == want, key
-
-
-def _check(result: dict[str, Any]) -> None:
-    """Only declared names; the log's time stamps match it hour by hour."""
-    assert only_known(result, EXTRA)
-    if "volume_log_m3" not in result:
-        assert "volume_log_times" not in result
-        return
-    stamps = result["volume_log_times"]
-    assert len(stamps) == len(result["volume_log_m3"])
-    times = [datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ") for s in stamps]
-    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(times))
-
-
-@pytest.mark.parametrize("vector", _shared_vectors("kamstrup_flowiq"))
-def test_shared_vector(vector: dict[str, Any]) -> None:
-    """Every checked vector decodes to exactly its canonical fields (or raises)."""
-    payload = bytes.fromhex(vector["hex"])
-    if vector["expected"] == {"error": True}:
-        with pytest.raises(KamstrupDecodeError):
-            decode(vector["fport"], payload)
-        return
-    result = decode(vector["fport"], payload)
-    _assert_canonical(result, vector["expected"])
-    _check(result)
 
 
 def test_shared_profile_vector_times() -> None:
@@ -97,7 +42,8 @@ def test_shared_profile_vector_times() -> None:
 LONG_HEADER = "7258578853372c3c16d6100800"
 MIDNIGHT_RECORDS = "446d0020f32a4413ec00000052ff25100042ff1c0500623b0000523b0000615b80515b80"
 
-# Own vectors: (hex, expected canonical fields, expected extras).
+# Own vectors, run by test_codec_vectors.py:
+# (hex, expected canonical fields, expected extras).
 OWN_VECTORS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # Installation frame, vendor mbusparser.yaml: only the config number record.
     (
@@ -177,16 +123,6 @@ OWN_VECTORS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # Constructed: a short header with mode 0 and no records at all.
     ("7a2a000000", {}, {"access_number": 0x2A}),
 ]
-
-
-@pytest.mark.parametrize(("hex_payload", "expected", "extras"), OWN_VECTORS)
-def test_own_vector(hex_payload: str, expected: dict[str, Any], extras: dict[str, Any]) -> None:
-    """Vendor-sourced and constructed frames the shared vectors lack."""
-    result = decode(1, bytes.fromhex(hex_payload))
-    _assert_canonical(result, expected)
-    for key, value in extras.items():
-        assert result[key] == value, key
-    _check(result)
 
 
 @pytest.mark.parametrize(
@@ -320,27 +256,17 @@ def test_encode_matches_the_vendor_example() -> None:
 # -- properties ------------------------------------------------------------------------------
 
 VALID_FRAMES: list[bytes] = [
-    bytes.fromhex(v.values[0]["hex"])
-    for v in _shared_vectors("kamstrup_flowiq")
-    if v.values[0]["expected"] != {"error": True}
+    bytes.fromhex(v["hex"]) for v in shared_vectors("kamstrup_flowiq") if v["expected"] != ERROR
 ] + [bytes.fromhex(h) for h, _, _ in OWN_VECTORS]
 
 PROPERTY = settings(deadline=None, max_examples=300)
-
-
-def _decode_or_typed_error(fport: int, payload: bytes) -> None:
-    try:
-        result = decode(fport, payload)
-    except KamstrupDecodeError:
-        return
-    _check(result)
 
 
 @PROPERTY
 @given(fport=st.integers(min_value=0, max_value=255), payload=st.binary(max_size=64))
 def test_random_bytes_only_raise_the_typed_error(fport: int, payload: bytes) -> None:
     """Any bytes on any port: a result of known fields or KamstrupDecodeError, nothing else."""
-    _decode_or_typed_error(fport, payload)
+    _decodes_or_typed_error(fport, payload)
 
 
 @PROPERTY
@@ -350,7 +276,7 @@ def test_random_bytes_only_raise_the_typed_error(fport: int, payload: bytes) -> 
 )
 def test_random_records_only_raise_the_typed_error(header: str, records: bytes) -> None:
     """Random record bytes behind a valid header exercise the record parser."""
-    _decode_or_typed_error(1, bytes.fromhex(header) + records)
+    _decodes_or_typed_error(1, bytes.fromhex(header) + records)
 
 
 @PROPERTY
@@ -370,14 +296,14 @@ def test_structured_garbage_only_raises_the_typed_error(
     prefix: str, record: list[bytes], tail: bytes
 ) -> None:
     """Plausible record heads followed by random bytes (profiles, dates, info codes)."""
-    _decode_or_typed_error(1, bytes.fromhex(prefix) + b"".join(record) + tail)
+    _decodes_or_typed_error(1, bytes.fromhex(prefix) + b"".join(record) + tail)
 
 
 @pytest.mark.parametrize("payload", VALID_FRAMES)
 def test_truncations_only_raise_the_typed_error(payload: bytes) -> None:
     """Every prefix of a valid frame decodes or raises KamstrupDecodeError."""
     for end in range(len(payload)):
-        _decode_or_typed_error(1, payload[:end])
+        _decodes_or_typed_error(1, payload[:end])
 
 
 @PROPERTY
@@ -386,7 +312,7 @@ def test_bit_flips_only_raise_the_typed_error(frame: bytes, bit: int) -> None:
     """A single flipped bit of a valid frame decodes or raises KamstrupDecodeError."""
     flipped = bytearray(frame)
     flipped[(bit // 8) % len(flipped)] ^= 1 << (bit % 8)
-    _decode_or_typed_error(1, bytes(flipped))
+    _decodes_or_typed_error(1, bytes(flipped))
 
 
 @st.composite
@@ -438,5 +364,5 @@ def test_round_trip(inputs: dict[str, Any]) -> None:
             newest_first.append(newest_first[-1] - increment)
         expected["volume_log_m3"] = [round(v / 1000, 3) for v in reversed(newest_first)]
         assert result["volume_log_times"][-1] == expected["meter_time"]
-    _assert_canonical(result, expected)
-    _check(result)
+    assert_canonical(result, expected)
+    check(CODEC, result)

@@ -2,50 +2,29 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.ange_iot.angelib.codecs import milesight
-from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS, only_known
+from custom_components.ange_iot.angelib.codecs.base import CANONICAL_FIELDS
 from custom_components.ange_iot.angelib.codecs.milesight import (
     MilesightDecodeError,
     decode,
     encode,
 )
 
-# The shared fact sheet's vectors, committed beside the tests (test_vectors_file keeps
-# the copy in step with ../shared/specs/vectors.json when that is present).
-VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors.json"
+from .codec_harness import assert_canonical, decodes_or_typed_error
+
 EXTRA = milesight.EXTRA_FIELDS
+CODEC = milesight.CODEC
+_decodes_or_typed_error = partial(decodes_or_typed_error, CODEC)
 
 
-def _shared_vectors(codec_id: str) -> list[Any]:
-    if not VECTORS_PATH.is_file():
-        return []
-    vectors = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-    return [
-        pytest.param(v, id=f"{v['model']}:{v['hex']}") for v in vectors if v["codec"] == codec_id
-    ]
-
-
-def _assert_canonical(actual: dict[str, Any], expected: dict[str, Any]) -> None:
-    canonical = {k: v for k, v in actual.items() if k in CANONICAL_FIELDS}
-    assert canonical.keys() == expected.keys()
-    for key, want in expected.items():
-        got = canonical[key]
-        if isinstance(want, bool) or isinstance(got, bool):
-            assert got is want, key
-        elif isinstance(want, float) or isinstance(got, float):
-            assert got == pytest.approx(want), key
-        else:
-            assert got == want, key
-
-
-# Own vectors: (fport, hex, expected canonical fields, expected extras (subset)).
+# Own vectors, run by test_codec_vectors.py:
+# (fport, hex, expected canonical fields, expected extras (subset)).
 OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
     # Milesight-IoT/SensorDecoders EM310-UDL/README.md example (also TTN em310-udl-codec.yaml).
     (85, "01755c03824408040001", {"battery": 92, "distance": 2116, "tilt": True}, {}),
@@ -117,34 +96,6 @@ OWN_VECTORS: list[tuple[int, str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize("vector", _shared_vectors("milesight"))
-def test_shared_vector(vector: dict[str, Any]) -> None:
-    """Every checked vector decodes to exactly its canonical fields."""
-    payload = bytes.fromhex(vector["hex"])
-    if vector["expected"] == {"error": True}:
-        with pytest.raises(MilesightDecodeError):
-            decode(vector["fport"], payload)
-        return
-    expected = vector["expected"]
-    result = decode(vector["fport"], payload)
-    _assert_canonical(result, expected)
-    assert only_known(result, EXTRA)
-
-
-@pytest.mark.parametrize(("fport", "hex_payload", "canonical", "extras"), OWN_VECTORS)
-def test_own_vector(
-    fport: int, hex_payload: str, canonical: dict[str, Any], extras: dict[str, Any]
-) -> None:
-    """Vendor examples and constructed frames for what the shared file lacks."""
-    result = decode(fport, bytes.fromhex(hex_payload))
-    _assert_canonical(result, canonical)
-    for key, value in extras.items():
-        assert result[key] == value, key
-        assert type(result[key]) is type(value), key
-    assert only_known(result, EXTRA)
-    json.dumps(result)
-
-
 def test_codec_record() -> None:
     """The registry record points at this module."""
     codec = milesight.CODEC
@@ -192,26 +143,6 @@ def test_wrong_port(fport: int) -> None:
 # --- properties ------------------------------------------------------------------------------
 
 
-def _valid_frames() -> list[tuple[int, bytes]]:
-    frames = [(fport, bytes.fromhex(h)) for fport, h, _, _ in OWN_VECTORS]
-    if VECTORS_PATH.is_file():
-        frames += [
-            (v["fport"], bytes.fromhex(v["hex"]))
-            for v in json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
-            if v["codec"] == "milesight"
-        ]
-    return frames
-
-
-def _decodes_or_typed_error(fport: int, payload: bytes) -> None:
-    try:
-        result = decode(fport, payload)
-    except MilesightDecodeError:
-        return
-    assert isinstance(result, dict)
-    assert only_known(result, EXTRA)
-
-
 @settings(deadline=None)
 @given(st.integers(min_value=0, max_value=255), st.binary(max_size=64))
 def test_random_bytes_only_typed_error(fport: int, payload: bytes) -> None:
@@ -243,17 +174,6 @@ def test_structured_fuzz_only_typed_error(items: list[tuple[bytes, bytes]]) -> N
     _decodes_or_typed_error(85, b"".join(header + data for header, data in items))
 
 
-def test_truncations_and_bit_flips_only_typed_error() -> None:
-    """Every truncation and every single-bit flip of every valid frame (exhaustive)."""
-    for fport, frame in _valid_frames():
-        for cut in range(len(frame)):
-            _decodes_or_typed_error(fport, frame[:cut])
-        for bit in range(len(frame) * 8):
-            flipped = bytearray(frame)
-            flipped[bit // 8] ^= 1 << (bit % 8)
-            _decodes_or_typed_error(fport, bytes(flipped))
-
-
 _FIELD_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "battery": st.integers(0, 100),
     "distance": st.integers(0, 65535),
@@ -280,7 +200,7 @@ def _model_and_fields(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 def test_encode_decode_round_trip(model_fields: tuple[str, dict[str, Any]]) -> None:
     """encode -> decode is the identity on canonical fields, for every model."""
     model, fields = model_fields
-    _assert_canonical(decode(85, encode(fields, model=model)), fields)
+    assert_canonical(decode(85, encode(fields, model=model)), fields)
 
 
 def test_encode_uses_model_channels() -> None:
