@@ -41,7 +41,7 @@ SUPPLIED: dict[str, set[str]] = {
     "config.step.reconfigure.*": {"gateway"},
     "config.abort.mqtt_not_configured": {"mqtt_url"},
     "config.create_entry.*": {"url", "event", "header", "secret"},
-    "options.step.gateway.*": {"connection"},
+    "options.step.connection.*": {"connection"},
     "config_subentries.device.step.reconfigure.*": {"dev_eui"},
     "config_subentries.device.step.model_options.*": {"dev_eui"},
     # The building's thresholds on the meter form (part_flows._water_defaults_placeholders):

@@ -1,7 +1,9 @@
 """A building's config-flow step and options: default care-check times, water thresholds.
 
 ``BuildingSteps`` is mixed into the integration's one ``ConfigFlow`` (``config_flow.py``).
-Its apartments, meters and sites are in ``part_flows.py``.
+The building's options flow has step ids of its own (``init`` menu, ``care``, ``water``):
+Home Assistant has one ``options`` translation namespace per domain, shared with the
+gateway's options flows. Its apartments, meters and sites are in ``part_flows.py``.
 """
 
 from __future__ import annotations
@@ -178,17 +180,9 @@ class BuildingOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose which defaults to change."""
-        return await self.async_step_defaults()
+        return self.async_show_menu(step_id="init", menu_options=["care", "water"])
 
-    async def async_step_defaults(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """The menu (its own step id: ``init`` is translated for the simulated gateway)."""
-        return self.async_show_menu(step_id="defaults", menu_options=["building", "water"])
-
-    async def async_step_building(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_care(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The care-check defaults; the building reloads with them (state is kept)."""
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
@@ -199,7 +193,7 @@ class BuildingOptionsFlow(OptionsFlow):
                 return self.async_create_entry(data={**self.config_entry.options, **user_input})
         current = building_defaults(self.hass, self.config_entry)
         return self.async_show_form(
-            step_id="building",
+            step_id="care",
             data_schema=self.add_suggested_values_to_schema(
                 flow_schema(_care_default_fields()), user_input or _care_suggestions(current)
             ),

@@ -1,4 +1,9 @@
-"""A gateway's options: the simulator's speed and scenarios, a server's silence limit."""
+"""A gateway's options: the simulator's speed and scenarios, a server's silence limit.
+
+Home Assistant has one ``options`` translation namespace per domain, so each options flow of
+the integration has step ids of its own: the simulator's ``simulation``, a real gateway's
+``connection`` (the building's are ``init``, ``care`` and ``water``).
+"""
 
 from __future__ import annotations
 
@@ -39,6 +44,12 @@ class SimulatorOptionsFlow(OptionsFlow):
     """Simulation speed and demo scenarios of the simulated gateway."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Straight to the one form."""
+        return await self.async_step_simulation(user_input)
+
+    async def async_step_simulation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """One form; changes apply without a restart."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
@@ -72,17 +83,17 @@ class SimulatorOptionsFlow(OptionsFlow):
                 ),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="simulation", data_schema=schema)
 
 
 class GatewayOptionsFlow(OptionsFlow):
     """Options of a real gateway: when to warn that it went silent; its connection."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """The one step (translated as ``gateway``; ``init`` is the simulated gateway's)."""
-        return await self.async_step_gateway(user_input)
+        """Straight to the one form."""
+        return await self.async_step_connection(user_input)
 
-    async def async_step_gateway(
+    async def async_step_connection(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """One form; the webhook URL and secret are shown again for copying."""
@@ -95,7 +106,7 @@ class GatewayOptionsFlow(OptionsFlow):
             )
         entry = self.config_entry
         return self.async_show_form(
-            step_id="gateway",
+            step_id="connection",
             data_schema=flow_schema(
                 {
                     vol.Required(
