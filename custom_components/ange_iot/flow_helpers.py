@@ -26,11 +26,12 @@ def flow_schema(fields: dict[Any, Any]) -> Any:
     return vol.Schema(fields)
 
 
-def choices(values: list[tuple[str, str]]) -> SelectSelector:
-    """A drop-down of (value, label) pairs."""
+def choices(values: list[tuple[str, str]], *, multiple: bool = False) -> SelectSelector:
+    """A drop-down of (value, label) pairs (several may be picked with ``multiple``)."""
     return SelectSelector(
         SelectSelectorConfig(
             options=[SelectOptionDict(value=v, label=label) for v, label in values],
+            multiple=multiple,
             mode=SelectSelectorMode.DROPDOWN,
         )
     )

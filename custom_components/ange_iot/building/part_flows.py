@@ -14,10 +14,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
     TextSelector,
     TimeSelector,
 )
@@ -94,13 +90,7 @@ def _apartment_schema(hass: HomeAssistant) -> Any:
     return flow_schema(
         {
             vol.Required(CONF_LABEL): TextSelector(),
-            vol.Required(CONF_SENSORS, default=[]): SelectSelector(
-                SelectSelectorConfig(
-                    options=[SelectOptionDict(value=v, label=label) for v, label in known],
-                    multiple=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
+            vol.Required(CONF_SENSORS, default=[]): choices(known, multiple=True),
             vol.Required("enabled", default=True): BooleanSelector(),
             vol.Required("morning_check", default=True): BooleanSelector(),
             vol.Required("inactivity_check", default=True): BooleanSelector(),
@@ -389,15 +379,9 @@ class SnowSiteSubentryFlow(BuildingPartSubentryFlow):
         schema = flow_schema(
             {
                 vol.Required(CONF_SITE_NAME): TextSelector(),
-                vol.Required(CONF_SENSORS, default=[]): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[
-                            SelectOptionDict(value=d, label=label)
-                            for d, (label, _h) in sorted(sensors.items(), key=lambda i: i[1][0])
-                        ],
-                        multiple=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
+                vol.Required(CONF_SENSORS, default=[]): choices(
+                    sorted(((d, label) for d, (label, _h) in sensors.items()), key=lambda i: i[1]),
+                    multiple=True,
                 ),
                 vol.Required(CONF_THRESHOLD, default=defaults.threshold_cm): number(
                     0.5, 500, 0.5, "cm"

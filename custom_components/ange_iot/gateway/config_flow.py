@@ -119,8 +119,7 @@ class GatewaySteps(ConfigFlow):
             return abort
         errors: dict[str, str] = {}
         if user_input is not None:
-            template = user_input[CONF_TOPIC_TEMPLATE].strip()
-            application_id = (user_input.get(CONF_APPLICATION_ID) or "").strip() or None
+            template, application_id = _chirpstack_subscription(user_input)
             try:
                 topic = chirpstack.subscription_topic(template, application_id)
             except ValueError:
@@ -312,8 +311,7 @@ class GatewaySteps(ConfigFlow):
         errors: dict[str, str] = {}
         if kind == GATEWAY_CHIRPSTACK_MQTT:
             if user_input is not None:
-                template = user_input[CONF_TOPIC_TEMPLATE].strip()
-                application_id = (user_input.get(CONF_APPLICATION_ID) or "").strip() or None
+                template, application_id = _chirpstack_subscription(user_input)
                 try:
                     topic = chirpstack.subscription_topic(template, application_id)
                 except ValueError:
@@ -421,6 +419,12 @@ _BACKFILL_FIELDS: dict[Any, Any] = {
     vol.Optional(CONF_HOST): TextSelector(),
     vol.Optional(CONF_API_KEY): _PASSWORD,
 }
+
+
+def _chirpstack_subscription(user_input: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The topic template and application filter as typed (stripped; empty is no filter)."""
+    template: str = user_input[CONF_TOPIC_TEMPLATE].strip()
+    return template, (user_input.get(CONF_APPLICATION_ID) or "").strip() or None
 
 
 def _valid_tts_id(value: str) -> bool:
