@@ -242,9 +242,9 @@ async def open_care_defaults(hass: HomeAssistant, building: MockConfigEntry) -> 
     """Open the building's options and choose the care-check times from its menu."""
     result = await hass.config_entries.options.async_init(building.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["building", "water"]
+    assert result["menu_options"] == ["care", "water"]
     return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "building"}
+        result["flow_id"], {"next_step_id": "care"}
     )
 
 

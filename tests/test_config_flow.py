@@ -257,7 +257,7 @@ async def test_second_simulated_gateway_aborts(
 async def _set_options(hass: HomeAssistant, entry: MockConfigEntry, options: dict[str, Any]) -> Any:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "simulation"
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
     await hass.async_block_till_done()
     return result

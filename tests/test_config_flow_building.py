@@ -152,7 +152,7 @@ async def test_building_options_flow(
 
     result = await open_care_defaults(hass, building)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "building"
+    assert result["step_id"] == "care"
     assert form_values(result) == OPTIONS
 
     bad = {**OPTIONS, "active_start": "22:00:00"}

@@ -1156,7 +1156,7 @@ async def test_options_flow(
     await sender.send(up())  # the silence watchdog runs (60 min)
     result = await hass.config_entries.options.async_init(sender.entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "gateway"
+    assert result["step_id"] == "connection"
     connection = result["description_placeholders"]["connection"]
     if sender.kind == GATEWAY_CHIRPSTACK_MQTT:
         assert connection == f"MQTT: application/{APP}/device/+/event/+"

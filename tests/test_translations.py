@@ -41,17 +41,17 @@ SUPPLIED: dict[str, set[str]] = {
     "config.step.reconfigure.*": {"gateway"},
     "config.abort.mqtt_not_configured": {"mqtt_url"},
     "config.create_entry.*": {"url", "event", "header", "secret"},
-    "options.step.gateway.*": {"connection"},
+    "options.step.connection.*": {"connection"},
     "config_subentries.device.step.reconfigure.*": {"dev_eui"},
     "config_subentries.device.step.model_options.*": {"dev_eui"},
-    # The building's thresholds on the meter form (config_flow._water_defaults_placeholders):
+    # The building's thresholds on the meter form (part_flows._water_defaults_placeholders):
     "config_subentries.water_meter.step.*": {
         "night_flow_lph",
         "high_use_factor",
         "daily_limit_l",
         "silent_hours",
     },
-    # The building's times on the apartment form (config_flow._defaults_placeholders):
+    # The building's times on the apartment form (part_flows._defaults_placeholders):
     "config_subentries.apartment.step.*": {
         "morning_start",
         "morning_deadline",
@@ -83,7 +83,7 @@ SUPPLIED: dict[str, set[str]] = {
     "config_subentries.device.step.fields.*": {"dev_eui", "fields"},
     "config_subentries.device.step.field.*": {"field", "guess"},
     # Settings the engine refuses: angelib's SettingsError code is the error key, its
-    # params the placeholders (config_flow._form_error).
+    # params the placeholders (building/config_flow._form_error).
     "*.error.morning_deadline_order": {"deadline", "start"},
     "*.error.active_hours_order": {"start", "end"},
     "*.error.inactivity_too_long": {"limit", "start", "end"},

@@ -25,6 +25,7 @@ import voluptuous as vol
 from ..angelib import generic
 from ..angelib.generic import FieldOverride, FieldSpec, Meaning, Role
 from ..const import CONF_DEV_EUI, CONF_FIELDS, CONF_SEEN_FIELDS, DOMAIN
+from ..flow_helpers import flow_schema
 from ..router import get_router
 
 if TYPE_CHECKING:
@@ -43,11 +44,6 @@ CONF_ROLE = "role"
 NO_UNIT = "none"
 ALL_UNITS = sorted({u for info in generic.MEANINGS.values() for u in info.units})
 MAX_LISTED = 40  # fields listed in a description
-
-
-def _schema(fields: dict[Any, Any]) -> Any:
-    """A voluptuous form schema (see ``config_flow.flow_schema`` on the annotation)."""
-    return vol.Schema(fields)
 
 
 async def fields_summary(
@@ -129,7 +125,7 @@ class GenericFieldsMixin(_Base):
         ]
         return self.async_show_form(
             step_id="fields",
-            data_schema=_schema(
+            data_schema=flow_schema(
                 {
                     vol.Required(CONF_FIELD, default=DONE): SelectSelector(
                         SelectSelectorConfig(
@@ -172,7 +168,7 @@ class GenericFieldsMixin(_Base):
                     role=role,
                 )
                 return await self.async_step_fields()
-        schema = _schema(
+        schema = flow_schema(
             {
                 vol.Required(CONF_MEANING, default=str(current.meaning)): SelectSelector(
                     SelectSelectorConfig(
