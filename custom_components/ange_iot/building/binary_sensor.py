@@ -12,8 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import SUBENTRY_SNOW_SITE
-from .care import BuildingConfigEntry
 from .entity import AngeSiteEntity
+from .runtime import BuildingConfigEntry
 
 
 async def async_setup_entry(

@@ -27,7 +27,7 @@ from homeassistant.helpers.json import json_dumps, json_fragment
 
 from ..const import DOMAIN, SERVICE_ACKNOWLEDGE
 from ..logbook import METER_ALERTS, REASONS as LOG_REASONS
-from .care import BuildingRuntime
+from .runtime import BuildingRuntime
 
 URL_PATH = "ange-iot-care-board"
 ICON = "mdi:account-heart"

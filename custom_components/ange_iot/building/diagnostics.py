@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .care import BuildingConfigEntry
+from .runtime import BuildingConfigEntry
 
 
 def building_diagnostics(entry: BuildingConfigEntry) -> dict[str, Any]:

@@ -7,10 +7,12 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.util.signal_type import SignalType
 
 from ..angelib.names import device_name
 from ..const import DOMAIN
-from .care import ApartmentRuntime, BuildingRuntime
+from .apartment import ApartmentRuntime
+from .runtime import BuildingRuntime
 from .snow import SiteRuntime
 
 
@@ -49,7 +51,7 @@ class AngeBuildingPartEntity(Entity):
         self._attr_device_info = device_info
 
     @property
-    def refresh_signal(self) -> str:
+    def refresh_signal(self) -> SignalType[()]:
         """The dispatcher signal after which this entity writes its state."""
         raise NotImplementedError
 
@@ -92,9 +94,9 @@ class AngeApartmentEntity(AngeBuildingPartEntity):
         return self.runtime.apartments[self.subentry_id]
 
     @property
-    def refresh_signal(self) -> str:
+    def refresh_signal(self) -> SignalType[()]:
         """The apartment's evaluations."""
-        return self.runtime.apartment_signal(self.subentry_id)
+        return self.runtime.care.apartment_signal(self.subentry_id)
 
 
 def building_id(runtime: BuildingRuntime) -> str:
@@ -148,7 +150,7 @@ class AngeSiteEntity(AngeBuildingPartEntity):
         return self.runtime.snow.sites[self.subentry_id]
 
     @property
-    def refresh_signal(self) -> str:
+    def refresh_signal(self) -> SignalType[()]:
         """The site's updates."""
         return self.runtime.snow.signal(self.subentry_id)
 

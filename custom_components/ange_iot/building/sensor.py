@@ -27,13 +27,13 @@ from homeassistant.util import dt as dt_util
 from ..angelib.care import Evaluation, Status
 from ..angelib.followup import summary
 from ..const import SUBENTRY_APARTMENT, SUBENTRY_SNOW_SITE, SUBENTRY_WATER_METER
-from .care import BuildingConfigEntry
 from .entity import (
     AngeApartmentEntity,
     AngeBuildingEntity,
     AngeSiteEntity,
     AngeWaterEntity,
 )
+from .runtime import BuildingConfigEntry
 
 # -- buildings: care checks ----------------------------------------------------------
 
@@ -160,7 +160,7 @@ class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
     @property
     def native_value(self) -> int:
         """Apartments with status check_needed or sensor_offline."""
-        return self.runtime.attention_count()
+        return self.runtime.care.attention_count()
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
@@ -179,7 +179,7 @@ class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(
-                self.hass, self.runtime.building_signal, self.async_write_ha_state
+                self.hass, self.runtime.care.building_signal, self.async_write_ha_state
             )
         )
 
@@ -223,7 +223,7 @@ class AngeFollowUpSensor(AngeBuildingEntity, SensorEntity):
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(
-                self.hass, self.runtime.building_signal, self.async_write_ha_state
+                self.hass, self.runtime.care.building_signal, self.async_write_ha_state
             )
         )
 

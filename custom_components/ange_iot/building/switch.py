@@ -9,8 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import ATTR_UNTIL, SUBENTRY_APARTMENT
-from .care import BuildingConfigEntry
 from .entity import AngeApartmentEntity
+from .runtime import BuildingConfigEntry
 
 PAUSED = SwitchEntityDescription(key="care_checks_paused", translation_key="care_checks_paused")
 
