@@ -10,16 +10,22 @@ store is noticed and judged again, not trusted as "all is well".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from ..angelib import care
 from ..angelib.care import ApartmentState, CareSettings, Evaluation, SensorHealth
-from ..const import LOGGER
+from ..const import DOMAIN, LOGGER
+from ..router import get_router
 from .part import part_store
+
+MANUFACTURER = "Ånge IoT"
 
 
 @dataclass
@@ -34,6 +40,66 @@ class ApartmentRuntime:
     evaluation: Evaluation | None = None
     # Escalations armed by a notification automation: alert id -> when to escalate.
     escalations: dict[str, datetime] = field(default_factory=dict)
+
+
+def apartment_device_info(apartment: ApartmentRuntime, building_device_id: str) -> DeviceInfo:
+    """An apartment's device: named by its label, under the building, in its own area."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, apartment_identifier(apartment.subentry_id))},
+        name=apartment.label,
+        manufacturer=MANUFACTURER,
+        via_device_id=building_device_id,
+        suggested_area=apartment.label,
+    )
+
+
+def apartment_identifier(subentry_id: str) -> str:
+    """An apartment device's identifier in the device registry."""
+    return f"apartment_{subentry_id}"
+
+
+def rejudge_today(hass: HomeAssistant, title: str, apartment: ApartmentRuntime) -> None:
+    """Care state lost: judge today again from what the sensors' gateways still know.
+
+    Never "all is well" from nothing: watching starts at the apartment's last known
+    activity if that was today (deadlines before it were met or are moot: the resident
+    has been seen since), else at midnight, so a check missed today fires again, late.
+    A sensor whose gateway cannot say is "cannot tell". Acknowledgements, pauses and
+    night-door openings are not in the device store: the repair issue says so.
+    """
+    zone = apartment.settings.zone
+    midnight = datetime.combine(dt_util.utcnow().astimezone(zone).date(), time(), zone)
+    router = get_router(hass)
+    seen: list[datetime] = []
+    for dev_eui in apartment.sensors:
+        tracked = router.tracked(dev_eui)
+        if tracked is not None and tracked.state.last_activity is not None:
+            seen.append(tracked.state.last_activity)
+    start = max([midnight.astimezone(UTC), *seen])
+    state = apartment.state
+    state.started = state.evaluated = state.reset_at = start
+    if seen:
+        care.record_activity(state, max(seen))
+    LOGGER.warning(
+        "%s: the care state of %s was lost; today's checks are judged again from %s",
+        title,
+        apartment.label,
+        start.astimezone(zone).isoformat(timespec="minutes"),
+    )
+
+
+def raise_lost_issue(hass: HomeAssistant, entry_id: str, title: str, labels: list[str]) -> None:
+    """A repair issue: the care state of these apartments was lost (judged again today)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"care_state_lost_{entry_id}",
+        is_fixable=True,
+        is_persistent=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="care_state_lost",
+        translation_placeholders={"building": title, "apartments": ", ".join(labels)},
+    )
 
 
 def care_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Runtime of a building entry: care checks for its apartments, on HA's clock.
+"""The care part of a building: care checks for its apartments, on HA's clock.
 
 A building is its own config entry (apartments are its subentries), so a building may hold
 sensors heard by any gateway: sensor state comes from whichever gateway entry owns the
@@ -13,12 +13,12 @@ Assistant was down fires once, marked late; nothing fires twice.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -32,10 +32,14 @@ from ..angelib.followup import FollowUp
 from ..const import CONF_LABEL, CONF_SENSORS, DOMAIN, LOGGER, SUBENTRY_APARTMENT
 from ..router import get_router
 from .apartment import (
+    MANUFACTURER,
     ApartmentRuntime,
+    apartment_identifier,
     care_index_store,
     parse_escalations,
     parse_sensors,
+    raise_lost_issue,
+    rejudge_today,
     settings_from,
 )
 from .incidents import CareIncidents, Incident
@@ -151,7 +155,8 @@ class CareRuntime(RuntimePart):
         self.lost = {sid for sid in self.apartments if sid in self._indexed and sid not in states}
 
         if self.lost:
-            self._raise_lost_issue()
+            labels = sorted(self.apartments[sid].label for sid in self.lost)
+            raise_lost_issue(self.hass, self.entry.entry_id, self.entry.title, labels)
 
     @callback
     def async_start(self) -> None:
@@ -159,54 +164,9 @@ class CareRuntime(RuntimePart):
         self._started = True
         for subentry_id in sorted(self.lost):
             if (apartment := self.apartments.get(subentry_id)) is not None:
-                self._rejudge_today(apartment)
+                rejudge_today(self.hass, self.entry.title, apartment)
         self.lost.clear()
         super().async_start()
-
-    def _rejudge_today(self, apartment: ApartmentRuntime) -> None:
-        """Care state lost: judge today again from what the sensors' gateways still know.
-
-        Never "all is well" from nothing: watching starts at the apartment's last known
-        activity if that was today (deadlines before it were met or are moot: the resident
-        has been seen since), else at midnight, so a check missed today fires again, late.
-        A sensor whose gateway cannot say is "cannot tell". Acknowledgements, pauses and
-        night-door openings are not in the device store: the repair issue says so.
-        """
-        zone = apartment.settings.zone
-        midnight = datetime.combine(dt_util.utcnow().astimezone(zone).date(), time(), zone)
-        router = get_router(self.hass)
-        seen: list[datetime] = []
-        for dev_eui in apartment.sensors:
-            tracked = router.tracked(dev_eui)
-            if tracked is not None and tracked.state.last_activity is not None:
-                seen.append(tracked.state.last_activity)
-        start = max([midnight.astimezone(UTC), *seen])
-        state = apartment.state
-        state.started = state.evaluated = state.reset_at = start
-        if seen:
-            care.record_activity(state, max(seen))
-        LOGGER.warning(
-            "%s: the care state of %s was lost; today's checks are judged again from %s",
-            self.entry.title,
-            apartment.label,
-            start.astimezone(zone).isoformat(timespec="minutes"),
-        )
-
-    def _raise_lost_issue(self) -> None:
-        labels = sorted(self.apartments[sid].label for sid in self.lost)
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            f"care_state_lost_{self.entry.entry_id}",
-            is_fixable=True,
-            is_persistent=True,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key="care_state_lost",
-            translation_placeholders={
-                "building": self.entry.title,
-                "apartments": ", ".join(labels),
-            },
-        )
 
     async def async_shutdown(self) -> None:
         """Cancel timers and write the states before the entry finishes unloading."""
@@ -239,7 +199,7 @@ class CareRuntime(RuntimePart):
                     sensors=sensors,
                     state=ApartmentState.from_dict(None),
                 )
-                self._apartment_device(apartment)
+                self._apartment_device(apartment, None)
                 self._follow(subentry_id, sensors)
                 added.append((SUBENTRY_APARTMENT, subentry_id))
             elif (apartment.label, apartment.settings, apartment.sensors) != (
@@ -247,13 +207,13 @@ class CareRuntime(RuntimePart):
                 settings,
                 sensors,
             ):
-                renamed = apartment.label != label
+                old_label = apartment.label
                 apartment.label, apartment.settings = label, settings
                 if apartment.sensors != sensors:
                     apartment.sensors = sensors
                     self._follow(subentry_id, sensors)
-                if renamed:
-                    self._apartment_device(apartment)
+                if old_label != label:
+                    self._apartment_device(apartment, old_label)
             else:
                 continue
             if self.running:
@@ -262,10 +222,10 @@ class CareRuntime(RuntimePart):
                 self._save()
         return added
 
-    def _apartment_device(self, apartment: ApartmentRuntime) -> None:
+    def _apartment_device(self, apartment: ApartmentRuntime, old_label: str | None) -> None:
         """Create or rename the apartment's device (before any alert names it)."""
         devices = dr.async_get(self.hass)
-        identifier = (DOMAIN, f"apartment_{apartment.subentry_id}")
+        identifier = (DOMAIN, apartment_identifier(apartment.subentry_id))
         if device := devices.async_get_device_by_identifier(identifier, self.entry.entry_id):
             devices.async_update_device(device.id, name=apartment.label)
             return
@@ -274,7 +234,7 @@ class CareRuntime(RuntimePart):
             config_subentry_id=apartment.subentry_id,
             identifiers={identifier},
             name=apartment.label,
-            manufacturer="Ånge IoT",
+            manufacturer=MANUFACTURER,
             via_device_id=self.building_device_id,
             suggested_area=apartment.label,
         )
@@ -440,7 +400,7 @@ class CareRuntime(RuntimePart):
     def _send(self, apartment: ApartmentRuntime, event_type: str, data: dict[str, Any]) -> None:
         """Hand one care event to the building's event entity, with the apartment's device."""
         device = dr.async_get(self.hass).async_get_device_by_identifier(
-            (DOMAIN, f"apartment_{apartment.subentry_id}"), self.entry.entry_id
+            (DOMAIN, apartment_identifier(apartment.subentry_id)), self.entry.entry_id
         )
         data["device_id"] = device.id if device else None
         if self.followup.on_event(event_type, data, dt_util.utcnow()):

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from ..angelib.care import CareSettings, Evaluation
+from ..angelib.care import CareSettings
 from ..angelib.followup import FollowUp
 from ..const import DOMAIN
 from .apartment import ApartmentRuntime
@@ -152,11 +152,6 @@ class BuildingRuntime:
     def async_arm_escalation(self, subentry_id: str, alert_id: str, delay: timedelta) -> bool:
         """Escalate ``alert_id`` after ``delay`` unless acknowledged or resolved first."""
         return self.care.async_arm_escalation(subentry_id, alert_id, delay)
-
-    @callback
-    def async_evaluate(self, subentry_id: str) -> Evaluation | None:
-        """Judge one apartment now."""
-        return self.care.async_evaluate(subentry_id)
 
 
 def building_identifier(entry_id: str) -> str:
