@@ -26,6 +26,7 @@ from ..router import get_router
 from .part import part_store
 
 MANUFACTURER = "Ånge IoT"
+APARTMENT_DEVICE = "apartment"  # device translation key: the apartment's role, "Care"
 
 
 @dataclass
@@ -43,10 +44,15 @@ class ApartmentRuntime:
 
 
 def apartment_device_info(apartment: ApartmentRuntime, building_device_id: str) -> DeviceInfo:
-    """An apartment's device: named by its label, under the building, in its own area."""
+    """An apartment's device: named by its role, "Care", in the apartment's own area.
+
+    The area (from the label, created if needed, as HA does with ``suggested_area``) says
+    which apartment, the device what it is: "Lgh 1101 ▸ Care", and new entity ids such as
+    ``sensor.lgh_1101_care_status`` (not ``lgh_1101_lgh_1101_``).
+    """
     return DeviceInfo(
         identifiers={(DOMAIN, apartment_identifier(apartment.subentry_id))},
-        name=apartment.label,
+        translation_key=APARTMENT_DEVICE,
         manufacturer=MANUFACTURER,
         via_device_id=building_device_id,
         suggested_area=apartment.label,

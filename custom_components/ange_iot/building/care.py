@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import area_registry as ar, device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
@@ -32,6 +32,7 @@ from ..angelib.followup import FollowUp
 from ..const import CONF_LABEL, CONF_SENSORS, DOMAIN, LOGGER, SUBENTRY_APARTMENT
 from ..router import get_router
 from .apartment import (
+    APARTMENT_DEVICE,
     MANUFACTURER,
     ApartmentRuntime,
     apartment_identifier,
@@ -223,21 +224,31 @@ class CareRuntime(RuntimePart):
         return added
 
     def _apartment_device(self, apartment: ApartmentRuntime, old_label: str | None) -> None:
-        """Create or rename the apartment's device (before any alert names it)."""
+        """Create the apartment's device (before any alert names it), or follow a new label.
+
+        The device is named by its role; its area says which apartment. A relabelled
+        apartment's device moves to the area of the new label, unless someone put it
+        elsewhere than the area of the old label (then it stays where they put it).
+        """
         devices = dr.async_get(self.hass)
         identifier = (DOMAIN, apartment_identifier(apartment.subentry_id))
-        if device := devices.async_get_device_by_identifier(identifier, self.entry.entry_id):
-            devices.async_update_device(device.id, name=apartment.label)
+        device = devices.async_get_device_by_identifier(identifier, self.entry.entry_id)
+        if device is None:
+            devices.async_get_or_create(
+                config_entry_id=self.entry.entry_id,
+                config_subentry_id=apartment.subentry_id,
+                identifiers={identifier},
+                translation_key=APARTMENT_DEVICE,  # as its entities' device info says
+                manufacturer=MANUFACTURER,
+                via_device_id=self.building_device_id,
+                suggested_area=apartment.label,
+            )
             return
-        devices.async_get_or_create(
-            config_entry_id=self.entry.entry_id,
-            config_subentry_id=apartment.subentry_id,
-            identifiers={identifier},
-            name=apartment.label,
-            manufacturer=MANUFACTURER,
-            via_device_id=self.building_device_id,
-            suggested_area=apartment.label,
-        )
+        areas = ar.async_get(self.hass)
+        old_area = areas.async_get_area_by_name(old_label) if old_label else None
+        if device.area_id is None or (old_area is not None and device.area_id == old_area.id):
+            area = areas.async_get_or_create(apartment.label)
+            devices.async_update_device(device.id, area_id=area.id)
 
     def _remove_apartment(self, subentry_id: str) -> None:
         del self.apartments[subentry_id]

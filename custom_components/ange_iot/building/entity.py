@@ -3,7 +3,9 @@
 Devices, as a Home Assistant user finds them:
 
 * the building: named by its title (the user's own name, which tells buildings apart);
-* an apartment: named by its label, in the area of that label;
+* an apartment: named by its role, "Care" (``translation_key``), in the apartment's area
+  (created from its label when the device is created, as HA does with ``suggested_area``)
+  so the device page reads "Lgh 1101 ▸ Care" and new ids ``sensor.lgh_1101_care_status``;
 * a snow site: in the area of its sensors, named "Snow clearing" when its name only
   repeats that area, else by its name.
 
@@ -95,7 +97,7 @@ class AngeBuildingPartEntity(AngeBuildingEntity):
 
 
 class AngeApartmentEntity(AngeBuildingPartEntity):
-    """An entity of one apartment (a device under its building)."""
+    """An entity of one apartment (its "Care" device, in the apartment's area)."""
 
     def __init__(
         self, runtime: BuildingRuntime, subentry_id: str, description: EntityDescription
