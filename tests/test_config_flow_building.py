@@ -14,7 +14,11 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, Config
 from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -284,7 +288,10 @@ async def test_add_apartment(
         (DOMAIN, f"apartment_{subentry.subentry_id}"), building.entry_id
     )
     assert device is not None
-    assert device.name == "Lgh 1301"
+    assert device.name == "Care"  # its role; the area says which apartment
+    area = ar.async_get(hass).async_get_area(device.area_id or "")
+    assert area is not None
+    assert area.name == "Lgh 1301"
     next_check = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{BUILDING_ID}_{subentry.subentry_id}_next_check"
     )

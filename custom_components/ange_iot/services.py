@@ -23,8 +23,8 @@ import voluptuous as vol
 from .angelib import followup
 from .angelib.simulator import DEMO_BY_EUI, Scenario
 from .angelib.uplink import MessageError, normalise_dev_eui
-from .building.care import BuildingRuntime
 from .building.entity import entity_of_device
+from .building.runtime import BuildingRuntime
 from .const import (
     ATTR_ACTIVE,
     ATTR_ALERT_ID,

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.start import async_at_started
 
-from ..const import DOMAIN
 from . import care_board
-from .care import BuildingConfigEntry, BuildingRuntime, care_index_store, care_store
-from .snow import SnowRuntime, snow_store
-from .water import WaterRuntime, water_store
+from .apartment import care_index_store, care_store
+from .runtime import BuildingConfigEntry, BuildingRuntime
+from .snow import snow_store
+from .water import water_store
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -29,33 +28,16 @@ PLATFORMS: list[Platform] = [
 async def async_setup_building(hass: HomeAssistant, entry: BuildingConfigEntry) -> bool:
     """A building: care checks for its apartments (subentries), on sensors of any gateway."""
     runtime = BuildingRuntime(hass, entry)
-    await runtime.async_setup()
-    runtime.water = WaterRuntime(hass, entry)
-    await runtime.water.async_setup()
-    entry.async_on_unload(runtime.water.async_shutdown)
-    runtime.snow = SnowRuntime(hass, entry)
-    await runtime.snow.async_setup()
-    entry.async_on_unload(runtime.snow.async_shutdown)
+    await runtime.async_setup()  # care, water and snow state; the building's device
     entry.runtime_data = runtime
     entry.async_on_unload(runtime.async_shutdown)
-    building = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, f"building_{entry.entry_id}")},
-        name=entry.title,
-        manufacturer="Ånge IoT",
-        entry_type=dr.DeviceEntryType.SERVICE,
-    )
-    runtime.building_device_id = building.id
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.async_follow_sensors()
-    runtime.water.async_follow_sensors()
     care_board.async_register(hass)  # the staff's care board, one view per building
 
     @callback
     def _start(_hass: HomeAssistant) -> None:
-        runtime.async_start()  # evaluates every apartment: late deadlines fire now, once
-        runtime.water.async_start()  # meter alerts that came due while HA was down
-        runtime.snow.async_start()
+        runtime.async_start()  # apartments, meters, sites: late deadlines fire now, once
 
     # At boot, once Home Assistant has started: automations arm their triggers just before,
     # so the alerts that came due while it was down reach them. Now on a reload.

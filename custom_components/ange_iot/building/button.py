@@ -27,8 +27,8 @@ from ..const import (
     SUBENTRY_APARTMENT,
     SUBENTRY_WATER_METER,
 )
-from .care import BuildingConfigEntry
 from .entity import AngeApartmentEntity, AngeBuildingEntity
+from .runtime import BuildingConfigEntry
 
 ACCEPT_READING = ButtonEntityDescription(
     key="accept_meter_reading",

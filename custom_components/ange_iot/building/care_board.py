@@ -27,7 +27,7 @@ from homeassistant.helpers.json import json_dumps, json_fragment
 
 from ..const import DOMAIN, SERVICE_ACKNOWLEDGE
 from ..logbook import METER_ALERTS, REASONS as LOG_REASONS
-from .care import BuildingRuntime
+from .runtime import BuildingRuntime
 
 URL_PATH = "ange-iot-care-board"
 ICON = "mdi:account-heart"
@@ -116,7 +116,7 @@ def apartment_tiles(
     devices = dr.async_get(hass)
     entry_id = runtime.entry.entry_id
     for subentry_id, apartment in sorted(
-        runtime.apartments.items(), key=lambda item: item[1].label.casefold()
+        runtime.care.apartments.items(), key=lambda item: item[1].label.casefold()
     ):
         status = _entity(hass, "sensor", f"{entry_id}_{subentry_id}_care_status")
         device = devices.async_get_device_by_identifier(
@@ -172,7 +172,7 @@ def _happened(
             _entity(hass, "switch", f"{entry_id}_{subentry_id}_care_checks_paused") or "",
         )
         for subentry_id, apartment in sorted(
-            runtime.apartments.items(), key=lambda item: item[1].label.casefold()
+            runtime.care.apartments.items(), key=lambda item: item[1].label.casefold()
         )
         if (entity := _entity(hass, "sensor", f"{entry_id}_{subentry_id}_care_status"))
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .care import BuildingConfigEntry
+from .runtime import BuildingConfigEntry
 
 
 def building_diagnostics(entry: BuildingConfigEntry) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def building_diagnostics(entry: BuildingConfigEntry) -> dict[str, Any]:
                 "sensors": len(apartment.sensors),
                 "escalations_armed": len(apartment.escalations),
             }
-            for index, apartment in enumerate(runtime.apartments.values(), start=1)
+            for index, apartment in enumerate(runtime.care.apartments.values(), start=1)
         ],
         # Meters and sites: settings, counts and alert types; no DevEUIs, names or readings
         # (an apartment meter's hourly use tells when someone is at home).

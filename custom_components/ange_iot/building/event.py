@@ -8,6 +8,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util.signal_type import SignalType
 
 from ..angelib.care import EventType
 from ..angelib.snow import SnowEventType
@@ -20,8 +21,10 @@ from ..const import (
     SUBENTRY_SNOW_SITE,
     SUBENTRY_WATER_METER,
 )
-from .care import ESCALATED, INCIDENT, INCIDENT_RESOLVED, BuildingConfigEntry
+from .care import ESCALATED
 from .entity import AngeBuildingEntity, AngeSiteEntity, entity_of_device
+from .incidents import INCIDENT, INCIDENT_RESOLVED
+from .runtime import BuildingConfigEntry
 
 CARE_ALERTS = EventEntityDescription(
     key="care_alerts",
@@ -68,7 +71,7 @@ class AngeDispatchedEvent(EventEntity):
     """An event entity fed by a dispatcher signal carrying (event type, data)."""
 
     @property
-    def event_signal(self) -> str:
+    def event_signal(self) -> SignalType[str, dict[str, Any]]:
         """The signal this entity's events arrive on."""
         raise NotImplementedError
 
@@ -105,9 +108,9 @@ class AngeCareAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
     """
 
     @property
-    def event_signal(self) -> str:
+    def event_signal(self) -> SignalType[str, dict[str, Any]]:
         """The building's care events."""
-        return self.runtime.event_signal
+        return self.runtime.care.event_signal
 
     @callback
     def _log(self, event_type: str, data: dict[str, Any]) -> None:
@@ -142,7 +145,7 @@ class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
     """
 
     @property
-    def event_signal(self) -> str:
+    def event_signal(self) -> SignalType[str, dict[str, Any]]:
         """The building's meter alerts."""
         return self.runtime.water.event_signal
 
@@ -173,6 +176,6 @@ class AngeSnowClearingEvent(AngeSiteEntity, AngeDispatchedEvent):
     """
 
     @property
-    def event_signal(self) -> str:
+    def event_signal(self) -> SignalType[str, dict[str, Any]]:
         """The site's clearing events."""
         return self.runtime.snow.event_signal(self.subentry_id)

@@ -1,4 +1,8 @@
-"""Sensor platform of Ånge IoT: measurements, meter readings and device health."""
+"""Sensors of a building: care per apartment and building-wide, water totals, snow depth.
+
+Each is a description whose ``value_fn`` (and ``attributes_fn``) reads one part of the
+building's runtime; one entity class per part shows them.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,6 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
@@ -27,42 +30,67 @@ from homeassistant.util import dt as dt_util
 from ..angelib.care import Evaluation, Status
 from ..angelib.followup import summary
 from ..const import SUBENTRY_APARTMENT, SUBENTRY_SNOW_SITE, SUBENTRY_WATER_METER
-from .care import BuildingConfigEntry
-from .entity import (
-    AngeApartmentEntity,
-    AngeBuildingEntity,
-    AngeSiteEntity,
-    AngeWaterEntity,
-)
+from .care import CareRuntime
+from .entity import AngeApartmentEntity, AngeCareEntity, AngeSiteEntity, AngeWaterEntity
+from .runtime import BuildingConfigEntry
+from .snow import SiteRuntime, SnowRuntime
+from .water import WaterRuntime
 
-# -- buildings: care checks ----------------------------------------------------------
+# -- care: per apartment, and building-wide -----------------------------------------
+
+type Attributes = dict[str, Any]
+type Value = StateType | datetime
 
 
 @dataclass(frozen=True, kw_only=True)
-class AngeCareSensorEntityDescription(SensorEntityDescription):
-    """Describes one care-check sensor of an apartment."""
+class AngeApartmentSensorEntityDescription(SensorEntityDescription):
+    """A sensor of one apartment, from its latest evaluation (unknown before one)."""
 
-    value_fn: Callable[[Evaluation], StateType | datetime]
+    value_fn: Callable[[Evaluation], Value]
+    attributes_fn: Callable[[Evaluation], Attributes] | None = None
 
 
-CARE_SENSORS: tuple[AngeCareSensorEntityDescription, ...] = (
-    AngeCareSensorEntityDescription(
+def _care_status_attributes(evaluation: Evaluation) -> Attributes:
+    """Why, since when, who is on it: no resident data."""
+    return {
+        "reason": evaluation.reason,
+        "since": evaluation.since.isoformat(),
+        "rechecking": evaluation.rechecking,
+        "alert_id": evaluation.alert_id,
+        "acknowledged_by": evaluation.acknowledged_by,
+        "offline_sensors": list(evaluation.offline_sensors),
+        # Every open alert (several can be: each occasion has its own), oldest first.
+        "open_alerts": [
+            {
+                "id": alert.id,
+                "reason": alert.reason,
+                "since": alert.since.isoformat(),
+                "acknowledged_by": alert.acknowledged_by,
+            }
+            for alert in evaluation.open_alerts
+        ],
+    }
+
+
+CARE_SENSORS: tuple[AngeApartmentSensorEntityDescription, ...] = (
+    AngeApartmentSensorEntityDescription(
         key="care_status",
         translation_key="care_status",
         device_class=SensorDeviceClass.ENUM,
         options=[str(status) for status in Status],
         value_fn=lambda e: str(e.status),
+        attributes_fn=_care_status_attributes,
     ),
     # Both move with the resident's activity (next check = last activity + the limit by
     # day): each change would be a logbook line and a recorder row. Off by default.
-    AngeCareSensorEntityDescription(
+    AngeApartmentSensorEntityDescription(
         key="apartment_last_activity",
         translation_key="apartment_last_activity",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_registry_enabled_default=False,
         value_fn=lambda e: e.last_activity,
     ),
-    AngeCareSensorEntityDescription(
+    AngeApartmentSensorEntityDescription(
         key="next_check",
         translation_key="next_check",
         device_class=SensorDeviceClass.TIMESTAMP,
@@ -71,10 +99,144 @@ CARE_SENSORS: tuple[AngeCareSensorEntityDescription, ...] = (
     ),
 )
 
-ATTENTION = SensorEntityDescription(
-    key="apartments_needing_attention",
-    translation_key="apartments_needing_attention",
-    state_class=SensorStateClass.MEASUREMENT,
+
+@dataclass(frozen=True, kw_only=True)
+class AngeCareSensorEntityDescription(SensorEntityDescription):
+    """A building-wide care sensor (on the building's device)."""
+
+    value_fn: Callable[[CareRuntime], Value]
+    attributes_fn: Callable[[CareRuntime], Attributes] | None = None
+
+
+FOLLOW_UP_PERIOD = timedelta(days=30)
+NEEDS_A_PERSON = (Status.CHECK_NEEDED, Status.SENSOR_OFFLINE)
+
+
+def _follow_up(care: CareRuntime) -> Attributes:
+    now = dt_util.utcnow()
+    return summary(care.followup.between(now - FOLLOW_UP_PERIOD, now))
+
+
+def _minutes_to_acknowledge(care: CareRuntime) -> float | None:
+    """Minutes; unknown while no alert was acknowledged in the period."""
+    value = _follow_up(care)["median_minutes_to_acknowledge"]
+    return float(value) if value is not None else None
+
+
+def _follow_up_attributes(care: CareRuntime) -> Attributes:
+    """The period's counts and the median time to resolve (no apartment, no resident)."""
+    data = _follow_up(care)
+    return {
+        "alerts": data["alerts"],
+        "escalated": data["escalated"],
+        "median_minutes_to_resolve": data["median_minutes_to_resolve"],
+    }
+
+
+BUILDING_CARE_SENSORS: tuple[AngeCareSensorEntityDescription, ...] = (
+    # How many apartments need a person now (a check needed, or we cannot tell), and
+    # which (their labels), for the care board and notifications.
+    AngeCareSensorEntityDescription(
+        key="apartments_needing_attention",
+        translation_key="apartments_needing_attention",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda care: care.attention_count(),
+        attributes_fn=lambda care: {
+            "apartments": sorted(
+                apartment.label
+                for apartment in care.apartments.values()
+                if apartment.evaluation is not None
+                and apartment.evaluation.status in NEEDS_A_PERSON
+            )
+        },
+    ),
+    # Median time from an alert to its acknowledgement over the last 30 days (follow-up).
+    AngeCareSensorEntityDescription(
+        key="median_time_to_acknowledge",
+        translation_key="median_time_to_acknowledge",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=_minutes_to_acknowledge,
+        attributes_fn=_follow_up_attributes,
+    ),
+)
+
+# -- water meters and snow-clearing sites ---------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AngeWaterSensorEntityDescription(SensorEntityDescription):
+    """A sensor of the building's water meters (on the building's device)."""
+
+    value_fn: Callable[[WaterRuntime], Value]
+    attributes_fn: Callable[[WaterRuntime], Attributes] | None = None
+
+
+WATER_SENSORS: tuple[AngeWaterSensorEntityDescription, ...] = (
+    # Water used by the counted meters since each was added (never decreases). Its state
+    # follows the readings as they arrive; the hour-true consumption for the Energy
+    # dashboard is each meter's imported hourly statistic.
+    AngeWaterSensorEntityDescription(
+        key="water_consumption",
+        translation_key="water_consumption",
+        device_class=SensorDeviceClass.WATER,
+        native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=lambda water: water.total_m3(),
+    ),
+    # How many meters have an open alert; every open alert as attributes.
+    AngeWaterSensorEntityDescription(
+        key="meters_in_alert",
+        translation_key="meters_in_alert",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda water: water.meters_in_alert(),
+        attributes_fn=lambda water: {
+            "alerts": [
+                {
+                    "meter": meter.name,
+                    "alert": str(alert.type),
+                    "since": alert.since.isoformat(),
+                    "leak_rate_lph": alert.leak_rate_lph,
+                    "alert_id": alert.alert_id,
+                }
+                for meter, alert in water.active_alerts()
+            ]
+        },
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AngeSiteSensorEntityDescription(SensorEntityDescription):
+    """A sensor of one snow-clearing site."""
+
+    value_fn: Callable[[SnowRuntime, SiteRuntime], Value]
+    attributes_fn: Callable[[SnowRuntime, SiteRuntime], Attributes] | None = None
+
+
+SITE_SENSORS: tuple[AngeSiteSensorEntityDescription, ...] = (
+    # The site's depth: the mean of its available sensors (unknown with none), and what
+    # the clearing decision uses.
+    AngeSiteSensorEntityDescription(
+        key="site_snow_depth",
+        translation_key="site_snow_depth",
+        device_class=SensorDeviceClass.DISTANCE,
+        native_unit_of_measurement=UnitOfLength.CENTIMETERS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda _snow, site: site.depth_cm,
+        attributes_fn=lambda snow, site: {
+            "sensors": len(snow.depths(site)),
+            "distance_sensors": [
+                device.name_by_user or device.name or "" for device in snow.sensor_devices(site)
+            ],
+            "threshold_cm": site.settings.threshold_cm,
+            "min_rise_cm": site.settings.min_rise_cm,
+            "baseline_cm": site.state.baseline_cm,
+        },
+    ),
 )
 
 
@@ -85,234 +247,98 @@ async def async_setup_entry(
 ) -> None:
     """The building's sensors, and those of each apartment, site (and the water total)."""
     runtime = entry.runtime_data
-    async_add_entities(
-        [AngeAttentionSensor(runtime, ATTENTION), AngeFollowUpSensor(runtime, TIME_TO_ACKNOWLEDGE)]
-    )
+    async_add_entities(AngeCareSensor(runtime, d) for d in BUILDING_CARE_SENSORS)
     water_added = False
 
     def _add(subentry_type: str, subentry_id: str) -> None:
         nonlocal water_added
         if subentry_type == SUBENTRY_APARTMENT:
             async_add_entities(
-                (AngeCareSensor(runtime, subentry_id, description) for description in CARE_SENSORS),
+                (AngeApartmentSensor(runtime, subentry_id, d) for d in CARE_SENSORS),
                 config_subentry_id=subentry_id,
             )
         elif subentry_type == SUBENTRY_SNOW_SITE:
             async_add_entities(
-                [AngeSnowDepthSensor(runtime, subentry_id, SITE_SNOW_DEPTH)],
+                (AngeSiteSensor(runtime, subentry_id, d) for d in SITE_SENSORS),
                 config_subentry_id=subentry_id,
             )
         elif subentry_type == SUBENTRY_WATER_METER and not water_added:
             water_added = True  # the building's total, from its first meter on
-            async_add_entities(
-                [
-                    AngeWaterConsumptionSensor(runtime, WATER_CONSUMPTION),
-                    AngeMetersInAlertSensor(runtime, METERS_IN_ALERT),
-                ]
-            )
+            async_add_entities(AngeWaterSensor(runtime, d) for d in WATER_SENSORS)
 
     runtime.async_register_part_adder(_add)
 
 
-class AngeCareSensor(AngeApartmentEntity, SensorEntity):
+class AngeApartmentSensor(AngeApartmentEntity, SensorEntity):
     """Care status, last activity or next check of an apartment."""
 
     # The alert id is for actions and the care board (live state); history needs only
     # the status, its reason and since when.
     _unrecorded_attributes = frozenset({"alert_id"})
-    entity_description: AngeCareSensorEntityDescription
+    entity_description: AngeApartmentSensorEntityDescription
 
     @property
-    def native_value(self) -> StateType | datetime:
+    def native_value(self) -> Value:
         """From the apartment's latest evaluation."""
         evaluation = self.apartment.evaluation
         return None if evaluation is None else self.entity_description.value_fn(evaluation)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Why, since when, who is on it: no resident data."""
+    def extra_state_attributes(self) -> Attributes | None:
+        """The description's attributes of the latest evaluation, if it has any."""
         evaluation = self.apartment.evaluation
-        if self.entity_description.key != "care_status" or evaluation is None:
-            return None
-        return {
-            "reason": evaluation.reason,
-            "since": evaluation.since.isoformat(),
-            "rechecking": evaluation.rechecking,
-            "alert_id": evaluation.alert_id,
-            "acknowledged_by": evaluation.acknowledged_by,
-            "offline_sensors": list(evaluation.offline_sensors),
-            # Every open alert (several can be: each occasion has its own), oldest first.
-            "open_alerts": [
-                {
-                    "id": alert.id,
-                    "reason": alert.reason,
-                    "since": alert.since.isoformat(),
-                    "acknowledged_by": alert.acknowledged_by,
-                }
-                for alert in evaluation.open_alerts
-            ],
-        }
+        attributes_fn = self.entity_description.attributes_fn
+        return None if evaluation is None or attributes_fn is None else attributes_fn(evaluation)
 
 
-class AngeAttentionSensor(AngeBuildingEntity, SensorEntity):
-    """How many apartments need a person now (a check needed, or we cannot tell)."""
+class AngeCareSensor(AngeCareEntity, SensorEntity):
+    """A building-wide care figure."""
+
+    entity_description: AngeCareSensorEntityDescription
 
     @property
-    def native_value(self) -> int:
-        """Apartments with status check_needed or sensor_offline."""
-        return self.runtime.attention_count()
+    def native_value(self) -> Value:
+        """From the building's apartments."""
+        return self.entity_description.value_fn(self.runtime.care)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Which apartments (their labels), for the care board and notifications."""
-        return {
-            "apartments": sorted(
-                apartment.label
-                for apartment in self.runtime.apartments.values()
-                if apartment.evaluation is not None
-                and apartment.evaluation.status in (Status.CHECK_NEEDED, Status.SENSOR_OFFLINE)
-            )
-        }
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the building's evaluations."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, self.runtime.building_signal, self.async_write_ha_state
-            )
-        )
+    def extra_state_attributes(self) -> Attributes | None:
+        """The description's attributes, if it has any."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.runtime.care)
 
 
-TIME_TO_ACKNOWLEDGE = SensorEntityDescription(
-    key="median_time_to_acknowledge",
-    translation_key="median_time_to_acknowledge",
-    device_class=SensorDeviceClass.DURATION,
-    native_unit_of_measurement=UnitOfTime.MINUTES,
-    suggested_display_precision=0,
-)
-FOLLOW_UP_PERIOD = timedelta(days=30)
+class AngeWaterSensor(AngeWaterEntity, SensorEntity):
+    """A figure of the building's water meters."""
 
-
-class AngeFollowUpSensor(AngeBuildingEntity, SensorEntity):
-    """Median time from an alert to its acknowledgement over the last 30 days (follow-up)."""
+    entity_description: AngeWaterSensorEntityDescription
 
     @property
-    def _summary(self) -> dict[str, Any]:
-        now = dt_util.utcnow()
-        return summary(self.runtime.followup.between(now - FOLLOW_UP_PERIOD, now))
+    def native_value(self) -> Value:
+        """From the building's meters."""
+        return self.entity_description.value_fn(self.runtime.water)
 
     @property
-    def native_value(self) -> float | None:
-        """Minutes; unknown while no alert was acknowledged in the period."""
-        value = self._summary["median_minutes_to_acknowledge"]
-        return float(value) if value is not None else None
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """The period's counts and the median time to resolve (no apartment, no resident)."""
-        data = self._summary
-        return {
-            "alerts": data["alerts"],
-            "escalated": data["escalated"],
-            "median_minutes_to_resolve": data["median_minutes_to_resolve"],
-        }
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the building's evaluations."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, self.runtime.building_signal, self.async_write_ha_state
-            )
-        )
+    def extra_state_attributes(self) -> Attributes | None:
+        """The description's attributes, if it has any."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.runtime.water)
 
 
-# -- buildings: water meters and snow-clearing sites --------------------------------
-
-WATER_CONSUMPTION = SensorEntityDescription(
-    key="water_consumption",
-    translation_key="water_consumption",
-    device_class=SensorDeviceClass.WATER,
-    native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
-    state_class=SensorStateClass.TOTAL_INCREASING,
-    suggested_display_precision=3,
-)
-METERS_IN_ALERT = SensorEntityDescription(
-    key="meters_in_alert",
-    translation_key="meters_in_alert",
-    state_class=SensorStateClass.MEASUREMENT,
-)
-SITE_SNOW_DEPTH = SensorEntityDescription(
-    key="site_snow_depth",
-    translation_key="site_snow_depth",
-    device_class=SensorDeviceClass.DISTANCE,
-    native_unit_of_measurement=UnitOfLength.CENTIMETERS,
-    state_class=SensorStateClass.MEASUREMENT,
-    suggested_display_precision=1,
-)
-
-
-class AngeWaterConsumptionSensor(AngeWaterEntity, SensorEntity):
-    """Water used by the building's counted meters since each was added (never decreases).
-
-    Its state follows the readings as they arrive; the hour-true consumption for the Energy
-    dashboard is each meter's imported hourly statistic.
-    """
-
-    @property
-    def native_value(self) -> float | None:
-        """Sum of the counted meters' use, plus meters no longer counted."""
-        return self.runtime.water.total_m3()
-
-
-class AngeMetersInAlertSensor(AngeWaterEntity, SensorEntity):
-    """How many of the building's meters have an open alert; the alerts as attributes."""
-
-    @property
-    def native_value(self) -> int:
-        """Meters with at least one open alert."""
-        return self.runtime.water.meters_in_alert()
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Every open alert: meter, type, since and leak rate."""
-        return {
-            "alerts": [
-                {
-                    "meter": meter.name,
-                    "alert": str(alert.type),
-                    "since": alert.since.isoformat(),
-                    "leak_rate_lph": alert.leak_rate_lph,
-                    "alert_id": alert.alert_id,
-                }
-                for meter, alert in self.runtime.water.active_alerts()
-            ]
-        }
-
-
-class AngeSnowDepthSensor(AngeSiteEntity, SensorEntity):
-    """A site's snow depth: the mean of its available sensors (unknown with none)."""
+class AngeSiteSensor(AngeSiteEntity, SensorEntity):
+    """A figure of one snow-clearing site."""
 
     # Settings, not measurements: shown live, not stored with every depth report.
     _unrecorded_attributes = frozenset({"threshold_cm", "min_rise_cm"})
+    entity_description: AngeSiteSensorEntityDescription
 
     @property
-    def native_value(self) -> float | None:
-        """The site's depth, cm (unknown while none of its sensors reports)."""
-        return self.site.depth_cm
+    def native_value(self) -> Value:
+        """From the site's sensors."""
+        return self.entity_description.value_fn(self.runtime.snow, self.site)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """What the clearing decision uses."""
-        state = self.site.state
-        return {
-            "sensors": len(self.runtime.snow.depths(self.site)),
-            "distance_sensors": [
-                device.name_by_user or device.name or ""
-                for device in self.runtime.snow.sensor_devices(self.site)
-            ],
-            "threshold_cm": self.site.settings.threshold_cm,
-            "min_rise_cm": self.site.settings.min_rise_cm,
-            "baseline_cm": state.baseline_cm,
-        }
+    def extra_state_attributes(self) -> Attributes | None:
+        """The description's attributes, if it has any."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.runtime.snow, self.site)

@@ -9,21 +9,17 @@ a restart neither repeats nor loses a "clearing needed".
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import (
-    area_registry as ar,
-    device_registry as dr,
-    entity_registry as er,
-)
-from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.helpers import area_registry as ar, device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalType
 
 from ..angelib import snow
 from ..angelib.device import ApplyResult, snow_depth_cm
@@ -35,12 +31,11 @@ from ..const import (
     CONF_THRESHOLD,
     DOMAIN,
     LOGGER,
-    STORAGE_VERSION,
     SUBENTRY_SNOW_SITE,
 )
 from ..router import get_router
-from ..signals import SIGNAL_DEVICE_CHANGED
-from ..storage import DelayedSave
+from .part import RuntimePart, part_store
+from .signals import SITE_UPDATED, SNOW_EVENT
 
 SNOW_SAVE_DELAY_S = 5
 
@@ -62,16 +57,24 @@ class SiteRuntime:
         return f"site_{self.subentry_id}"
 
 
-@dataclass
-class SnowRuntime:
-    """Everything a building does with its snow-clearing sites."""
+class SnowRuntime(RuntimePart):
+    """Everything a building does with its snow-clearing sites (keyed by subentry id)."""
 
-    hass: HomeAssistant
-    entry: ConfigEntry[Any]
-    sites: dict[str, SiteRuntime] = field(default_factory=dict)  # by subentry id
-    _saver: DelayedSave | None = None
-    _unsubs: dict[str, list[Callable[[], None]]] = field(default_factory=dict)  # by site
-    _started: bool = False
+    store_key = "snow"
+    save_delay = SNOW_SAVE_DELAY_S
+    subentry_type = SUBENTRY_SNOW_SITE
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """The snow part of ``entry``'s building."""
+        super().__init__(hass, entry)
+        self.sites: dict[str, SiteRuntime] = {}
+
+    def subentry_ids(self) -> list[str]:
+        """The sites."""
+        return list(self.sites)
+
+    def _watched(self) -> dict[str, tuple[str, ...]]:
+        return {sid: site.sensors for sid, site in self.sites.items()}
 
     def sensor_devices(self, site: SiteRuntime) -> list[dr.DeviceEntry]:
         """The devices of the site's distance sensors (on any gateway) known so far."""
@@ -104,58 +107,20 @@ class SnowRuntime:
         area = ar.async_get(self.hass).async_get_area(area_id) if area_id else None
         return area.name if area else None
 
-    def event_signal(self, subentry_id: str) -> str:
+    def event_signal(self, subentry_id: str) -> SignalType[str, dict[str, Any]]:
         """Dispatcher signal carrying a site's clearing events to its event entity."""
-        return f"{DOMAIN}_{self.entry.entry_id}_{subentry_id}_snow_event"
+        return SNOW_EVENT.format(self.entry.entry_id, subentry_id)
 
-    def signal(self, subentry_id: str) -> str:
+    def signal(self, subentry_id: str) -> SignalType[()]:
         """Dispatcher signal telling a site's entities to refresh."""
-        return f"{DOMAIN}_{self.entry.entry_id}_{subentry_id}_snow"
+        return SITE_UPDATED.format(self.entry.entry_id, subentry_id)
 
-    async def async_setup(self) -> None:
+    async def _async_load(self, stored: dict[str, Any]) -> None:
         """Load stored site states and build the sites from the subentries."""
-        store = snow_store(self.hass, self.entry.entry_id)
-        self._saver = DelayedSave(store, self._snapshot, SNOW_SAVE_DELAY_S)
-        stored = await store.async_load() or {}
         raw: object = stored.get("sites")
         states: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        for subentry in self.entry.subentries.values():
-            if subentry.subentry_type != SUBENTRY_SNOW_SITE:
-                continue
-            self.sites[subentry.subentry_id] = _site(
-                subentry, SiteState.from_dict(states.get(subentry.subentry_id))
-            )
-
-    @callback
-    def async_start(self) -> None:
-        """Follow the sites' sensors and judge each site now."""
-        self._started = True
-        for site in self.sites.values():
-            self._follow(site)
-            self.async_update(site.subentry_id)
-
-    def _follow(self, site: SiteRuntime) -> None:
-        self._unfollow(site.subentry_id)
-        self._unsubs[site.subentry_id] = [
-            async_dispatcher_connect(
-                self.hass,
-                SIGNAL_DEVICE_CHANGED.format(dev_eui),
-                self._device_callback(site.subentry_id),
-            )
-            for dev_eui in site.sensors
-        ]
-
-    def _unfollow(self, subentry_id: str) -> None:
-        for unsub in self._unsubs.pop(subentry_id, ()):
-            unsub()
-
-    async def async_shutdown(self) -> None:
-        """Stop following the sensors and write the states."""
-        self._started = False
-        for subentry_id in list(self._unsubs):
-            self._unfollow(subentry_id)
-        if self._saver is not None:
-            await self._saver.async_save_now()
+        for subentry_id, subentry in self._subentries().items():
+            self.sites[subentry_id] = _site(subentry, SiteState.from_dict(states.get(subentry_id)))
 
     # -- sites added, changed or removed: applied in place -----------------------------
 
@@ -165,17 +130,11 @@ class SnowRuntime:
 
         Returns the sites added, as (subentry type, subentry id), for their entities.
         """
-        wanted = {
-            sid: subentry
-            for sid, subentry in self.entry.subentries.items()
-            if subentry.subentry_type == SUBENTRY_SNOW_SITE
-        }
+        wanted = self._subentries()
         for subentry_id in [sid for sid in self.sites if sid not in wanted]:
             del self.sites[subentry_id]
-            self._unfollow(subentry_id)
-            entry_id = self.entry.entry_id
-            er.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id)
-            dr.async_get(self.hass).async_clear_config_subentry(entry_id, subentry_id, DOMAIN)
+            self._stop(subentry_id)
+            self._clear_subentry(subentry_id)
             self._save()
         added: list[tuple[str, str]] = []
         for subentry_id, subentry in wanted.items():
@@ -197,19 +156,14 @@ class SnowRuntime:
                 if device is not None:
                     devices.async_update_device(device.id, name=site.name)
             self.sites[subentry_id] = site
-            if self._started:
-                self._follow(site)
-                self.async_update(subentry_id)
+            self._follow(subentry_id, site.sensors)
+            self.async_evaluate(subentry_id)
         return added
 
-    def _device_callback(
-        self, subentry_id: str
-    ) -> Callable[[ApplyResult | None, datetime | None], None]:
-        @callback
-        def _on_device(_applied: ApplyResult | None, _received_at: datetime | None) -> None:
-            self.async_update(subentry_id)
-
-        return _on_device
+    def _on_device(
+        self, key: str, applied: ApplyResult | None, received_at: datetime | None
+    ) -> None:
+        self.async_evaluate(key)
 
     def depths(self, site: SiteRuntime) -> dict[str, float]:
         """Current depth (cm) of each available sensor of the site that has a mounting height."""
@@ -228,8 +182,9 @@ class SnowRuntime:
         return out
 
     @callback
-    def async_update(self, subentry_id: str) -> None:
+    def async_evaluate(self, key: str) -> None:
         """Judge one site from its sensors now; fire a clearing event on a change."""
+        subentry_id = key
         site = self.sites.get(subentry_id)
         if site is None or not self._started:
             return
@@ -241,13 +196,8 @@ class SnowRuntime:
             data["site"] = site.name
             LOGGER.info("%s: %s at %s cm", site.name, event_type, event.depth_cm)
             async_dispatcher_send(self.hass, self.event_signal(subentry_id), event_type, data)
-        if self._saver is not None:
-            self._saver.schedule()
+        self._save()
         async_dispatcher_send(self.hass, self.signal(subentry_id))
-
-    def _save(self) -> None:
-        if self._saver is not None:
-            self._saver.schedule()
 
     def _snapshot(self) -> dict[str, Any]:
         return {"sites": {sid: site.state.as_dict() for sid, site in self.sites.items()}}
@@ -271,7 +221,7 @@ def _site(subentry: ConfigSubentry, state: SiteState) -> SiteRuntime:
 
 def snow_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where a building keeps its snow-clearing sites' state."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.snow")
+    return part_store(hass, entry_id, SnowRuntime.store_key)
 
 
 def snow_settings_data(data: dict[str, Any]) -> dict[str, Any]:

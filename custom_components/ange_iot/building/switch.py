@@ -9,8 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import ATTR_UNTIL, SUBENTRY_APARTMENT
-from .care import BuildingConfigEntry
 from .entity import AngeApartmentEntity
+from .runtime import BuildingConfigEntry
 
 PAUSED = SwitchEntityDescription(key="care_checks_paused", translation_key="care_checks_paused")
 
@@ -54,8 +54,8 @@ class AngeCarePausedSwitch(AngeApartmentEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Pause until turned off."""
-        self.runtime.async_pause(self.subentry_id, None)
+        self.runtime.care.async_pause(self.subentry_id, None)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Resume the checks."""
-        self.runtime.async_resume(self.subentry_id)
+        self.runtime.care.async_resume(self.subentry_id)

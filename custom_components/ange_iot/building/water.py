@@ -15,8 +15,7 @@ rows with the same values: nothing is counted twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,13 +27,13 @@ from homeassistant.components.recorder.models import (
 from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfVolume
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
+from homeassistant.util.signal_type import SignalType
 
 from ..angelib import meters
 from ..angelib.device import ApplyResult
@@ -55,13 +54,12 @@ from ..const import (
     METER_ALERT_ACKNOWLEDGED,
     METER_ALERT_CLEARED,
     METER_ALERT_STARTED,
-    STORAGE_VERSION,
     SUBENTRY_DEVICE,
     SUBENTRY_WATER_METER,
 )
 from ..router import get_router
-from ..signals import SIGNAL_DEVICE_CHANGED
-from ..storage import DelayedSave
+from .part import RuntimePart, part_store
+from .signals import METER_EVENT, WATER_UPDATED
 
 WATER_SAVE_DELAY_S = 5
 KEEP_HISTORY = timedelta(days=35)  # 30 days for the high-use median, plus margin
@@ -79,7 +77,6 @@ class MeterRuntime:
     state: MeterState
     # The meter's sum when it started to count in the building total (None: not counted).
     counted_from: float | None = None
-    timer: CALLBACK_TYPE | None = None
 
     @property
     def used_m3(self) -> float:
@@ -92,33 +89,34 @@ class MeterRuntime:
         return f"{DOMAIN}:water_{self.dev_eui.lower()}"
 
 
-@dataclass
-class WaterRuntime:
-    """Everything a building does with its water meters."""
+class WaterRuntime(RuntimePart):
+    """Everything a building does with its water meters (items keyed by DevEUI)."""
 
-    hass: HomeAssistant
-    entry: ConfigEntry[Any]
-    meters: dict[str, MeterRuntime] = field(default_factory=dict)  # by DevEUI
-    retired_m3: float = 0.0  # use of meters removed from the total, kept so it never drops
-    _saver: DelayedSave | None = None
-    _unsubs: dict[str, Callable[[], None]] = field(default_factory=dict)  # by DevEUI
-    _started: bool = False
-    _no_recorder_logged: bool = False
-    # Open alerts someone took: alert id -> (who, when). Stored; dropped when they clear.
-    acknowledged: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-    # What a statistic is, in the instance's language ("Vattenförbrukning"): with the
-    # meter's name it tells the meters apart in the Energy dashboard's picker.
-    statistic_kind: str = ""
+    store_key = "water"
+    save_delay = WATER_SAVE_DELAY_S
+    subentry_type = SUBENTRY_WATER_METER
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """The water part of ``entry``'s building."""
+        super().__init__(hass, entry)
+        self.meters: dict[str, MeterRuntime] = {}  # by DevEUI
+        self.retired_m3 = 0.0  # use of meters removed from the total, so it never drops
+        self._no_recorder_logged = False
+        # Open alerts someone took: alert id -> (who, when). Stored; dropped when cleared.
+        self.acknowledged: dict[str, tuple[str, datetime]] = {}
+        # What a statistic is, in the instance's language ("Vattenförbrukning"): with the
+        # meter's name it tells the meters apart in the Energy dashboard's picker.
+        self.statistic_kind = ""
 
     @property
-    def event_signal(self) -> str:
+    def event_signal(self) -> SignalType[str, dict[str, Any]]:
         """Dispatcher signal carrying meter alerts to the building's event entity."""
-        return f"{DOMAIN}_{self.entry.entry_id}_meter_event"
+        return METER_EVENT.format(self.entry.entry_id)
 
     @property
-    def signal(self) -> str:
+    def signal(self) -> SignalType[()]:
         """Dispatcher signal telling the building's water entities to refresh."""
-        return f"{DOMAIN}_{self.entry.entry_id}_water"
+        return WATER_UPDATED.format(self.entry.entry_id)
 
     @property
     def defaults(self) -> MeterSettings:
@@ -129,7 +127,14 @@ class WaterRuntime:
             prefix_night=True,
         )
 
-    async def async_setup(self) -> None:
+    def subentry_ids(self) -> list[str]:
+        """The meters' subentries."""
+        return [meter.subentry_id for meter in self.meters.values()]
+
+    def _watched(self) -> dict[str, tuple[str, ...]]:
+        return {dev_eui: (dev_eui,) for dev_eui in self.meters}
+
+    async def _async_load(self, stored: dict[str, Any]) -> None:
         """Load stored meter states and build the meters from the subentries."""
         strings = await async_get_translations(
             self.hass, self.hass.config.language, "entity", [DOMAIN]
@@ -137,9 +142,6 @@ class WaterRuntime:
         self.statistic_kind = strings.get(
             f"component.{DOMAIN}.entity.sensor.water_consumption.name", ""
         )
-        store = water_store(self.hass, self.entry.entry_id)
-        self._saver = DelayedSave(store, self._snapshot, WATER_SAVE_DELAY_S)
-        stored = await store.async_load() or {}
         raw: object = stored.get("meters")
         states: dict[str, Any] = raw if isinstance(raw, dict) else {}
         acks = stored.get("acknowledged")
@@ -149,9 +151,7 @@ class WaterRuntime:
                 self.acknowledged[alert_id] = (value["by"], at)
         retired = stored.get("retired_m3")
         self.retired_m3 = float(retired) if isinstance(retired, int | float) else 0.0
-        subentries = [
-            s for s in self.entry.subentries.values() if s.subentry_type == SUBENTRY_WATER_METER
-        ]
+        subentries = list(self._subentries().values())
         defaults = self.defaults if subentries else MeterSettings()
         for subentry in subentries:
             dev_eui = subentry.data[CONF_DEV_EUI]
@@ -187,38 +187,10 @@ class WaterRuntime:
                 self.retired_m3 += used_m3(gone) - float(counted_from)
 
     @callback
-    def async_follow_sensors(self) -> None:
-        """Take every uplink of the meters from setup on (evaluation starts later)."""
-        for dev_eui in self.meters:
-            self._follow(dev_eui)
-
-    def _follow(self, dev_eui: str) -> None:
-        if unsub := self._unsubs.pop(dev_eui, None):
-            unsub()
-        self._unsubs[dev_eui] = async_dispatcher_connect(
-            self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), self._device_callback(dev_eui)
-        )
-
-    @callback
     def async_start(self) -> None:
         """Evaluate every meter now (alerts that came due while HA was down fire once)."""
-        self._started = True
-        for dev_eui in self.meters:
-            self.async_evaluate(dev_eui)
+        super().async_start()
         self._save()
-
-    async def async_shutdown(self) -> None:
-        """Cancel timers and write the states."""
-        self._started = False
-        for unsub in self._unsubs.values():
-            unsub()
-        self._unsubs.clear()
-        for meter in self.meters.values():
-            if meter.timer is not None:
-                meter.timer()
-                meter.timer = None
-        if self._saver is not None:
-            await self._saver.async_save_now()
 
     # -- meters added, changed or removed: applied in place ----------------------------
 
@@ -228,11 +200,7 @@ class WaterRuntime:
 
         Returns the meters added, as (subentry type, subentry id), for their entities.
         """
-        wanted = {
-            subentry.data[CONF_DEV_EUI]: subentry
-            for subentry in self.entry.subentries.values()
-            if subentry.subentry_type == SUBENTRY_WATER_METER
-        }
+        wanted = {subentry.data[CONF_DEV_EUI]: subentry for subentry in self._subentries().values()}
         for dev_eui, running in list(self.meters.items()):
             if (subentry := wanted.get(dev_eui)) is None or (
                 subentry.subentry_id != running.subentry_id
@@ -255,7 +223,7 @@ class WaterRuntime:
                     state=MeterState.from_dict(None),
                     counted_from=0.0 if counted else None,
                 )
-                self._follow(dev_eui)
+                self._follow(dev_eui, (dev_eui,))
                 added.append((SUBENTRY_WATER_METER, subentry.subentry_id))
             elif (meter.name, meter.settings, meter.counted) != (name, settings, counted):
                 meter.name, meter.settings = name, settings
@@ -276,11 +244,7 @@ class WaterRuntime:
     def _remove_meter(self, dev_eui: str) -> None:
         """A meter removed from the building: its use so far stays in the total."""
         meter = self.meters.pop(dev_eui)
-        if unsub := self._unsubs.pop(dev_eui, None):
-            unsub()
-        if meter.timer is not None:
-            meter.timer()
-            meter.timer = None
+        self._stop(dev_eui)
         if meter.counted_from is not None:
             self.retired_m3 += meter.used_m3 - meter.counted_from
         self._save()
@@ -288,34 +252,30 @@ class WaterRuntime:
 
     # -- inputs ------------------------------------------------------------------------
 
-    def _device_callback(
-        self, dev_eui: str
-    ) -> Callable[[ApplyResult | None, datetime | None], None]:
-        @callback
-        def _on_device(applied: ApplyResult | None, received_at: datetime | None) -> None:
-            meter = self.meters.get(dev_eui)
-            if meter is None:
-                return
-            if applied is not None and received_at is not None:
-                reading = meters.reading_from_fields(applied.fields, received_at)
-                result = meter.state.ingest(reading)
-                if result.rejected:
-                    LOGGER.warning(
-                        "%s: %s sent %s hourly value(s) below earlier readings; not counted",
-                        self.entry.title,
-                        meter.name,
-                        result.rejected,
-                    )
-                if result.changed_from is not None:
-                    self._import_statistics(meter, result.changed_from)
-            else:
-                self._check_swap_accepted(meter)
-            if self._started:
-                self.async_evaluate(dev_eui)
-            else:
-                self._save()
-
-        return _on_device
+    def _on_device(
+        self, key: str, applied: ApplyResult | None, received_at: datetime | None
+    ) -> None:
+        meter = self.meters.get(key)
+        if meter is None:
+            return
+        if applied is not None and received_at is not None:
+            reading = meters.reading_from_fields(applied.fields, received_at)
+            result = meter.state.ingest(reading)
+            if result.rejected:
+                LOGGER.warning(
+                    "%s: %s sent %s hourly value(s) below earlier readings; not counted",
+                    self.entry.title,
+                    meter.name,
+                    result.rejected,
+                )
+            if result.changed_from is not None:
+                self._import_statistics(meter, result.changed_from)
+        else:
+            self._check_swap_accepted(meter)
+        if self._started:
+            self.async_evaluate(key)
+        else:
+            self._save()
 
     def _check_swap_accepted(self, meter: MeterRuntime) -> None:
         """The meter's "accept new reading" button was pressed: continue from the new value."""
@@ -332,38 +292,22 @@ class WaterRuntime:
     # -- evaluation --------------------------------------------------------------------
 
     @callback
-    def async_evaluate(self, dev_eui: str) -> None:
+    def async_evaluate(self, key: str) -> None:
         """Run the engine for one meter now; fire its transitions; re-arm its timer."""
-        meter = self.meters.get(dev_eui)
+        meter = self.meters.get(key)
         if meter is None or not self._started:
             return
         now = dt_util.utcnow()
         meter.state.series.prune(now - KEEP_HISTORY)
-        evaluation = meters.evaluate(dev_eui, meter.state, meter.settings, now)
+        evaluation = meters.evaluate(key, meter.state, meter.settings, now)
         for alert in evaluation.started:
             self._send(meter, METER_ALERT_STARTED, alert)
         for alert in evaluation.cleared:
             self.acknowledged.pop(alert.alert_id, None)
             self._send(meter, METER_ALERT_CLEARED, alert)
-        self._arm(meter, evaluation.next_wakeup)
+        self._arm(key, evaluation.next_wakeup)
         self._save()
         async_dispatcher_send(self.hass, self.signal)
-
-    def _arm(self, meter: MeterRuntime, when: datetime | None) -> None:
-        if meter.timer is not None:
-            meter.timer()
-            meter.timer = None
-        if when is None:
-            return
-        dev_eui = meter.dev_eui
-
-        @callback
-        def _due(_scheduled: datetime) -> None:
-            if (current := self.meters.get(dev_eui)) is not None:
-                current.timer = None
-                self.async_evaluate(dev_eui)
-
-        meter.timer = async_track_point_in_utc_time(self.hass, _due, when)
 
     def _send(
         self,
@@ -473,10 +417,6 @@ class WaterRuntime:
 
     # -- persistence -------------------------------------------------------------------
 
-    def _save(self) -> None:
-        if self._saver is not None:
-            self._saver.schedule()
-
     def _snapshot(self) -> dict[str, Any]:
         return {
             "meters": {
@@ -493,7 +433,7 @@ class WaterRuntime:
 
 def water_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where a building keeps its meters' hourly registers and open alerts."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.water")
+    return part_store(hass, entry_id, WaterRuntime.store_key)
 
 
 def meter_settings_from(
