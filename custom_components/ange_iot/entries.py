@@ -15,7 +15,7 @@ from homeassistant.config_entries import ConfigEntry
 from .const import CONF_KIND, KIND_BUILDING
 
 if TYPE_CHECKING:
-    from .building.care import BuildingConfigEntry
+    from .building.runtime import BuildingConfigEntry
     from .gateway.hub import GatewayConfigEntry
 
 type AngeConfigEntry = ConfigEntry[Any]

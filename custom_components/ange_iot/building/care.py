@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -47,12 +47,8 @@ from .incidents import CareIncidents, Incident
 from .part import RuntimePart
 from .signals import APARTMENT_UPDATED, BUILDING_UPDATED, CARE_EVENT
 
-if TYPE_CHECKING:
-    from .runtime import BuildingConfigEntry
-
-# Still importable from here: the config flow reads defaults with ``settings_from``; the
-# building's entry type lives in ``runtime`` now.
-__all__ = ["BuildingConfigEntry", "CareRuntime", "online_since", "settings_from"]
+# Still importable from here: the config flow reads defaults with ``settings_from``.
+__all__ = ["CareRuntime", "online_since", "settings_from"]
 
 CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
 DATA_ONLINE_SINCE: HassKey[datetime] = HassKey(f"{DOMAIN}_online_since")
