@@ -16,6 +16,7 @@ from custom_components.ange_iot.angelib.phone_check import (
     last_shift,
     next_shift,
     shift_label,
+    shift_of,
 )
 
 LOCAL = ZoneInfo("Europe/Stockholm")
@@ -79,6 +80,8 @@ def test_a_check_with_one_tap_and_one_miss() -> None:
     [check] = started
     assert check.check_id == "b1-20261123T0600Z"
     assert check.due == at(2026, 11, 23, 7, 10)
+    assert shift_of(check.check_id) == at(2026, 11, 23, 7, 0)
+    assert shift_of("junk") is None
     assert state.next_wakeup(SETTINGS, at(2026, 11, 23, 7, 0)) == check.due
     assert state.confirm(check.check_id, 0, at(2026, 11, 23, 7, 3), "Anna") == "phone_a"
     assert state.confirm(check.check_id, 0, at(2026, 11, 23, 7, 4), "Anna") is None  # once

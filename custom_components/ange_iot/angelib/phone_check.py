@@ -122,6 +122,14 @@ def last_shift(settings: PhoneCheckSettings, at: datetime) -> datetime:
     raise AssertionError("a shift time exists within two days")  # pragma: no cover
 
 
+def shift_of(check_id: str) -> datetime | None:
+    """The shift start a check id names (its last 14 characters), None for junk."""
+    try:
+        return datetime.strptime(check_id[-14:], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def shift_label(shift: datetime, timezone: str) -> str:
     """A shift start as its local wall-clock time, "07:00"."""
     return shift.astimezone(zone(timezone)).strftime("%H:%M")

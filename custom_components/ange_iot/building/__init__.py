@@ -14,6 +14,7 @@ from homeassistant.helpers.start import async_at_started
 from ..const import DOMAIN
 from . import care_board
 from .care import BuildingConfigEntry, BuildingRuntime, care_index_store, care_store
+from .phone_check import async_setup_phone_check, phone_check_store
 from .snow import SnowRuntime, snow_store
 from .water import WaterRuntime, water_store
 
@@ -50,6 +51,7 @@ async def async_setup_building(hass: HomeAssistant, entry: BuildingConfigEntry) 
     runtime.async_follow_sensors()
     runtime.water.async_follow_sensors()
     care_board.async_register(hass)  # the staff's care board, one view per building
+    entry.async_on_unload(await async_setup_phone_check(hass, entry, runtime))  # if configured
 
     @callback
     def _start(_hass: HomeAssistant) -> None:
@@ -86,3 +88,4 @@ async def async_remove_building(hass: HomeAssistant, entry: BuildingConfigEntry)
     await care_index_store(hass, entry.entry_id).async_remove()
     await water_store(hass, entry.entry_id).async_remove()
     await snow_store(hass, entry.entry_id).async_remove()
+    await phone_check_store(hass, entry.entry_id).async_remove()
