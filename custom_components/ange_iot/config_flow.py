@@ -55,6 +55,7 @@ from .angelib.simulator import APARTMENTS, DEMO_DEVICES, DEMO_SITE_NAME, Role
 from .angelib.snow import SnowSettings
 from .angelib.uplink import MessageError, normalise_dev_eui
 from .building.care import settings_from
+from .building.phone_check_flow import SUBENTRY_PHONE_CHECK, PhoneCheckSubentryFlow
 from .building.water import meter_settings_from
 from .const import (
     CONF_API_KEY,
@@ -607,6 +608,7 @@ class AngeConfigFlow(ConfigFlow, domain=DOMAIN):
                 SUBENTRY_APARTMENT: ApartmentSubentryFlow,
                 SUBENTRY_WATER_METER: WaterMeterSubentryFlow,
                 SUBENTRY_SNOW_SITE: SnowSiteSubentryFlow,
+                SUBENTRY_PHONE_CHECK: PhoneCheckSubentryFlow,  # building/phone_check_flow.py
             }
         return {SUBENTRY_DEVICE: DeviceSubentryFlow}
 
