@@ -328,6 +328,7 @@ class PhoneCheckRuntime:
             self.event_signal,
             PHONE_CHECK_FAILED,
             {
+                "id": f"{miss.check_id}|{miss.phone}",  # each event its own (blueprints)
                 "phone": name,
                 "phone_device_id": miss.phone,
                 "shift": shift,
