@@ -6,6 +6,7 @@ shift at Solbacken; the check runs at 07:00 (Europe/Stockholm) with 10 minutes' 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.core import Context, HomeAssistant, ServiceCall
+from homeassistant.core import Context, Event, HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -23,6 +24,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ange_iot.const import DOMAIN, EVENT_CARE_LOG
+from custom_components.ange_iot.logbook import async_describe_events
 
 from .common import (
     BUILDING_OPTIONS,
@@ -186,6 +188,20 @@ async def test_one_taps_the_other_is_reported_at_the_due_time(
     tap(hass, site, "Personal 2")
     await hass.async_block_till_done()
     assert not [key for key in ir.async_get(hass).issues if key[0] == DOMAIN]
+
+    # The logbook: who confirmed, whose chain broke, in the building's care-alerts logbook.
+    described: dict[str, Callable[[Event], dict[str, str]]] = {}
+    async_describe_events(hass, lambda _domain, kind, describe: described.update({kind: describe}))
+    lines = [described[EVENT_CARE_LOG](event) for event in log]
+    assert [(line["name"], line["message"]) for line in lines] == [
+        ("Personal 1", "phone check at 07:00 confirmed by Anna"),
+        (
+            "Personal 2",
+            "did not confirm the phone check at 07:00: the alert chain to this phone is broken",
+        ),
+        ("Personal 2", "phone check at 07:00 confirmed by Anna"),
+    ]
+    assert {line["entity_id"] for line in lines} == {ALERTS}
 
 
 async def test_a_phone_that_cannot_be_reached_is_reported_at_once(
