@@ -200,3 +200,11 @@ def test_stored_data_never_breaks_loading(data: object) -> None:
     assert again.as_dict() == state.as_dict()
     now = datetime(2030, 1, 1, tzinfo=UTC)
     state.advance(SETTINGS, now, key=KEY, online_since=now)  # and it runs
+
+
+def test_a_phone_taken_off_during_a_check_is_not_reported() -> None:
+    state = PhoneCheckState(watching_since=at(2026, 11, 23, 6, 0))
+    _m, [check] = state.advance(SETTINGS, at(2026, 11, 23, 7, 0), key=KEY)
+    state.forget_phones(["phone_a"])
+    misses, _s = state.advance(SETTINGS, check.due, key=KEY)
+    assert [m.phone for m in misses] == ["phone_a"]

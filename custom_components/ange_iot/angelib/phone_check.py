@@ -48,6 +48,7 @@ class MissReason(StrEnum):
 
     NOT_CONFIRMED = "not_confirmed"  # nobody tapped within the grace
     NOT_REACHABLE = "not_reachable"  # the notification could not be sent at all
+    REMOVED = "removed"  # taken off the phone check while a check was open: not reported
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -283,9 +284,13 @@ class PhoneCheckState:
         return min(times) if times else None
 
     def forget_phones(self, keep: Sequence[str]) -> None:
-        """Phones no longer configured are no longer failing (their issue goes)."""
+        """Phones taken off: not failing any more (their issue goes), not reported."""
         for phone in [p for p in self.failing if p not in keep]:
             del self.failing[phone]
+        for check in self.checks.values():
+            for status in check.phones:
+                if status.open and status.phone not in keep:
+                    status.missed = MissReason.REMOVED
 
     # -- storage -------------------------------------------------------------------------
 
