@@ -57,6 +57,7 @@ CARE_EVENT_TYPES = [
     "escalated",
     "incident",
     "incident_resolved",
+    "phone_check_failed",  # building/phone_check.py
 ]
 
 

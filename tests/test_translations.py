@@ -78,6 +78,7 @@ SUPPLIED: dict[str, set[str]] = {
     # The fix flow's confirm step shows the issue's own placeholders (ConfirmRepairFlow).
     "issues.care_state_lost.*": {"building", "apartments"},
     "issues.generic_no_codec.*": {"device", "dev_eui"},
+    "issues.phone_check_failed.*": {"phone", "building", "shift"},  # building/phone_check.py
     # Generic devices: the field key in entity names, the field map in its flow steps.
     "entity.*.generic_*.name": {"field"},
     "config_subentries.device.step.fields.*": {"dev_eui", "fields"},

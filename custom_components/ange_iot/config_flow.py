@@ -36,6 +36,7 @@ from .building.part_flows import (
     SnowSiteSubentryFlow,
     WaterMeterSubentryFlow,
 )
+from .building.phone_check_flow import SUBENTRY_PHONE_CHECK, PhoneCheckSubentryFlow
 from .const import (
     CONF_DEV_EUI,
     CONF_GATEWAY,
@@ -177,5 +178,6 @@ class AngeConfigFlow(GatewaySteps, BuildingSteps, domain=DOMAIN):
                 SUBENTRY_APARTMENT: ApartmentSubentryFlow,
                 SUBENTRY_WATER_METER: WaterMeterSubentryFlow,
                 SUBENTRY_SNOW_SITE: SnowSiteSubentryFlow,
+                SUBENTRY_PHONE_CHECK: PhoneCheckSubentryFlow,  # building/phone_check_flow.py
             }
         return {SUBENTRY_DEVICE: DeviceSubentryFlow}

@@ -37,6 +37,11 @@ _MESSAGES = {
         "until": " until {until}",
         "late": " (came due while Home Assistant was not running)",
         "rate": ", about {rate} L/h",
+        "phone_check_failed": "did not confirm the phone check at {shift}: the alert chain "
+        "to this phone is broken{late}",
+        "phone_check_unreachable": "could not be reached for the phone check at {shift}: the "
+        "alert chain to this phone is broken",
+        "phone_check_confirmed": "phone check at {shift} confirmed by {user}",
     },
     "sv": {
         "acknowledged": "tillsyn kvitterad av {user}",
@@ -52,6 +57,11 @@ _MESSAGES = {
         "until": " till {until}",
         "late": " (förföll medan Home Assistant inte var igång)",
         "rate": ", cirka {rate} l/h",
+        "phone_check_failed": "bekräftade inte telefonkontrollen {shift}: larmkedjan till "
+        "telefonen är bruten{late}",
+        "phone_check_unreachable": "gick inte att nå för telefonkontrollen {shift}: larmkedjan "
+        "till telefonen är bruten",
+        "phone_check_confirmed": "telefonkontrollen {shift} bekräftad av {user}",
     },
 }
 
@@ -124,6 +134,9 @@ ICONS = {
     "alert_started": "mdi:water-alert",
     "alert_cleared": "mdi:water-check",
     "alert_acknowledged": "mdi:account-check",
+    "phone_check_failed": "mdi:cellphone-remove",
+    "phone_check_unreachable": "mdi:cellphone-off",
+    "phone_check_confirmed": "mdi:cellphone-check",
 }
 
 
@@ -150,13 +163,14 @@ def async_describe_events(
         reason = str(data.get("reason") or "")
         resolution = str(data.get("resolution") or "")
         described = {
-            LOGBOOK_ENTRY_NAME: str(data.get("apartment", "")),
+            LOGBOOK_ENTRY_NAME: str(data.get("apartment") or data.get("phone") or ""),
             LOGBOOK_ENTRY_MESSAGE: template.format(
                 user=data.get("user", "?"),
                 until=until,
                 reason=reasons.get(reason, reason),
                 resolution=reasons.get(resolution, resolution),
                 late=texts["late"] if data.get("late") else "",
+                shift=data.get("shift", ""),  # phone check (building/phone_check.py)
             ),
             LOGBOOK_ENTRY_ICON: ICONS.get(action, "mdi:account-heart"),
         }

@@ -12,6 +12,7 @@ from homeassistant.helpers.start import async_at_started
 
 from . import care_board
 from .apartment import care_index_store, care_store
+from .phone_check import async_setup_phone_check, phone_check_store
 from .runtime import BuildingConfigEntry, BuildingRuntime
 from .snow import snow_store
 from .water import water_store
@@ -34,6 +35,7 @@ async def async_setup_building(hass: HomeAssistant, entry: BuildingConfigEntry) 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.async_follow_sensors()
     care_board.async_register(hass)  # the staff's care board, one view per building
+    entry.async_on_unload(await async_setup_phone_check(hass, entry, runtime))  # if configured
 
     @callback
     def _start(_hass: HomeAssistant) -> None:
@@ -68,3 +70,4 @@ async def async_remove_building(hass: HomeAssistant, entry: BuildingConfigEntry)
     await care_index_store(hass, entry.entry_id).async_remove()
     await water_store(hass, entry.entry_id).async_remove()
     await snow_store(hass, entry.entry_id).async_remove()
+    await phone_check_store(hass, entry.entry_id).async_remove()

@@ -24,12 +24,19 @@ from ..const import (
 from .care import ESCALATED
 from .entity import AngeBuildingEntity, AngeSiteEntity, entity_of_device
 from .incidents import INCIDENT, INCIDENT_RESOLVED
+from .phone_check import PHONE_CHECK_FAILED
 from .runtime import BuildingConfigEntry
 
 CARE_ALERTS = EventEntityDescription(
     key="care_alerts",
     translation_key="care_alerts",
-    event_types=[*(str(t) for t in EventType), ESCALATED, INCIDENT, INCIDENT_RESOLVED],
+    event_types=[
+        *(str(t) for t in EventType),
+        ESCALATED,
+        INCIDENT,
+        INCIDENT_RESOLVED,
+        PHONE_CHECK_FAILED,  # a phone did not confirm its shift-start check (phone_check.py)
+    ],
 )
 METER_ALERTS = EventEntityDescription(
     key="meter_alerts",
