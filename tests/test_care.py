@@ -34,6 +34,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -50,6 +51,7 @@ from custom_components.ange_iot import logbook as care_logbook
 from custom_components.ange_iot.angelib.codecs import elsys
 from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import APARTMENTS, DEMO_DEVICES, Role
+from custom_components.ange_iot.building.signals import BUILDING_UPDATED
 from custom_components.ange_iot.const import (
     DOMAIN,
     EVENT_CARE_LOG,
@@ -91,6 +93,7 @@ from .common import (
     home_assistant_restarts,
     set_scenario,
 )
+from .conftest import SetupBuilding
 
 
 @pytest.fixture
@@ -1451,3 +1454,24 @@ async def test_service_apartment_picker_offers_apartments_only(
     }
     assert apartments
     assert with_switch == apartments
+
+
+async def test_start_tells_the_building_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    setup_building: SetupBuilding,
+) -> None:
+    """Starting evaluates every apartment but tells the building's entities once.
+
+    Each telling recounts every apartment (attention count and its list): once per
+    apartment would make start-up quadratic in the number of apartments.
+    """
+    await async_run_until(hass, freezer, WATCHING, STEP)
+    told: list[None] = []
+    async_dispatcher_connect(hass, BUILDING_UPDATED.format(BUILDING_ID), lambda: told.append(None))
+    entry = await setup_building(building_entry())
+    assert len(entry.runtime_data.apartments) == len(APARTMENTS) > 1
+    # Once when started, once after the subentries are applied; not once per apartment.
+    assert len(told) == 2
+    assert attention(hass) == 0

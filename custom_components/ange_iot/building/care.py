@@ -74,6 +74,7 @@ class CareRuntime(RuntimePart):
         self.lost: set[str] = set()
         self._index: Store[dict[str, Any]] | None = None
         self._indexed: frozenset[str] = frozenset()
+        self._starting = False  # evaluating every apartment at start: building told once
         # Each alert's course for follow-up (time to acknowledge, to resolve), kept 90 days.
         self.followup = FollowUp()
         self._incidents = CareIncidents(
@@ -163,7 +164,14 @@ class CareRuntime(RuntimePart):
             if (apartment := self.apartments.get(subentry_id)) is not None:
                 rejudge_today(self.hass, self.entry.title, apartment)
         self.lost.clear()
-        super().async_start()
+        # The building's entities (attention count, its list) are told once, not once per
+        # apartment: each telling recounts every apartment (O(n²) at start otherwise).
+        self._starting = True
+        try:
+            super().async_start()
+        finally:
+            self._starting = False
+        async_dispatcher_send(self.hass, self.building_signal)
 
     async def async_shutdown(self) -> None:
         """Cancel timers and write the states before the entry finishes unloading."""
@@ -367,7 +375,8 @@ class CareRuntime(RuntimePart):
         self._arm(subentry_id, min(wakeups) if wakeups else None)
         self._save()
         async_dispatcher_send(self.hass, self.apartment_signal(subentry_id))
-        async_dispatcher_send(self.hass, self.building_signal)
+        if not self._starting:
+            async_dispatcher_send(self.hass, self.building_signal)
         return evaluation
 
     def _health(self, apartment: ApartmentRuntime) -> list[SensorHealth]:
