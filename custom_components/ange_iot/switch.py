@@ -1,21 +1,10 @@
-"""Switch platform of Ånge IoT: hands each entry to its wing's switch entities."""
+"""Switch platform of Ånge IoT: each entry's switch entities come from its wing."""
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
 from .building import switch as building_switch
-from .entries import AngeConfigEntry, is_building
+from .entries import platform_dispatcher
 
 PARALLEL_UPDATES = 0
 
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: AngeConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the switch entities of a gateway entry or of a building entry."""
-    if is_building(entry):
-        await building_switch.async_setup_entry(hass, entry, async_add_entities)
+async_setup_entry = platform_dispatcher(building_switch.async_setup_entry, None)
