@@ -1,19 +1,14 @@
-"""Button platform of Ånge IoT: acknowledge an apartment's alerts; accept a meter reading.
+"""Buttons of a building: acknowledge an apartment's alerts, or the open meter alerts.
 
 Each apartment has **Acknowledge**: staff can take its open alerts from a dashboard (the
 care board, a wall tablet), not only from a phone; it goes through the same action as a
-phone's button, so who pressed is recorded and logged.
-
-The button is there whenever the meter is (available like the meter's other entities), so
-it never looks broken; pressed with nothing to accept it says so (a translated
-``ServiceValidationError``), like core buttons whose action does not apply right now.
-The "Reading went backwards" binary sensor tells when a press is needed.
+phone's button, so who pressed is recorded and logged. The building has one for its open
+meter alerts, from its first water meter on.
 """
 
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -29,13 +24,6 @@ from ..const import (
 )
 from .entity import AngeApartmentEntity, AngeBuildingEntity
 from .runtime import BuildingConfigEntry
-
-ACCEPT_READING = ButtonEntityDescription(
-    key="accept_meter_reading",
-    translation_key="accept_meter_reading",
-    entity_category=EntityCategory.CONFIG,
-)
-
 
 ACKNOWLEDGE = ButtonEntityDescription(key="acknowledge_care", translation_key="acknowledge_care")
 ACKNOWLEDGE_METERS = ButtonEntityDescription(

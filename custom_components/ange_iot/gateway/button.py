@@ -1,8 +1,4 @@
-"""Button platform of Ånge IoT: acknowledge an apartment's alerts; accept a meter reading.
-
-Each apartment has **Acknowledge**: staff can take its open alerts from a dashboard (the
-care board, a wall tablet), not only from a phone; it goes through the same action as a
-phone's button, so who pressed is recorded and logged.
+"""Buttons of a gateway's devices: accept a water meter's lower reading (a replaced meter).
 
 The button is there whenever the meter is (available like the meter's other entities), so
 it never looks broken; pressed with nothing to accept it says so (a translated
@@ -21,9 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..angelib.catalog import Kind
 from ..angelib.device import device_kinds
-from ..const import (
-    DOMAIN,
-)
+from ..const import DOMAIN
 from .entity import AngeDeviceEntity
 from .hub import GatewayConfigEntry
 
@@ -31,12 +25,6 @@ ACCEPT_READING = ButtonEntityDescription(
     key="accept_meter_reading",
     translation_key="accept_meter_reading",
     entity_category=EntityCategory.CONFIG,
-)
-
-
-ACKNOWLEDGE = ButtonEntityDescription(key="acknowledge_care", translation_key="acknowledge_care")
-ACKNOWLEDGE_METERS = ButtonEntityDescription(
-    key="acknowledge_meter_alerts", translation_key="acknowledge_meter_alerts"
 )
 
 
