@@ -66,6 +66,7 @@ from ..const import (
 )
 from ..router import get_router
 from ..storage import DelayedSave
+from .capacity import async_check_capacity
 
 if TYPE_CHECKING:
     from .transport import Gateway
@@ -569,6 +570,7 @@ class GatewayHub:
                 self._async_add_device(sid, config)
             elif tracked is not None and tracked.config != config:
                 self._async_update_device(sid, config)
+        async_check_capacity(self)  # HA's entity cap per entry: warn before it (capacity.py)
 
     def _async_add_device(self, subentry_id: str, config: DeviceConfig) -> None:
         """A new device: tracked, owned, timed, its device and entities created."""

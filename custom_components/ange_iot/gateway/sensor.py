@@ -39,6 +39,7 @@ from ..angelib.device import DeviceConfig, device_kinds, snow_depth_cm
 from ..angelib.generic import FieldSpec, Meaning, ValueKind
 from ..angelib.pipeline import TrackedDevice
 from ..const import DOMAIN
+from .capacity import async_check_capacity
 from .entity import (
     AngeDeviceEntity,
 )
@@ -263,6 +264,7 @@ async def async_setup_entry(
         return entities
 
     hub.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
+    async_check_capacity(hub)  # an entry near HA's entity cap says so at every start
 
     def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
         async_add_entities(
