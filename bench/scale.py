@@ -205,11 +205,11 @@ def _frame(lib: dict[str, ModuleType], model_id: str, i: int, at: datetime) -> t
     raise ValueError(model_id)
 
 
-def build_site(n: int, now: datetime, model: str | None = None) -> dict[str, Any]:
+def build_site(n: int, now: datetime, only_model: str | None = None) -> dict[str, Any]:
     """N device subentries and their stored states (decoded by our codecs).
 
     Each device was last heard within its report interval, so it is available at start.
-    ``model``: every device of that model instead of the mix.
+    ``only_model``: every device of that model instead of the mix.
     """
     lib = _angelib()
     catalog, device, pipeline, uplink = (
@@ -218,7 +218,7 @@ def build_site(n: int, now: datetime, model: str | None = None) -> dict[str, Any
     pipe = pipeline.Pipeline()
     subentries, states, devices = [], {}, []
     for i in range(n):
-        model_id = model or CYCLE[i % len(CYCLE)][0]
+        model_id = only_model or CYCLE[i % len(CYCLE)][0]
         model = catalog.MODELS[model_id]
         eui = dev_eui(i)
         name = device_name(i, model.name)
