@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 import json
 from pathlib import Path
 
@@ -9,13 +10,15 @@ from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 from homeassistant.const import ATTR_DEVICE_CLASS, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.ange_iot.gateway.binary_sensor import BINARY_SENSORS
+from custom_components.ange_iot.gateway.binary_sensor import BINARY_SENSORS, METER_ALARMS
 
 from .common import (
+    BUILDING_METER,
     DOOR_1101,
     METER_1101,
     MOTION_1101,
@@ -124,3 +127,78 @@ def test_tamper_states_read_naturally() -> None:
             assert all(states.values())
     sv = json.loads((TRANSLATIONS / "sv.json").read_text("utf-8"))
     assert sv["entity"]["binary_sensor"]["tamper"]["state"]["off"] == "Ingen manipulering"
+
+
+async def test_meter_problem_groups_the_alarms(
+    hass: HomeAssistant, first_reports: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """A water meter shows one "Meter problem" by default; its alarms are disabled entities.
+
+    Enabled: the reading and "Meter problem" only (HA's 10,000 enabled entities per entry,
+    gateway/capacity.py). Each alarm entity is still in the registry for a user to enable.
+    """
+    problem_id = entity_id(entity_registry, "binary_sensor", METER_1101, "meter_problem")
+    problem = hass.states.get(problem_id)
+    assert problem is not None
+    assert problem.attributes[ATTR_DEVICE_CLASS] == BinarySensorDeviceClass.PROBLEM
+    assert problem.state == STATE_OFF
+    assert problem.attributes["alarms"] == []
+    assert problem.attributes["first_seen"] is None
+    for key in ("leak", "burst", "dry", "reverse_flow", "tamper", "low_battery"):
+        entry = entity_registry.async_get(
+            entity_id(entity_registry, "binary_sensor", METER_1101, key)
+        )
+        assert entry is not None, key
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, key
+    for meter, key in ((METER_1101, "volume_decreased"), (BUILDING_METER, "freeze")):
+        entry = entity_registry.async_get(entity_id(entity_registry, "binary_sensor", meter, key))
+        assert entry is not None
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+
+    # The meter reports a leak and a burst: on, listing both (leak first), since the first.
+    hub = first_reports.runtime_data
+    state = hub.device(METER_1101).state
+    state.values.update(leak=True, burst=True)
+    state.alarm_since.update(
+        leak=datetime(2026, 1, 24, 5, tzinfo=UTC), burst=datetime(2026, 1, 24, 6, tzinfo=UTC)
+    )
+    async_dispatcher_send(hass, hub.signal(METER_1101))
+    await hass.async_block_till_done()
+    problem = hass.states.get(problem_id)
+    assert problem is not None
+    assert problem.state == STATE_ON
+    assert problem.attributes["alarms"] == ["leak", "burst"]
+    assert problem.attributes["first_seen"] == "2026-01-24T05:00:00+00:00"
+
+    # A replaced meter's lower reading is a problem too (the button accepts it).
+    state.values.update(leak=False, burst=False)
+    state.volume_decreased = True
+    async_dispatcher_send(hass, hub.signal(METER_1101))
+    await hass.async_block_till_done()
+    problem = hass.states.get(problem_id)
+    assert problem is not None
+    assert problem.state == STATE_ON
+    assert problem.attributes["alarms"] == ["volume_decreased"]
+
+    # Not on other devices.
+    assert (
+        entity_registry.async_get_entity_id(
+            "binary_sensor", "ange_iot", f"{MOTION_1101}_meter_problem"
+        )
+        is None
+    )
+
+
+def test_meter_problem_names_every_alarm() -> None:
+    """Each alarm "Meter problem" can list has a name in English and Swedish."""
+    keys = {d.key for d in BINARY_SENSORS}
+    assert set(METER_ALARMS) <= keys
+    for language in ("en", "sv"):
+        names = json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))
+        problem = names["entity"]["binary_sensor"]["meter_problem"]
+        assert problem["name"]
+        assert problem["state_attributes"]["first_seen"]["name"]
+        alarms = problem["state_attributes"]["alarms"]
+        assert alarms["name"]
+        assert set(alarms["state"]) == set(METER_ALARMS), language
+        assert all(alarms["state"].values())

@@ -12,6 +12,7 @@ from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHE
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util, yaml as yaml_util
 from homeassistant.util.yaml import load_yaml_dict
@@ -217,3 +218,23 @@ OTHER_RECIPIENTS = frozenset({"notify_entities"})
 REQUIRED_INPUTS = frozenset(
     {"care_alerts", "staff_phones", "meter_alerts", "phones", "snow_clearing"}
 )
+
+
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_sensor_report_lists_a_meter_with_low_battery(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    maintenance_automation: tuple[list[ServiceCall], str],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A water meter's low battery shows in its "Meter problem" (its own entity is off)."""
+    calls, _ = maintenance_automation
+    meter = next(d for d in DEMO_DEVICES if d.role is Role.APARTMENT_METER)
+    await _advance(hass, freezer, timedelta(hours=1, minutes=29))  # 08:59 local
+    hub = init_integration.runtime_data
+    hub.device(meter.dev_eui).state.values["low_battery"] = True
+    async_dispatcher_send(hass, hub.signal(meter.dev_eui))
+    await _advance(hass, freezer, timedelta(minutes=2))
+    assert len(calls) == 1
+    shown = f"{meter.area} {device_name(meter.name, meter.area)}"
+    assert calls[0].data["message"] == f"Lågt batteri (1): {shown}"

@@ -100,7 +100,7 @@ async def test_decreasing_volume_and_accept(
     """A lower reading is held back and flagged; the button accepts it and it persists."""
     hub = first_reports.runtime_data
     volume_id = entity_id(entity_registry, "sensor", METER_1101, "volume")
-    flag_id = entity_id(entity_registry, "binary_sensor", METER_1101, "volume_decreased")
+    flag_id = entity_id(entity_registry, "binary_sensor", METER_1101, "meter_problem")
     button_id = entity_id(entity_registry, "button", METER_1101, "accept_meter_reading")
 
     def state(eid: str) -> str:
@@ -158,7 +158,7 @@ async def test_higher_reading_clears_flag(
     """A glitch (one low frame, then normal readings) clears itself without a press."""
     hub = first_reports.runtime_data
     volume_id = entity_id(entity_registry, "sensor", METER_1101, "volume")
-    flag_id = entity_id(entity_registry, "binary_sensor", METER_1101, "volume_decreased")
+    flag_id = entity_id(entity_registry, "binary_sensor", METER_1101, "meter_problem")
     button_id = entity_id(entity_registry, "button", METER_1101, "accept_meter_reading")
 
     with capture_logs(caplog) as logs:

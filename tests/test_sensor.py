@@ -109,15 +109,28 @@ async def test_key_sensor_metadata(
 async def test_disabled_by_default(
     hass: HomeAssistant, first_reports: MockConfigEntry, entity_registry: er.EntityRegistry
 ) -> None:
-    """The noisy diagnostics (SNR) start disabled; RSSI is enabled."""
-    snr = entity_registry.async_get(entity_id(entity_registry, "sensor", MOTION_1101, "snr"))
-    assert snr is not None
-    assert snr.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    rssi_id = entity_id(entity_registry, "sensor", MOTION_1101, "rssi")
-    rssi = entity_registry.async_get(rssi_id)
-    assert rssi is not None
-    assert rssi.disabled_by is None
-    assert hass.states.get(rssi_id) is not None
+    """Radio and link diagnostics start disabled, as in core; the device's battery does not.
+
+    HA enables at most 10,000 entities per config entry (gateway/capacity.py), and a
+    facility manager reads a sensor's measurements and battery, not its RSSI.
+    """
+    for key in ("rssi", "snr", "last_seen", "rejected_frames", "lns_battery"):
+        entry = entity_registry.async_get(entity_id(entity_registry, "sensor", SNOW_1, key))
+        assert entry is not None, key
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, key
+    battery_id = entity_id(entity_registry, "sensor", SNOW_1, "battery")
+    battery = entity_registry.async_get(battery_id)
+    assert battery is not None
+    assert battery.disabled_by is None
+    assert hass.states.get(battery_id) is not None
+    # The gateway's own counters: disabled like Z-Wave JS's controller statistics.
+    for key in ("uplinks", "rejected_messages", "last_message"):
+        uid = f"{first_reports.entry_id}_{key}"
+        entity = entity_registry.async_get_entity_id("sensor", "ange_iot", uid)
+        assert entity is not None, key
+        gateway_entry = entity_registry.async_get(entity)
+        assert gateway_entry is not None
+        assert gateway_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION, key
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

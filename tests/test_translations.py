@@ -75,6 +75,7 @@ SUPPLIED: dict[str, set[str]] = {
     "exceptions.building_not_found.message": {"entry_id"},
     "exceptions.no_meter_alert_to_acknowledge.message": {"building"},
     "issues.gateway_silent.*": {"gateway", "since", "minutes"},
+    "issues.entity_cap_near.*": {"gateway", "count", "max", "devices", "threshold"},
     # The fix flow's confirm step shows the issue's own placeholders (ConfirmRepairFlow).
     "issues.care_state_lost.*": {"building", "apartments"},
     "issues.generic_no_codec.*": {"device", "dev_eui"},

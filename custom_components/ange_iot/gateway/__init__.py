@@ -33,6 +33,7 @@ from ..const import (
     GATEWAY_TTS_WEBHOOK,
     NONE_OPTION,
 )
+from .capacity import async_check_capacity
 from .hub import GatewayConfigEntry, GatewayHub
 from .simulated import SimulatedGateway
 from .transport import Transport
@@ -79,6 +80,7 @@ async def async_setup_gateway(hass: HomeAssistant, entry: GatewayConfigEntry) ->
         apply_simulation_options(hub)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     hub.changes.async_apply()  # devices added while it was setting up
+    async_check_capacity(hub)  # HA's enabled-entity cap per entry: warn before it
     return True
 
 
@@ -154,5 +156,6 @@ async def _async_update_listener(hass: HomeAssistant, entry: GatewayConfigEntry)
     """
     hub = entry.runtime_data
     hub.changes.async_apply()
+    async_check_capacity(hub)
     hub.watchdog.async_limit_changed()
     apply_simulation_options(hub)

@@ -72,6 +72,8 @@ def _problem(
     key: str,
     device_class: BinarySensorDeviceClass = BinarySensorDeviceClass.PROBLEM,
     entity_category: EntityCategory | None = None,
+    *,
+    enabled: bool = True,
 ) -> AngeBinarySensorEntityDescription:
     """A meter or device alarm reported by the device itself."""
     return AngeBinarySensorEntityDescription(
@@ -81,7 +83,44 @@ def _problem(
         entity_category=entity_category,
         is_on_fn=_flag(key),
         alarm=True,
+        entity_registry_enabled_default=enabled,
     )
+
+
+# A water meter's alarms, in the order "Meter problem" lists them: what a facility manager
+# acts on first (water running where it should not) before upkeep (battery, a replaced
+# meter). Each stays its own entity, disabled by default: see _METER_NOTE.
+METER_ALARMS = (
+    "leak",
+    "burst",
+    "reverse_flow",
+    "dry",
+    "tamper",
+    "freeze",
+    "permanent_error",
+    "low_battery",
+    "volume_decreased",
+)
+
+
+def meter_alarms(device: TrackedDevice) -> list[str] | None:
+    """The meter's active alarms (None while it has not reported any flag yet)."""
+    values = device.state.values
+    known = device.state.volume_decreased or any(
+        isinstance(values.get(key), bool) for key in METER_ALARMS
+    )
+    if not known:
+        return None
+    return [
+        key
+        for key in METER_ALARMS
+        if (device.state.volume_decreased if key == "volume_decreased" else values.get(key) is True)
+    ]
+
+
+def _meter_problem(device: TrackedDevice) -> bool | None:
+    alarms = meter_alarms(device)
+    return None if alarms is None else bool(alarms)
 
 
 # _ACTIVITY_NOTE: motion, presence and door changes are a resident's activity. They are off
@@ -138,20 +177,35 @@ BINARY_SENSORS: tuple[AngeBinarySensorEntityDescription, ...] = (
         is_on_fn=_flag("water_leak"),
     ),
     _problem("tilt", entity_category=EntityCategory.DIAGNOSTIC),
-    _problem("leak"),
-    _problem("burst"),
-    _problem("dry"),
-    _problem("reverse_flow"),
-    _problem("tamper", device_class=BinarySensorDeviceClass.TAMPER),
-    _problem("freeze"),
-    _problem("permanent_error"),
-    _problem("low_battery", device_class=BinarySensorDeviceClass.BATTERY),
+    # _METER_NOTE: a water meter shows two entities by default, its reading and "Meter
+    # problem" (on while any alarm is active; the alarms are listed in its ``alarms``
+    # attribute). Facility managers act on a meter's leak or burst through the building's
+    # "Meter alerts" event entity and its blueprint, which read the device's reports, not
+    # these entities. One alarm entity each would be 7-9 enabled entities per meter and HA
+    # enables at most 10,000 per config entry (gateway/capacity.py): 5,000 meters fit in
+    # one gateway entry only at 2. Each alarm entity is still there: enable it in the UI.
+    AngeBinarySensorEntityDescription(
+        key="meter_problem",
+        translation_key="meter_problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=_meter_problem,
+        exists_fn=lambda c: Kind.WATER_METER in device_kinds(c),
+    ),
+    _problem("leak", enabled=False),
+    _problem("burst", enabled=False),
+    _problem("dry", enabled=False),
+    _problem("reverse_flow", enabled=False),
+    _problem("tamper", device_class=BinarySensorDeviceClass.TAMPER, enabled=False),
+    _problem("freeze", enabled=False),
+    _problem("permanent_error", enabled=False),
+    _problem("low_battery", device_class=BinarySensorDeviceClass.BATTERY, enabled=False),
     AngeBinarySensorEntityDescription(
         key="volume_decreased",
         translation_key="volume_decreased",
         device_class=BinarySensorDeviceClass.PROBLEM,
         is_on_fn=lambda d: d.state.volume_decreased,
         exists_fn=lambda c: Kind.WATER_METER in device_kinds(c),
+        entity_registry_enabled_default=False,  # in "Meter problem": see _METER_NOTE
     ),
 )
 
@@ -251,6 +305,12 @@ class AngeBinarySensorEntity(AngeDeviceEntity, BinarySensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """A device alarm says since when it is on (first seen in an uplink)."""
+        if self.entity_description.key == "meter_problem":
+            alarms = meter_alarms(self.device) or []
+            seen = [
+                at for key in alarms if (at := self.device.state.alarm_since.get(key)) is not None
+            ]
+            return {"alarms": alarms, "first_seen": min(seen).isoformat() if seen else None}
         if not self.entity_description.alarm:
             return None
         since = self.device.state.alarm_since.get(self.entity_description.key)

@@ -115,6 +115,9 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "water_temperature", SensorDeviceClass.TEMPERATURE, UnitOfTemperature.CELSIUS,
         suggested_display_precision=1,
+        # A water meter's (Axioma W1): its freeze alarm is in "Meter problem", and a meter
+        # shows its reading only by default (binary_sensor.py's _METER_NOTE).
+        entity_registry_enabled_default=False,
     ),
     _measurement("wetness", SensorDeviceClass.MOISTURE, PERCENTAGE, suggested_display_precision=0),
     _measurement(
@@ -144,6 +147,12 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         exists_fn=lambda c: Kind.ACTIVITY in device_kinds(c),
         entity_registry_enabled_default=False,
     ),
+    # _DIAGNOSTIC_NOTE: as in core (ZHA, Shelly, ESPHome, Z-Wave JS), a device's radio and
+    # link figures (RSSI, SNR, last seen, rejected frames, the network server's battery
+    # estimate) are diagnostic entities disabled by default; the battery the device reports
+    # stays enabled (the maintenance blueprint reads it). Every device shows its few
+    # measurements only: HA enables at most 10,000 entities per config entry
+    # (gateway/capacity.py). The diagnostics download carries the radio figures anyway.
     _measurement(
         "battery", SensorDeviceClass.BATTERY, PERCENTAGE,
         entity_category=EntityCategory.DIAGNOSTIC, suggested_display_precision=0,
@@ -165,6 +174,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
         "rssi", SensorDeviceClass.SIGNAL_STRENGTH, SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.rssi,
         exists_fn=lambda c: True, suggested_display_precision=0,
+        entity_registry_enabled_default=False,  # radio diagnostics: see _DIAGNOSTIC_NOTE
     ),
     _measurement(
         "snr", SensorDeviceClass.SIGNAL_STRENGTH, SIGNAL_STRENGTH_DECIBELS,
@@ -180,7 +190,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "rejected_frames", None, None, state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC, value_fn=lambda d: d.state.rejected_frames,
-        exists_fn=lambda c: True,
+        exists_fn=lambda c: True, entity_registry_enabled_default=False,
     ),
 )  # fmt: skip
 
@@ -198,6 +208,7 @@ GATEWAY_SENSORS: tuple[AngeGatewaySensorEntityDescription, ...] = (
         translation_key="uplinks",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # like Z-Wave JS's controller statistics
         value_fn=lambda hub: hub.stats.uplinks,
     ),
     AngeGatewaySensorEntityDescription(
@@ -205,6 +216,7 @@ GATEWAY_SENSORS: tuple[AngeGatewaySensorEntityDescription, ...] = (
         translation_key="rejected_messages",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,  # like Z-Wave JS's controller statistics
         value_fn=lambda hub: hub.stats.rejected_total,
     ),
     AngeGatewaySensorEntityDescription(
