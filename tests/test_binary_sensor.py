@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, snapsh
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ange_iot.gateway.binary_sensor import BINARY_SENSORS, METER_ALARMS
+from custom_components.ange_iot.signals import SIGNAL_DEVICE_UPDATED
 
 from .common import (
     BUILDING_METER,
@@ -162,7 +163,7 @@ async def test_meter_problem_groups_the_alarms(
     state.alarm_since.update(
         leak=datetime(2026, 1, 24, 5, tzinfo=UTC), burst=datetime(2026, 1, 24, 6, tzinfo=UTC)
     )
-    async_dispatcher_send(hass, hub.signal(METER_1101))
+    async_dispatcher_send(hass, SIGNAL_DEVICE_UPDATED.format(hub.entry.entry_id, METER_1101))
     await hass.async_block_till_done()
     problem = hass.states.get(problem_id)
     assert problem is not None
@@ -173,7 +174,7 @@ async def test_meter_problem_groups_the_alarms(
     # A replaced meter's lower reading is a problem too (the button accepts it).
     state.values.update(leak=False, burst=False)
     state.volume_decreased = True
-    async_dispatcher_send(hass, hub.signal(METER_1101))
+    async_dispatcher_send(hass, SIGNAL_DEVICE_UPDATED.format(hub.entry.entry_id, METER_1101))
     await hass.async_block_till_done()
     problem = hass.states.get(problem_id)
     assert problem is not None

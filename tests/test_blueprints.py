@@ -27,6 +27,7 @@ from custom_components.ange_iot.angelib.codecs import sensative_strips
 from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.names import device_name
 from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role, Scenario
+from custom_components.ange_iot.signals import SIGNAL_DEVICE_UPDATED
 
 BLUEPRINTS = Path(__file__).resolve().parents[1] / "blueprints"
 ALL = sorted(BLUEPRINTS.rglob("*.yaml"))
@@ -233,7 +234,7 @@ async def test_sensor_report_lists_a_meter_with_low_battery(
     await _advance(hass, freezer, timedelta(hours=1, minutes=29))  # 08:59 local
     hub = init_integration.runtime_data
     hub.device(meter.dev_eui).state.values["low_battery"] = True
-    async_dispatcher_send(hass, hub.signal(meter.dev_eui))
+    async_dispatcher_send(hass, SIGNAL_DEVICE_UPDATED.format(hub.entry.entry_id, meter.dev_eui))
     await _advance(hass, freezer, timedelta(minutes=2))
     assert len(calls) == 1
     shown = f"{meter.area} {device_name(meter.name, meter.area)}"

@@ -89,7 +89,10 @@ async def test_issue_before_the_cap(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
     monkeypatch.setattr(capacity, "MAX_ENABLED", count + 1)
-    hub.async_apply_subentries()  # where devices are applied
+    # Any change to the entry (here its title; usually a device added) applies the devices
+    # in place and checks the count again.
+    hass.config_entries.async_update_entry(init_integration, title="Ånge LSS demo (stor)")
+    await hass.async_block_till_done()
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "entity_cap_near"
