@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from http import HTTPStatus
 import json
 import logging
 from pathlib import Path
@@ -21,13 +22,15 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ange_iot.angelib.pipeline import Outcome
-from custom_components.ange_iot.const import SAVE_DELAY_S
+from custom_components.ange_iot.const import DOMAIN, SAVE_DELAY_S
 
 from .common import (
     METER_1101,
@@ -37,6 +40,9 @@ from .common import (
     entity_id,
     meter_event,
 )
+
+# The button is disabled by default (the repair issue's fix does the same); enabled here.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
 
 TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "ange_iot" / "translations"
 ALL_PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
@@ -208,3 +214,64 @@ async def test_press_with_nothing_to_accept(
     assert (volume := hass.states.get(volume_id)) is not None
     assert float(volume.state) == pytest.approx(FIRST_VOLUME)
     assert not first_reports.runtime_data.device(METER_1101).state.volume_decreased
+
+
+@pytest.mark.parametrize("platforms", [ALL_PLATFORMS])
+async def test_reading_backwards_is_fixed_in_repairs(
+    hass: HomeAssistant,
+    first_reports: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    issue_registry: ir.IssueRegistry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A replaced meter: Settings › Repairs asks, and its fix accepts the new reading."""
+    assert await async_setup_component(hass, "repairs", {})
+    hub = first_reports.runtime_data
+    volume_id = entity_id(entity_registry, "sensor", METER_1101, "volume")
+    issue_id = f"meter_reading_backwards_{METER_1101}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+    hub.async_handle_chirpstack(meter_event(volume_l=12_500, fcnt=100), source="test")
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_fixable
+    assert issue.translation_key == "meter_reading_backwards"
+    assert issue.translation_placeholders == {
+        "meter": "Lgh 1101 vattenmätare",
+        "reading": "12.500",
+        "previous": f"{FIRST_VOLUME:.3f}",
+    }
+
+    client = await hass_client()
+    resp = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue_id}
+    )
+    assert resp.status == HTTPStatus.OK
+    flow = await resp.json()
+    assert flow["step_id"] == "confirm"
+    assert flow["description_placeholders"]["reading"] == "12.500"
+    resp = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert resp.status == HTTPStatus.OK
+    assert (await resp.json())["type"] == "create_entry"
+    await hass.async_block_till_done()
+
+    assert (volume := hass.states.get(volume_id)) is not None
+    assert float(volume.state) == pytest.approx(12.5)
+    assert not hub.device(METER_1101).state.volume_decreased
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.parametrize("platforms", [ALL_PLATFORMS])
+async def test_reading_backwards_issue_clears_by_itself(
+    hass: HomeAssistant, first_reports: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """A glitch: a normal reading again takes the question away; nothing was accepted."""
+    hub = first_reports.runtime_data
+    issue_id = f"meter_reading_backwards_{METER_1101}"
+    hub.async_handle_chirpstack(meter_event(volume_l=53_000, fcnt=100), source="test")
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    hub.async_handle_chirpstack(meter_event(volume_l=53_250, fcnt=101), source="test")
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

@@ -127,3 +127,16 @@ async def test_devices_not_yet_registered_count_their_defaults(
         if entry.unique_id.startswith(f"{dev_eui}_"):
             entity_registry.async_remove(entry.entity_id)
     assert capacity.enabled_count(hub) == before  # counted from its defaults now
+
+
+async def test_button_disabled_by_default(
+    hass: HomeAssistant, first_reports: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """Rarely needed (Repairs asks when it is): registered, but disabled by default."""
+    button_id = entity_registry.async_get_entity_id(
+        "button", DOMAIN, f"{METER_1101}_accept_meter_reading"
+    )
+    assert button_id is not None
+    entry = entity_registry.async_get(button_id)
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION

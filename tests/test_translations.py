@@ -78,6 +78,7 @@ SUPPLIED: dict[str, set[str]] = {
     "issues.entity_cap_near.*": {"gateway", "count", "max", "devices", "threshold"},
     # The fix flow's confirm step shows the issue's own placeholders (ConfirmRepairFlow).
     "issues.care_state_lost.*": {"building", "apartments"},
+    "issues.meter_reading_backwards.*": {"meter", "reading", "previous"},
     "issues.generic_no_codec.*": {"device", "dev_eui"},
     "issues.phone_check_failed.*": {"phone", "building", "shift"},  # building/phone_check.py
     # Generic devices: the field key in entity names, the field map in its flow steps.

@@ -1,9 +1,9 @@
 """Buttons of a gateway's devices: accept a water meter's lower reading (a replaced meter).
 
-The button is there whenever the meter is (available like the meter's other entities), so
-it never looks broken; pressed with nothing to accept it says so (a translated
-``ServiceValidationError``), like core buttons whose action does not apply right now.
-The "Reading went backwards" binary sensor tells when a press is needed.
+A reading that went backwards raises a fixable repair issue (``reading_backwards.py``) whose
+fix does the same, so the button is disabled by default (it can be enabled on the meter's
+page). Enabled, it is there whenever the meter is, so it never looks broken; pressed with
+nothing to accept it says so (a translated ``ServiceValidationError``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ ACCEPT_READING = ButtonEntityDescription(
     key="accept_meter_reading",
     translation_key="accept_meter_reading",
     entity_category=EntityCategory.CONFIG,
+    # Rarely needed (a replaced meter), and then Settings › Repairs asks and fixes it:
+    # off by default, so 5,000 meters fit in one gateway entry (2 entities each).
+    entity_registry_enabled_default=False,
 )
 
 

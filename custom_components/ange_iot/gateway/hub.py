@@ -53,6 +53,10 @@ from .device_changes import (
     seed_generic_state,
 )
 from .discovery import async_offer_unknown_device
+from .reading_backwards import (
+    async_clear_reading_backwards,
+    async_raise_reading_backwards,
+)
 from .silence import SilenceWatchdog
 from .stats import GatewayStats
 from .transport import LnsEvent, Reject, Transport
@@ -325,9 +329,13 @@ class GatewayHub:
                     result.applied.volume_rejected,
                     tracked.state.values.get("volume"),
                 )
+                async_raise_reading_backwards(
+                    self.hass, self.entry.entry_id, tracked, result.applied.volume_rejected
+                )
             elif not tracked.state.volume_decreased:
                 # Resolved by a normal reading: a later decrease is news again.
                 self._logged.pop((dev_eui, "volume_decreased"), None)
+                async_clear_reading_backwards(self.hass, dev_eui)
             self.availability.set(
                 dev_eui, tracked.state.available(tracked.config, dt_util.utcnow())
             )
@@ -415,6 +423,7 @@ class GatewayHub:
         tracked.state.accept_volume()
         # A later decrease (the next swap) is news again.
         self._logged.pop((dev_eui, "volume_decreased"), None)
+        async_clear_reading_backwards(self.hass, dev_eui)
         LOGGER.info(
             "Meter %s: accepted %s m³ as its new reading",
             tracked.config.name,
