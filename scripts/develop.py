@@ -659,7 +659,11 @@ def demo_problems(states: list[dict[str, Any]]) -> list[str]:
     numeric("sensor.humidity", 6, 10, 90)
     numeric("sensor.water", 7, 1, 10_000)  # 6 flowIQ + 1 W1, m³
     numeric("sensor.distance", 4, 0, 2000)  # 2 distance (mm) + 2 snow depth (cm)
-    numeric("sensor.signal_strength", 15, -140, 0)
+    numeric("sensor.battery", 6, 1, 100)  # door strips, snow and distance sensors (%)
+    numeric("sensor.voltage", 6, 2, 4)  # the 6 ERS report battery volts
+    # Radio diagnostics (RSSI, SNR) are off by default, as in core: README "Performance".
+    if by_class.get("sensor.signal_strength"):
+        problems.append("signal strength entities are enabled by default")
     numeric("sensor.carbon_dioxide", 1, 300, 2000)  # the generic CO₂ sensor's decoded object
     # Motion, presence and door entities are off by default (a resident's activity: README
     # "Privacy"); the care status above shows the motion and door reports arrive.

@@ -593,7 +593,7 @@ def building_options(option: str | None) -> Callable[[Check], None]:
         row = check.page.locator(f'ha-config-entry-row[data-entry-id="{check.site.building}"]')
         row.locator("ha-icon-button[slot=end]").first.click()  # its gear
         check.page.wait_for_selector("step-flow-menu", state="attached")
-        menu = options["defaults"]
+        menu = options["init"]
         check.shows(plain(menu["title"]), *menu["menu_options"].values())
         if option is not None:
             choose(check, menu["menu_options"][option])
@@ -690,7 +690,7 @@ PAGES: dict[str, Callable[[Check], None]] = {
     "form_chirpstack_mqtt_wrong_topic": wrong_topic,
     "add_apartment": add_apartment,
     "building_options": building_options(None),
-    "building_options_building": building_options("building"),
+    "building_options_care": building_options("care"),
     "building_options_water": building_options("water"),
     "apartment_device": apartment_device,
     "apartment_logbook": apartment_logbook,
