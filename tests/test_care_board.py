@@ -7,6 +7,8 @@ Home Assistant's real ``lovelace`` and ``frontend`` serve it; the frontend asks 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,7 @@ from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.json import json_dumps
 from homeassistant.helpers.template import Template
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
@@ -24,9 +27,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components import ange_iot
 from custom_components.ange_iot.angelib.simulator import APARTMENTS, DEMO_DEVICES, Role
 from custom_components.ange_iot.building.care_board import URL_PATH
 from custom_components.ange_iot.const import DOMAIN
+from custom_components.ange_iot.logbook import METER_ALERTS, REASONS as LOG_REASONS
 
 from .common import DOOR_1101, METER_1101, async_run_until, set_scenario
 
@@ -256,3 +261,47 @@ async def test_one_view_per_building(hass: HomeAssistant, building: MockConfigEn
         "Annexet",
         "Solbacken",
     ]
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+async def test_board_texts_come_from_the_translation_files(
+    hass: HomeAssistant, building: MockConfigEntry, language: str
+) -> None:
+    """A Swedish and an English instance each get their language's board texts.
+
+    The words are those of ``translations/<lang>.json`` (``care_board``), not of the code:
+    headings, tile names, the sidebar title, reasons and meter alert names.
+    """
+    translations = json.loads(
+        (Path(ange_iot.__file__).parent / "translations" / f"{language}.json").read_text("utf-8")
+    )
+    words = translations["care_board"]
+    # Every reason and meter alert the logbook knows has the board's wording too.
+    assert set(words["reason"]) >= set(LOG_REASONS["en"]) | {"paused"}
+    assert set(words["meter_alert"]) >= set(METER_ALERTS["en"])
+
+    hass.config.language = language
+    config = await hass.data[LOVELACE_DATA].dashboards[URL_PATH].async_load(False)
+    assert config["title"] == words["title"]
+    [view] = config["views"]
+    assert [c["heading"] for c in cards(view) if c["type"] == "heading"] == [
+        words["apartments"],
+        words["happened"],
+        words["building"],
+        words["meters"],
+        words["snow"],
+    ]
+    names = {c.get("name") for c in cards(view)}
+    assert {words["attention"], words["meters_in_alert"]} <= names
+    assert f"Parkering: {words['clearing']}" in names
+    markdown = "\n".join(c["content"] for c in cards(view) if c["type"] == "markdown")
+    assert words["all_well"] in markdown
+    assert words["no_meter_alerts"] in markdown
+    assert json_dumps(words["reason"]) in markdown  # the reasons the template picks from
+    assert json_dumps(words["meter_alert"]) in markdown
+    confirm = next(
+        c["card"]["tap_action"]["confirmation"]["text"]
+        for c in cards(view)
+        if c["type"] == "conditional" and "tap_action" in c["card"]
+    )
+    assert confirm in {words["confirm"].replace("{label}", label) for label in APARTMENTS}

@@ -45,6 +45,7 @@ from custom_components.ange_iot.gateway.hub import GatewayHub
 from .common import BUILDING_OPTIONS, async_run_until, fired_events
 
 DATA = Path(__file__).parent / "angelib" / "data" / "generic"
+TRANSLATIONS = Path(__file__).parents[1] / "custom_components" / "ange_iot" / "translations"
 LOCAL = ZoneInfo("Europe/Stockholm")
 START = datetime(2026, 11, 23, 7, 30, tzinfo=LOCAL)
 DOOR = "a84041000181b002"  # Dragino LDS02
@@ -615,3 +616,33 @@ async def test_building_forms_offer_generic_devices_by_role(
     assert (DOOR in options) is offered
     if offered:
         assert options[DOOR] == "Ytterdörr (Generic device)"
+
+
+async def test_building_forms_label_generic_devices_in_the_instance_language(
+    hass: HomeAssistant,
+) -> None:
+    """A Swedish instance's sensor dropdowns say "Generisk enhet", from the translations.
+
+    The options are the user's own sensors, which the frontend cannot translate; a flow is
+    not told its user's language, so the label follows the instance's language.
+    """
+    hass.config.language = "sv"
+    fields = {"DOOR_OPEN_STATUS": {"role": "activity"}}
+    await setup(hass, gateway_entry(generic_subentry(DOOR, "Ytterdörr", fields)))
+    await send_chirpstack(hass, door_event(START, 1))
+    building = MockConfigEntry(
+        domain=DOMAIN, entry_id="forms", title="Solbacken", data={"kind": "building"},
+        options=CARE_OPTIONS,
+    )  # fmt: skip
+    await setup(hass, building)
+    result = await hass.config_entries.subentries.async_init(
+        (building.entry_id, "apartment"), context={"source": "user"}
+    )
+    sensors = next(v for k, v in result["data_schema"].schema.items() if str(k) == "sensors")
+    options = {o["value"]: o["label"] for o in sensors.config["options"]}
+    swedish = json.loads((TRANSLATIONS / "sv.json").read_text("utf-8"))
+    generic = swedish["selector"]["device_label"]["options"]["generic"]
+    assert generic == "Generisk enhet"
+    assert options[DOOR] == f"Ytterdörr ({generic})"
+    # The model dropdown of Add sensor: the frontend translates the generic option itself.
+    assert swedish["selector"]["model"]["options"]["generic"].startswith("Generisk enhet")

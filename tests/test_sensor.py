@@ -150,3 +150,41 @@ async def test_names_are_translated(
                 language,
                 description.key,
             )
+
+
+@pytest.fixture
+def language(hass: HomeAssistant, request: pytest.FixtureRequest) -> str:
+    """The instance's language, set before the integration loads."""
+    hass.config.language = request.param
+    return str(request.param)
+
+
+@pytest.mark.parametrize("language", ["en", "sv"], indirect=True)
+async def test_every_meter_is_recognisable_in_the_energy_picker(
+    hass: HomeAssistant,
+    language: str,
+    first_reports: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The water picker lists each meter reading by its entity name first, then its device
+    and area: each name carries the meter's place, so seven meters are seven lines.
+
+    The entity ids keep the area once (``sensor.lgh_1101_vattenmatare_water_volume``).
+    """
+    strings = json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))
+    template = strings["entity"]["sensor"]["volume_at"]["name"]
+    meters = [
+        entry
+        for entry in er.async_entries_for_config_entry(entity_registry, first_reports.entry_id)
+        if entry.unique_id.endswith("_volume")
+    ]
+    assert len(meters) == 7
+    names = [entry.original_name for entry in meters]  # the picker's first line
+    friendly = [hass.states.get(entry.entity_id).attributes["friendly_name"] for entry in meters]
+    assert len(set(names)) == len(names) == len(set(friendly))
+    placed = {entry.unique_id: entry for entry in meters}[f"{METER_1101}_volume"]
+    assert placed.original_name == template.replace("{place}", "Lgh 1101")
+    assert placed.entity_id.endswith("_water_volume") or placed.entity_id.endswith(
+        "_vattenmatarstallning"
+    )
+    assert placed.entity_id.count("1101") == 1

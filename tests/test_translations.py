@@ -80,6 +80,10 @@ SUPPLIED: dict[str, set[str]] = {
     "issues.care_state_lost.*": {"building", "apartments"},
     "issues.meter_reading_backwards.*": {"meter", "reading", "previous"},
     "issues.generic_no_codec.*": {"device", "dev_eui"},
+    # The care board's tap confirmation, filled in by building/care_board.py.
+    "care_board.confirm": {"label"},
+    # A meter's reading named with its place (gateway/sensor.py, placed_name).
+    "entity.sensor.volume_at.name": {"place"},
     "issues.phone_check_failed.*": {"phone", "building", "shift"},  # building/phone_check.py
     # Generic devices: the field key in entity names, the field map in its flow steps.
     "entity.*.generic_*.name": {"field"},

@@ -34,7 +34,7 @@ async def async_setup_building(hass: HomeAssistant, entry: BuildingConfigEntry) 
     entry.async_on_unload(runtime.async_shutdown)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.async_follow_sensors()
-    care_board.async_register(hass)  # the staff's care board, one view per building
+    await care_board.async_register(hass)  # the staff's care board, one view per building
     entry.async_on_unload(await async_setup_phone_check(hass, entry, runtime))  # if configured
 
     @callback

@@ -16,6 +16,7 @@ the building's open meter alerts; each snow-clearing site's status and depth.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components import frontend
@@ -24,9 +25,9 @@ from homeassistant.components.lovelace.dashboard import LovelaceConfig
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.json import json_dumps, json_fragment
+from homeassistant.helpers.translation import async_get_translations
 
 from ..const import DOMAIN, SERVICE_ACKNOWLEDGE
-from ..logbook import METER_ALERTS, REASONS as LOG_REASONS
 from .runtime import BuildingRuntime
 
 URL_PATH = "ange-iot-care-board"
@@ -42,56 +43,41 @@ COLOURS = {
 OK_COLOUR = "green"
 ALERTING = ("check_needed", "sensor_offline")
 
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Care board",
-        "attention": "Need attention",
-        "meters_in_alert": "Meters with an alert",
-        "clearing": "snow clearing",
-        "apartments": "Apartments",
-        "happened": "What happened, since when",
-        "all_well": "All apartments: all well.",
-        "since": "since",
-        "taken_by": "taken by",
-        "until": "until",
-        "confirm": "Acknowledge the care check of {label}? Your name is recorded.",
-        "building": "Building",
-        "meters": "Water meters",
-        "no_meter_alerts": "No open meter alerts.",
-        "snow": "Snow clearing",
-        "no_apartments": "No apartments yet: add them on the building (Settings → Devices "
-        "& services → Ånge IoT).",
-    },
-    "sv": {
-        "title": "Tillsyn",
-        "attention": "Behöver tillsyn",
-        "meters_in_alert": "Mätare med larm",
-        "clearing": "snöröjning",
-        "apartments": "Lägenheter",
-        "happened": "Vad har hänt, sedan när",
-        "all_well": "Alla lägenheter: allt väl.",
-        "since": "sedan",
-        "taken_by": "tas av",
-        "until": "till",
-        "confirm": "Kvittera tillsynen för {label}? Ditt namn sparas.",
-        "building": "Byggnaden",
-        "meters": "Vattenmätare",
-        "no_meter_alerts": "Inga öppna mätarlarm.",
-        "snow": "Snöröjning",
-        "no_apartments": "Inga lägenheter ännu: lägg till dem på byggnaden (Inställningar → "
-        "Enheter och tjänster → Ånge IoT).",
-    },
-}
-# The logbook's wording of the reasons; a paused apartment's tile says just "paused".
-REASONS: dict[str, dict[str, str]] = {
-    "en": {**LOG_REASONS["en"], "paused": "paused"},
-    "sv": {**LOG_REASONS["sv"], "paused": "pausad"},
-}
+
+@dataclass(frozen=True, kw_only=True)
+class BoardTexts:
+    """The board's own words, from the translation files (``care_board`` section).
+
+    Entity names and states on the board are translated by the frontend in each viewer's
+    language; headings, tile names and markdown are not (a dashboard configuration is plain
+    text), so these come in the instance's language (Settings › System › General).
+    """
+
+    text: dict[str, str]
+    reasons: dict[str, str]  # why an apartment is not all well, by reason code
+    meter_alerts: dict[str, str]  # meter alert names, by alert type
 
 
-def _language(hass: HomeAssistant) -> str:
-    language = (hass.config.language or "en").split("-")[0]
-    return language if language in TEXTS else "en"
+async def async_texts(hass: HomeAssistant) -> BoardTexts:
+    """The board's texts in the instance's language (English where a string is missing)."""
+    strings = await async_get_translations(hass, hass.config.language, "care_board", [DOMAIN])
+    prefix = f"component.{DOMAIN}.care_board."
+    text: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    alerts: dict[str, str] = {}
+    for key, value in strings.items():
+        if not key.startswith(prefix):
+            continue
+        group, _, name = key[len(prefix) :].rpartition(".")
+        {"": text, "reason": reasons, "meter_alert": alerts}.get(group, {})[name] = value
+    return BoardTexts(text=text, reasons=reasons, meter_alerts=alerts)
+
+
+def _fill(text: str, placeholders: dict[str, str]) -> str:
+    """A translation string with its ``{name}`` placeholders filled in."""
+    for name, value in placeholders.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
 
 
 def _entity(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
@@ -130,11 +116,12 @@ def apartment_tiles(
             "name": apartment.label,
             "state_content": ["state", "last_changed"],
         }
+        confirm_placeholders = {"label": apartment.label}
         acknowledge = {
             "action": "perform-action",
             "perform_action": f"{DOMAIN}.{SERVICE_ACKNOWLEDGE}",
             "data": {"apartment": device.id},
-            "confirmation": {"text": texts["confirm"].format(label=apartment.label)},
+            "confirmation": {"text": _fill(texts["confirm"], confirm_placeholders)},
         }
         for state, colour in COLOURS.items():
             card = {**tile, "color": colour}
@@ -160,10 +147,9 @@ def apartment_tiles(
     return cards
 
 
-def _happened(
-    hass: HomeAssistant, runtime: BuildingRuntime, language: str, texts: dict[str, str]
-) -> dict[str, Any]:
+def _happened(hass: HomeAssistant, runtime: BuildingRuntime, board: BoardTexts) -> dict[str, Any]:
     """A markdown card: each apartment that is not all well, why, since when, who is on it."""
+    texts = board.text
     entry_id = runtime.entry.entry_id
     rows = [
         (
@@ -177,7 +163,7 @@ def _happened(
         if (entity := _entity(hass, "sensor", f"{entry_id}_{subentry_id}_care_status"))
     ]
     content = (
-        "{% set reasons = " + json_dumps(REASONS[language]) + " %}\n"
+        "{% set reasons = " + json_dumps(board.reasons) + " %}\n"
         "{% set rows = " + json_dumps(rows) + " %}\n"
         "{% for label, e, pause in rows if states(e) not in ['ok', 'unknown', 'unavailable'] %}"
         "\n{% set since = state_attr(e, 'since') %}"
@@ -197,14 +183,15 @@ def _happened(
 
 
 def _meters(
-    hass: HomeAssistant, runtime: BuildingRuntime, language: str, texts: dict[str, str]
+    hass: HomeAssistant, runtime: BuildingRuntime, board: BoardTexts
 ) -> list[dict[str, Any]]:
+    texts = board.text
     entry_id = runtime.entry.entry_id
     in_alert = _entity(hass, "sensor", f"{entry_id}_meters_in_alert")
     if in_alert is None:
         return []
     content = (
-        "{% set names = " + json_dumps(METER_ALERTS[language]) + " %}\n"
+        "{% set names = " + json_dumps(board.meter_alerts) + " %}\n"
         "{% for a in state_attr('" + in_alert + "', 'alerts') or [] %}\n"
         "- **{{ a.meter }}**: {{ names.get(a.alert, a.alert) }}, " + texts["since"] + " "
         "{{ as_timestamp(a.since) | timestamp_custom('%H:%M %d/%m') }}"
@@ -244,10 +231,11 @@ def _snow(
     return cards
 
 
-def building_view(hass: HomeAssistant, runtime: BuildingRuntime) -> dict[str, Any]:
+def building_view(
+    hass: HomeAssistant, runtime: BuildingRuntime, board: BoardTexts
+) -> dict[str, Any]:
     """The care board's view of one building (HA's sections view: phone and wall tablet)."""
-    language = _language(hass)
-    texts = TEXTS[language]
+    texts = board.text
     entry_id = runtime.entry.entry_id
     tiles = apartment_tiles(hass, runtime, texts)
     apartments: list[dict[str, Any]] = [
@@ -256,7 +244,7 @@ def building_view(hass: HomeAssistant, runtime: BuildingRuntime) -> dict[str, An
     ]
     happened: list[dict[str, Any]] = [
         {"type": "heading", "heading": texts["happened"], "icon": "mdi:clipboard-text-clock"},
-        _happened(hass, runtime, language, texts),
+        _happened(hass, runtime, board),
     ]
     building: list[dict[str, Any]] = []
     if attention := _entity(hass, "sensor", f"{entry_id}_apartments_needing_attention"):
@@ -264,7 +252,7 @@ def building_view(hass: HomeAssistant, runtime: BuildingRuntime) -> dict[str, An
             {"type": "heading", "heading": texts["building"], "icon": "mdi:home-city"},
             {"type": "tile", "entity": attention, "name": texts["attention"], "color": "red"},
         ]
-    building += _meters(hass, runtime, language, texts) + _snow(hass, runtime, texts)
+    building += _meters(hass, runtime, board) + _snow(hass, runtime, texts)
     return {
         "title": runtime.entry.title,
         "path": f"building-{entry_id}".lower(),
@@ -277,11 +265,12 @@ def building_view(hass: HomeAssistant, runtime: BuildingRuntime) -> dict[str, An
     }
 
 
-def board_config(hass: HomeAssistant) -> dict[str, Any]:
-    """The whole care board: one view per loaded building."""
+async def async_board_config(hass: HomeAssistant) -> dict[str, Any]:
+    """The whole care board: one view per loaded building, in the instance's language."""
+    board = await async_texts(hass)
     return {
-        "title": TEXTS[_language(hass)]["title"],
-        "views": [building_view(hass, runtime) for runtime in _buildings(hass)],
+        "title": board.text["title"],
+        "views": [building_view(hass, runtime, board) for runtime in _buildings(hass)],
     }
 
 
@@ -299,22 +288,21 @@ class CareBoard(LovelaceConfig):
 
     async def async_load(self, force: bool) -> dict[str, Any]:
         """The board as it is now."""
-        return board_config(self.hass)
+        return await async_board_config(self.hass)
 
     async def async_json(self, force: bool) -> json_fragment:
         """The board as JSON for the frontend."""
-        return json_fragment(json_dumps(board_config(self.hass)))
+        return json_fragment(json_dumps(await async_board_config(self.hass)))
 
 
-@callback
-def async_register(hass: HomeAssistant) -> None:
+async def async_register(hass: HomeAssistant) -> None:
     """Offer the care board in the sidebar (once; all staff, not only administrators)."""
     if LOVELACE_DATA not in hass.data:
         return  # no dashboards on this instance (lovelace not loaded)
+    title = (await async_texts(hass)).text["title"]
     dashboards = hass.data[LOVELACE_DATA].dashboards
-    if URL_PATH in dashboards:
+    if URL_PATH in dashboards:  # checked and set with no await between: registered once
         return
-    title = TEXTS[_language(hass)]["title"]
     dashboards[URL_PATH] = CareBoard(
         hass,
         URL_PATH,

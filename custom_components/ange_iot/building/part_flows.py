@@ -56,12 +56,12 @@ from .water import meter_settings_from
 # -- apartments (care checks) ---------------------------------------------------------
 
 
-def _known_sensors(hass: HomeAssistant) -> list[tuple[str, str]]:
+def _known_sensors(hass: HomeAssistant, generic: str) -> list[tuple[str, str]]:
     """Motion, presence and door sensors of any gateway, as (DevEUI, "title (model)").
 
     Meters, snow and climate sensors say nothing about a resident.
     """
-    return _known_devices(hass, (Kind.ACTIVITY,))
+    return _known_devices(hass, (Kind.ACTIVITY,), generic)
 
 
 # The apartment's own times: a collapsed section of the form, stored flat in the subentry
@@ -79,8 +79,8 @@ _OWN_TIME_FIELDS = (
 )
 
 
-def _apartment_schema(hass: HomeAssistant) -> Any:
-    known = _known_sensors(hass)
+def _apartment_schema(hass: HomeAssistant, generic: str) -> Any:
+    known = _known_sensors(hass, generic)
     own_times = flow_schema(
         {
             vol.Optional(key): (DURATION if key in CARE_DURATIONS else TimeSelector())
@@ -195,7 +195,7 @@ class ApartmentSubentryFlow(BuildingPartSubentryFlow):
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(
-                _apartment_schema(self.hass), suggested
+                _apartment_schema(self.hass, await async_generic_label(self.hass)), suggested
             ),
             description_placeholders={**_defaults_placeholders(base), **placeholders},
             errors=errors,
@@ -230,16 +230,31 @@ def _generic_kinds(hass: HomeAssistant, subentry: ConfigSubentry) -> frozenset[K
     return device_kinds(tracked.config, tracked.state) if tracked is not None else frozenset()
 
 
-def _device_label(subentry: ConfigSubentry, model: Model) -> str:
+async def async_generic_label(hass: HomeAssistant) -> str:
+    """What a generic device without a profile name is called, in the instance's language.
+
+    The sensor dropdowns list the sensors the user added (dynamic options), which the
+    frontend cannot translate by itself, and a flow is not told its user's language: the
+    label comes from the translation files in the instance's language.
+    """
+    strings = await async_get_translations(hass, hass.config.language, "selector", [DOMAIN])
+    return strings.get(f"component.{DOMAIN}.selector.device_label.options.generic", GENERIC.name)
+
+
+def _device_label(subentry: ConfigSubentry, model: Model, generic: str) -> str:
+    """Title and model: "Lgh 1101 rörelse (Elsys ERS)"; a generic one its profile if known."""
     if model is GENERIC:
-        return f"{subentry.title} ({subentry.data.get(CONF_MODEL_TEXT) or model.name})"
+        return f"{subentry.title} ({subentry.data.get(CONF_MODEL_TEXT) or generic})"
     return f"{subentry.title} ({model.manufacturer} {model.name})"
 
 
-def _known_devices(hass: HomeAssistant, kinds: tuple[Kind, ...]) -> list[tuple[str, str]]:
+def _known_devices(
+    hass: HomeAssistant, kinds: tuple[Kind, ...], generic: str
+) -> list[tuple[str, str]]:
     """Devices of the given kinds on any gateway, as (DevEUI, "title (model)")."""
     found = [
-        (s.data[CONF_DEV_EUI], _device_label(s, m)) for s, m in _device_subentries(hass, kinds)
+        (s.data[CONF_DEV_EUI], _device_label(s, m, generic))
+        for s, m in _device_subentries(hass, kinds)
     ]
     return sorted(found, key=lambda item: item[1])
 
@@ -284,7 +299,13 @@ class WaterMeterSubentryFlow(BuildingPartSubentryFlow):
             if s.subentry_type == SUBENTRY_WATER_METER
             and (subentry is None or s.subentry_id != subentry.subentry_id)
         }
-        meters = [m for m in _known_devices(self.hass, (Kind.WATER_METER,)) if m[0] not in taken]
+        meters = [
+            m
+            for m in _known_devices(
+                self.hass, (Kind.WATER_METER,), await async_generic_label(self.hass)
+            )
+            if m[0] not in taken
+        ]
         if subentry is None and not meters:
             return self.async_abort(reason="no_meters")
         if user_input is not None:  # the selectors keep overrides in the engine's range
@@ -327,13 +348,13 @@ def _water_defaults_placeholders(settings: MeterSettings) -> dict[str, str]:
 # -- snow-clearing sites of a building -----------------------------------------------
 
 
-def _distance_sensors(hass: HomeAssistant) -> dict[str, tuple[str, int | None]]:
+def _distance_sensors(hass: HomeAssistant, generic: str) -> dict[str, tuple[str, int | None]]:
     """Distance sensors of any gateway: DevEUI -> (label, mounting height mm)."""
     found: dict[str, tuple[str, int | None]] = {}
     for subentry, model in _device_subentries(hass, (Kind.DISTANCE,)):
         height = subentry.data.get(CONF_MOUNTING_HEIGHT)
         found[subentry.data[CONF_DEV_EUI]] = (
-            _device_label(subentry, model),
+            _device_label(subentry, model, generic),
             height if isinstance(height, int) else None,
         )
     return found
@@ -346,7 +367,7 @@ class SnowSiteSubentryFlow(BuildingPartSubentryFlow):
         self, step_id: str, user_input: dict[str, Any] | None, subentry: ConfigSubentry | None
     ) -> SubentryFlowResult:
         entry = self._get_entry()
-        sensors = _distance_sensors(self.hass)
+        sensors = _distance_sensors(self.hass, await async_generic_label(self.hass))
         if subentry is None and not sensors:
             return self.async_abort(reason="no_distance_sensors")
         errors: dict[str, str] = {}

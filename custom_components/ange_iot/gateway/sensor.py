@@ -36,7 +36,9 @@ from homeassistant.helpers.typing import StateType
 from ..angelib.catalog import Kind
 from ..angelib.device import DeviceConfig, device_kinds, snow_depth_cm
 from ..angelib.generic import FieldSpec, Meaning, ValueKind
+from ..angelib.names import device_name
 from ..angelib.pipeline import TrackedDevice
+from ..const import DOMAIN
 from .entity import AngeDeviceEntity, AngeGatewayEntity
 from .field_entity import (
     AngeFieldEntity,
@@ -54,6 +56,10 @@ class AngeSensorEntityDescription(SensorEntityDescription):
 
     value_fn: Callable[[TrackedDevice], StateType | datetime]
     exists_fn: Callable[[DeviceConfig], bool] | None = None
+    # Named with the device's place ("Water volume Lgh 1101", translation key "<key>_at")
+    # where the device name leaves the place out: the Energy dashboard's picker lists the
+    # entity name first, and seven "Water volume" lines could not be told apart.
+    placed_name: bool = False
 
 
 def _field(name: str) -> Callable[[TrackedDevice], StateType]:
@@ -132,6 +138,7 @@ SENSORS: tuple[AngeSensorEntityDescription, ...] = (
     _measurement(
         "volume", SensorDeviceClass.WATER, UnitOfVolume.CUBIC_METERS,
         state_class=SensorStateClass.TOTAL_INCREASING, suggested_display_precision=3,
+        placed_name=True,
     ),
     # Raw PIR counts and activity times are about a resident (privacy by default): off until
     # enabled per entity; no state class (no long-term statistics); the count's unit comes
@@ -328,6 +335,29 @@ class AngeSensorEntity(AngeDeviceEntity, SensorEntity):
     ) -> None:
         """Bind the description."""
         super().__init__(hub, dev_eui, description)
+        config = hub.device(dev_eui).config
+        self._placed = bool(
+            description.placed_name
+            and config.area
+            and device_name(config.name, config.area) != config.name
+        )
+        if self._placed:
+            self._attr_translation_key = f"{description.translation_key}_at"
+            self._attr_translation_placeholders = {"place": config.area or ""}
+
+    @property
+    def suggested_object_id(self) -> str | None:
+        """The entity id leaves the place out of its last part: its area is in it already.
+
+        ``sensor.lgh_1101_vattenmatare_water_volume``, not ``..._water_volume_lgh_1101``.
+        """
+        if self._placed and self.platform_data:
+            plain = self.platform_data.object_id_platform_translations.get(
+                f"component.{DOMAIN}.entity.sensor.{self.entity_description.translation_key}.name"
+            )
+            if plain:
+                return plain
+        return super().suggested_object_id
 
     @property
     def native_value(self) -> StateType | datetime:
