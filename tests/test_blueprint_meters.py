@@ -1,4 +1,7 @@
-"""The meter-alert notification blueprint: alerts, repeats, "seen", cleared.
+"""The meter-alert notification blueprint: alerts, reminders, escalation, "seen", cleared.
+
+Reminders and escalation are timed by the integration (stored, so they survive a restart):
+the blueprint only notifies on its events and waits for nothing.
 
 The building's meter-alerts event entity is driven directly, in the shape of Home
 Assistant's event entities (state = the event's time, ``event_type`` and the event data as
@@ -39,7 +42,7 @@ BLUEPRINT = (
 LOCAL = ZoneInfo("Europe/Stockholm")
 ALERTS = "event.solbacken_meter_alerts"
 AUTOMATION = "automation.meter_alerts"
-EVENT_TYPES = ["alert_started", "alert_cleared"]
+EVENT_TYPES = ["alert_started", "alert_cleared", "alert_acknowledged", "reminder", "escalated"]
 START = datetime(2026, 11, 23, 9, 20, tzinfo=LOCAL)
 PHONES = ("Pixel 7", "Iphone Vaktmastare")
 LEAK_ID = "0001a8f000002101|leak|2026-11-23T08:15:00+00:00"
@@ -162,7 +165,7 @@ async def _press(hass: HomeAssistant, action: str) -> None:
 async def _settle(hass: HomeAssistant) -> None:
     """Let every run go as far as it can: until the event loop has nothing ready to run.
 
-    ``hass.async_block_till_done`` would wait for the runs waiting to repeat (tasks) too.
+    ``hass.async_block_till_done`` would wait for every run in flight (tasks) too.
     """
     loop = asyncio.get_running_loop()
     for _ in range(1000):
@@ -182,7 +185,7 @@ async def _later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: tim
 
 
 def _running(hass: HomeAssistant) -> int:
-    """Runs of the automation in flight (waiting to repeat)."""
+    """Runs of the automation in flight (none may wait: the integration does the timing)."""
     state = hass.states.get(AUTOMATION)
     assert state is not None
     return int(state.attributes["current"])
@@ -197,17 +200,21 @@ def test_blueprint_passes_validation() -> None:
         "https://github.com/ange-kommun/ange-iot/blob/main/"
         "blueprints/automation/ange_iot/meter_alert_notification.yaml"
     )
-    assert set(blueprint.inputs) == {"meter_alerts", "phones", "repeat_hours", "language"}
+    assert set(blueprint.inputs) == {"meter_alerts", "phones", "language"}
     assert blueprint.data["mode"] == "parallel"
     assert blueprint.data["max"] >= 50
     assert "restart" in blueprint.metadata["description"]
+    # No waits of its own: they would die on a restart (the integration keeps the time).
+    text = BLUEPRINT.read_text(encoding="utf-8")
+    for waiting in ("wait_for_trigger", "wait_template", "delay:", "until:"):
+        assert waiting not in text, waiting
 
 
 async def test_alert_reaches_every_phone(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
     """A leak: title, meter, local time, leak rate, tag per alert, a "Sett" button."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
+    meters = await async_setup_meters(hass, freezer, tmp_path)
     await _event(hass, "alert_started", LEAK)
     assert meters.everywhere() == [LEAK_SV]
     assert _running(hass) == 0  # no repeat: nothing waits
@@ -217,7 +224,7 @@ async def test_english_without_leak_rate(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
     """English texts; no leak-rate sentence when the rate is unknown."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, language="en", repeat_hours=0)
+    meters = await async_setup_meters(hass, freezer, tmp_path, language="en")
     await _event(hass, "alert_started", NIGHT)
     assert meters.everywhere() == [
         {
@@ -262,28 +269,41 @@ async def test_every_alert_has_a_name(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, language: str
 ) -> None:
     """All eleven alert kinds read as words in both languages; an unknown one as is."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, language=language, repeat_hours=0)
+    meters = await async_setup_meters(hass, freezer, tmp_path, language=language)
     for i, alert in enumerate([*NAMES, "new_kind"]):
         await _event(hass, "alert_started", LEAK | {"alert": alert, "alert_id": f"a{i}"})
     expected = [NAMES[a][language == "en"] for a in NAMES] + ["new_kind"]
     assert [call["title"] for call in meters.everywhere()] == [f"{n}: Solbacken" for n in expected]
 
 
-async def test_repeats_until_cleared(
+def reminder_sv(title: str, late: bool = False) -> dict[str, Any]:
+    """The leak notification again, with another title (same tag: it replaces)."""
+    message = LEAK_SV["message"] + (" Försenad: Home Assistant var inte igång." if late else "")
+    return LEAK_SV | {"title": title, "message": message}
+
+
+async def test_reminders_and_escalation_replace_the_notification_until_cleared(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
-    """Every 2 hours the same notification again (same tag: it replaces); cleared stops it."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=2)
+    """The integration's reminder and escalated events: the same notification (same tag,
+    same "Sett") with their own title; nothing repeats or waits in the automation."""
+    meters = await async_setup_meters(hass, freezer, tmp_path)
     await _event(hass, "alert_started", LEAK)
     assert meters.everywhere() == [LEAK_SV]
-    assert _running(hass) == 1
+    assert _running(hass) == 0
+    await _later(hass, freezer, timedelta(hours=5))
+    assert meters.everywhere() == [LEAK_SV]  # no repeats of its own
 
-    await _later(hass, freezer, timedelta(hours=1, minutes=59))
-    assert meters.everywhere() == [LEAK_SV]
-    await _later(hass, freezer, timedelta(minutes=1))
-    assert meters.everywhere() == [LEAK_SV, LEAK_SV]
-    await _later(hass, freezer, timedelta(hours=2))
-    assert meters.everywhere() == [LEAK_SV] * 3
+    meters.clear()
+    await _event(hass, "reminder", LEAK | {"count": 1, "late": False})
+    await _event(hass, "escalated", LEAK | {"late": True})
+    await _event(hass, "reminder", LEAK | {"count": 2, "late": True})
+    assert meters.everywhere() == [
+        reminder_sv("Påminnelse: Läcka: Solbacken"),
+        reminder_sv("Ingen har kvitterat: Läcka: Solbacken", late=True),
+        reminder_sv("Påminnelse: Läcka: Solbacken", late=True),
+    ]
+    assert _running(hass) == 0
 
     meters.clear()
     await _event(hass, "alert_cleared", LEAK | {"leak_rate_lph": None})
@@ -296,84 +316,61 @@ async def test_repeats_until_cleared(
         },
     ]
     assert _running(hass) == 0
-    meters.clear()
-    await _later(hass, freezer, timedelta(hours=5))
-    assert meters.everywhere() == []
 
 
-async def test_seen_stops_the_repeats_of_that_alert_only(
+async def test_english_reminder_and_escalation(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
-    """ "Sett" on any phone: that alert is not repeated; another alert still is."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=1)
+    meters = await async_setup_meters(hass, freezer, tmp_path, language="en")
+    await _event(hass, "reminder", NIGHT | {"count": 3, "late": False})
+    await _event(hass, "escalated", NIGHT | {"late": True})
+    assert [(c["title"], c["message"]) for c in meters.everywhere()] == [
+        ("Reminder: Night-time use: Solbacken", "Meter: Huvudmätare. Since 2026-11-23 03:00."),
+        (
+            "Not acknowledged: Night-time use: Solbacken",
+            "Meter: Huvudmätare. Since 2026-11-23 03:00. Late: Home Assistant was not running.",
+        ),
+    ]
+    assert {c["data"]["tag"] for c in meters.everywhere()} == {tag(NIGHT_ID)}
+
+
+async def test_acknowledged_replaces_that_alert_only(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
+) -> None:
+    """The integration's acknowledgement (after "Sett" on a phone: see test_water.py, which
+    needs the real entity) replaces that alert's notification only; others remind on."""
+    meters = await async_setup_meters(hass, freezer, tmp_path)
     await _event(hass, "alert_started", LEAK)
     await _event(hass, "alert_started", NIGHT)
-    assert _running(hass) == 2
     meters.clear()
 
     await _press(hass, seen(LEAK_ID))
+    await _press(hass, "OPEN_GARAGE")  # another app's
     assert meters.everywhere() == []  # a press sends nothing, clears nothing
-    assert _running(hass) == 1
-    await _later(hass, freezer, timedelta(hours=1))
-    assert meters.everywhere() == [NIGHT_SV]
 
-    # Other presses do not stop anything: another app's, an unknown alert's.
-    await _press(hass, "OPEN_GARAGE")
-    await _press(hass, seen("some-other-alert"))
-    await _later(hass, freezer, timedelta(hours=1))
-    assert meters.everywhere() == [NIGHT_SV, NIGHT_SV]
-
-    # The seen alert still clears normally; the other one's cleared stops its repeats.
-    meters.clear()
-    await _event(hass, "alert_cleared", LEAK)
-    assert [c["message"] for c in meters.everywhere()] == [
-        "clear_notification",
-        "Larmet är över: Läcka. Mätare: Vattenmätare Lgh 1101.",
+    await _event(hass, "alert_acknowledged", LEAK | {"user": "Vaktmästaren"})
+    await _event(hass, "reminder", NIGHT | {"count": 1, "late": False})
+    assert meters.everywhere() == [
+        {
+            "title": "Kvitterat: Läcka",
+            "message": "Vaktmästaren tar det. Mätare: Vattenmätare Lgh 1101.",
+            "data": {"tag": tag(LEAK_ID), "group": "ange-meter"},
+        },
+        NIGHT_SV | {"title": "Påminnelse: Förbrukning nattetid: Solbacken"},
     ]
-    await _event(hass, "alert_cleared", NIGHT)
     assert _running(hass) == 0
 
 
-async def test_cleared_of_another_alert_keeps_repeating(
+async def test_an_automation_that_still_sets_repeat_hours_keeps_working(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
-    """One alert clearing does not stop the repeats of another."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=1)
+    """Automations made before the building option keep their "repeat_hours" input: Home
+    Assistant ignores an input the blueprint no longer has (it only asks for missing ones),
+    so they load, notify, and repeat nothing themselves."""
+    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=2)
     await _event(hass, "alert_started", LEAK)
-    await _event(hass, "alert_started", NIGHT)
-    await _event(hass, "alert_cleared", NIGHT)
-    meters.clear()
-    await _later(hass, freezer, timedelta(hours=1))
+    await _later(hass, freezer, timedelta(hours=3))
     assert meters.everywhere() == [LEAK_SV]
-    await _event(hass, "alert_cleared", LEAK)
-    assert _running(hass) == 0
-
-
-async def test_no_repeat_with_zero_interval(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
-) -> None:
-    """Interval 0: sent once, nothing waits; cleared still clears."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
-    await _event(hass, "alert_started", LEAK)
-    assert _running(hass) == 0
-    await _later(hass, freezer, timedelta(hours=10))
-    assert meters.everywhere() == [LEAK_SV]
-    meters.clear()
-    await _event(hass, "alert_cleared", LEAK)
-    assert meters.everywhere()[0] == clear(LEAK_ID)
-
-
-async def test_short_interval_is_at_least_15_minutes(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
-) -> None:
-    """A tiny interval is raised to 15 minutes: no flood of pushes."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0.01)
-    await _event(hass, "alert_started", LEAK)
-    await _later(hass, freezer, timedelta(minutes=14))
-    assert len(meters.sent()) == 1
-    await _later(hass, freezer, timedelta(minutes=1))
-    assert len(meters.sent()) == 2
-    await _event(hass, "alert_cleared", LEAK)
     assert _running(hass) == 0
 
 
@@ -381,7 +378,7 @@ async def test_two_events_in_one_millisecond(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
     """Two alerts with the same event time (one uplink) are both sent."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
+    meters = await async_setup_meters(hass, freezer, tmp_path)
     await _event(hass, "alert_started", LEAK)
     await _event(hass, "alert_started", NIGHT)  # the clock is frozen: same state
     assert meters.everywhere() == [LEAK_SV, NIGHT_SV]
@@ -401,7 +398,7 @@ async def test_two_events_in_one_millisecond(
 async def test_no_message_without_a_new_event(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path, change: str
 ) -> None:
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=1)
+    meters = await async_setup_meters(hass, freezer, tmp_path)
     attributes = {"event_type": "alert_started", "event_types": EVENT_TYPES, **LEAK}
     if change == "restored":
         hass.states.async_set(ALERTS, STATE_UNAVAILABLE, {"restored": True})
@@ -436,7 +433,7 @@ async def test_a_new_event_as_the_entity_comes_back(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, tmp_path: Path
 ) -> None:
     """An event fired in the same write that makes the entity available again is sent."""
-    meters = await async_setup_meters(hass, freezer, tmp_path, repeat_hours=0)
+    meters = await async_setup_meters(hass, freezer, tmp_path)
     hass.states.async_set(ALERTS, STATE_UNAVAILABLE)
     await _later(hass, freezer, timedelta(minutes=3))
     await _event(hass, "alert_started", LEAK)

@@ -7,6 +7,7 @@ effects on the running building are asserted here too (next checks, meters, enti
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -373,7 +374,21 @@ async def test_water_options_flow(
         "start": "00:00",
         "end": "06:00",
     }
-    good = {**WATER_OPTIONS, "night_flow_lph": 8.0, "daily_limit_l": 2000}
+    for key, value, error in (
+        ("meter_reminder_interval", {"hours": 25, "minutes": 0, "seconds": 0}, "reminder_range"),
+        ("meter_escalation_delay", {"hours": 0, "minutes": 0, "seconds": 30}, "escalation_range"),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**WATER_OPTIONS, key: value}
+        )
+        assert result["errors"] == {"base": error}
+    good = {
+        **WATER_OPTIONS,
+        "night_flow_lph": 8.0,
+        "daily_limit_l": 2000,
+        "meter_reminder_interval": {"hours": 0, "minutes": 30, "seconds": 0},
+        "meter_escalation_delay": {"hours": 2, "minutes": 0, "seconds": 0},
+    }
     result = await hass.config_entries.options.async_configure(result["flow_id"], good)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -381,6 +396,8 @@ async def test_water_options_flow(
     meter = water.runtime_data.water.meters[METER_1101]
     assert meter.settings.night_flow_lph == 8.0
     assert meter.settings.daily_limit_l == 2000
+    assert meter.settings.reminder_interval == timedelta(minutes=30)
+    assert meter.settings.escalation_delay == timedelta(hours=2)
 
 
 async def test_water_meter_flow(hass: HomeAssistant, first_reports: MockConfigEntry) -> None:

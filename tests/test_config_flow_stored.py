@@ -124,6 +124,8 @@ BUILDING_OPTIONS = {
     "high_use_factor": 3.0,
     "daily_limit_l": 900.0,
     "silent_hours": 48.0,
+    "meter_reminder_interval": {"hours": 0, "minutes": 15, "seconds": 0},
+    "meter_escalation_delay": {"hours": 0, "minutes": 0, "seconds": 0},
 }
 BUILDING_PARTS = [
     ConfigSubentryDataWithId(  # the apartment form: own times stored flat

@@ -40,7 +40,13 @@ from .common import BUILDING_METER, METER_1101, async_run_until, fired_events, s
 
 METER_ALERTS = "event.solbacken_meter_alerts"
 CLEARING = "event.parkering_snow_clearing"
-METER_EVENT_TYPES = ["alert_started", "alert_cleared", "alert_acknowledged"]
+METER_EVENT_TYPES = [
+    "alert_started",
+    "alert_cleared",
+    "alert_acknowledged",
+    "reminder",
+    "escalated",
+]
 
 
 def local_day(day: int, hour: int, minute: int = 0) -> datetime:
@@ -163,7 +169,7 @@ async def test_meter_alert_event(
     meter_alerts = fired_events(hass, METER_ALERTS)
 
     await async_run_until(hass, freezer, local_day(24, 5, 31), timedelta(minutes=30))
-    leaks = [e for e in meter_alerts if e["alert"] == "leak"]
+    leaks = [e for e in meter_alerts if e["alert"] == "leak" and e["event_type"] == "alert_started"]
     assert {e["meter"] for e in leaks} == {NAMES[METER_1101], NAMES[BUILDING_METER]}
     [flat] = [e for e in leaks if e["meter"] == NAMES[METER_1101]]
     device = device_registry.async_get_device_by_identifier(
@@ -182,8 +188,9 @@ async def test_meter_alert_event(
         "leak_rate_lph": None,
     }
     assert dt_util.parse_datetime(flat["since"]) <= dt_util.utcnow()
-    assert all(e["event_type"] == "alert_started" for e in meter_alerts)
-    assert hass.states.get(METER_ALERTS).attributes["event_type"] == "alert_started"
+    # Open and nobody took them: reminders follow, nothing else.
+    assert {e["event_type"] for e in meter_alerts} <= {"alert_started", "reminder"}
+    assert hass.states.get(METER_ALERTS).attributes["event_type"] == meter_alerts[-1]["event_type"]
 
 
 async def test_snow_clearing_event(

@@ -208,17 +208,18 @@ async def test_logbook_shows_care_and_meter_alerts_not_uplinks(
         since=dt_util.utcnow(),
         leak_rate_lph=12.0,
     )
-    async_dispatcher_send(
-        hass,
-        site.runtime_data.water.event_signal,
-        "alert_started",
-        {
-            **alert.as_dict(),
-            "meter": "Lgh 1101 vattenmätare",
-            "meter_device_id": meter_device.id,
-            "building": "Solbacken",
-        },
-    )
+    meter_data = {
+        **alert.as_dict(),
+        "meter": "Lgh 1101 vattenmätare",
+        "meter_device_id": meter_device.id,
+        "building": "Solbacken",
+    }
+    signal = site.runtime_data.water.event_signal
+    async_dispatcher_send(hass, signal, "alert_started", meter_data)
+    # Reminders are no lines (one every 15 minutes would bury the rest); escalation is.
+    for count in (1, 2):
+        async_dispatcher_send(hass, signal, "reminder", meter_data | {"count": count})
+    async_dispatcher_send(hass, signal, "escalated", meter_data | {"late": True})
     await hass.async_block_till_done()
     entries = await logbook(hass)
 
@@ -251,6 +252,11 @@ async def test_logbook_shows_care_and_meter_alerts_not_uplinks(
         (NOT_UP, "care alert closed: checks paused"),  # the pause switch, turned on
         (NOT_UP, f"care checks paused by {hass_admin_user.name} until 2026-11-23 11:16"),
         ("Lgh 1101 vattenmätare", "meter alert: continuous flow, about 12 L/h"),
+        (
+            "Lgh 1101 vattenmätare",
+            "meter alert not acknowledged in time: escalated (continuous flow)"
+            " (came due while Home Assistant was not running)",
+        ),
     ]
     for entry in described:
         assert entry["icon"].startswith("mdi:")

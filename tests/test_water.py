@@ -44,6 +44,8 @@ from .building import (
     APARTMENT_METERS,
     NAMES,
     WATER_BUILDING_ID as BUILDING_ID,
+    WATER_OPTIONS,
+    building_config_entry,
     meter_sub,
     water_building_entry as building_entry,
 )
@@ -413,10 +415,13 @@ async def test_blueprint_on_the_real_meter_alerts(
         tmp_path,
         "meter_alert_notification.yaml",
         "meter_alerts",
-        {"meter_alerts": ALERTS, "phones": [device_id], "repeat_hours": 0},
+        {"meter_alerts": ALERTS, "phones": [device_id]},
     )
     await async_run_until(hass, freezer, local(24, 9), timedelta(minutes=30))
-    titles = sorted(call.data["title"] for call in calls)
+    reminders = [c.data for c in calls if c.data["title"].startswith("Påminnelse: ")]
+    titles = sorted(c.data["title"] for c in calls if c.data not in reminders)
+    # Nobody took them: the integration's reminders replace each alert's notification.
+    assert {r["title"] for r in reminders} == {f"Påminnelse: {title}" for title in titles}
     assert titles == [
         "Flöde utan uppehåll: Solbacken",
         "Förbrukning nattetid: Solbacken",
@@ -493,7 +498,7 @@ async def test_seen_on_a_phone_is_recorded_with_who(
         tmp_path,
         "meter_alert_notification.yaml",
         "meter_alerts",
-        {"meter_alerts": ALERTS, "phones": [d for d, _ in phones], "repeat_hours": 0},
+        {"meter_alerts": ALERTS, "phones": [d for d, _ in phones]},
     )
     await async_run_until(hass, freezer, local(24, 6), timedelta(minutes=30))
     leak = next(e for e in meter_alerts if e["alert"] == "leak")
@@ -511,3 +516,100 @@ async def test_seen_on_a_phone_is_recorded_with_who(
         assert [(c.data["title"], c.data["message"]) for c in calls] == [
             ("Kvitterat: Läcka", f"{hass_admin_user.name} tar det. Mätare: {NAMES[METER_1101]}.")
         ]
+
+
+def follow_ups(alerts: list[dict[str, Any]], alert_id: str) -> list[tuple[str, Any, str, bool]]:
+    """(event type, count, due, late) of the reminders and escalations of one alert."""
+    return [
+        (e["event_type"], e.get("count"), e["due"], e["late"])
+        for e in alerts
+        if e["event_type"] in ("reminder", "escalated") and e["alert_id"] == alert_id
+    ]
+
+
+async def test_reminders_and_escalation_are_timed_by_the_integration(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+    hass_admin_user: MockUser,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An open alert nobody took repeats every 15 min and escalates once after 40 min, at
+    the exact due times; a reload neither loses nor repeats one; acknowledged, it stops."""
+    await set_scenario(hass, first_reports, "leak", METER_1101, True)
+    entry = building_config_entry(
+        BUILDING_ID,
+        [meter_sub(METER_1101)],
+        WATER_OPTIONS | {"meter_escalation_delay": {"hours": 0, "minutes": 40, "seconds": 0}},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    # The leak flag arrives at about 05:00; its first reminder a quarter of an hour later.
+    await async_run_until(hass, freezer, local(24, 5, 20), timedelta(minutes=1))
+    leak = next(e for e in meter_alerts if e["alert"] == "leak")
+    first = next(e for e in meter_alerts if e["event_type"] == "reminder")
+    assert first["alert_id"] == leak["alert_id"]
+    raised = dt_util.parse_datetime(first["due"])
+    assert raised is not None
+    raised -= timedelta(minutes=15)
+
+    def at(minutes: int) -> str:
+        return (raised + timedelta(minutes=minutes)).isoformat()
+
+    await async_run_until(hass, freezer, raised + timedelta(minutes=35), timedelta(minutes=1))
+    assert follow_ups(meter_alerts, leak["alert_id"]) == [
+        ("reminder", 1, at(15), False),
+        ("reminder", 2, at(30), False),
+    ]
+    assert (first["alert"], first["meter"], first["since"]) == (
+        "leak",
+        NAMES[METER_1101],
+        leak["since"],
+    )
+    # A reload (not downtime): the counts are stored, nothing twice, nothing lost.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, raised + timedelta(minutes=50), timedelta(minutes=1))
+    assert follow_ups(meter_alerts, leak["alert_id"])[2:] == [
+        ("escalated", None, at(40), False),
+        ("reminder", 3, at(45), False),
+    ]
+    stored = hass_storage[f"{DOMAIN}.{BUILDING_ID}.water"]["data"]["meters"][METER_1101]
+    (saved,) = [a for a in stored["state"]["active"] if a["alert"] == "leak"]
+    assert (saved["reminders"], saved["escalated"]) == (3, True)
+    # Acknowledged: no more reminders for it (the other open alerts go on).
+    await hass.services.async_call(
+        DOMAIN,
+        "acknowledge_meter_alert",
+        {"building": entry.entry_id, "alert_id": leak["alert_id"]},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    before = len(follow_ups(meter_alerts, leak["alert_id"]))
+    await async_run_until(hass, freezer, raised + timedelta(hours=3), timedelta(minutes=5))
+    assert len(follow_ups(meter_alerts, leak["alert_id"])) == before
+
+
+async def test_no_reminders_when_the_building_turns_them_off(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    first_reports: MockConfigEntry,
+    meter_alerts: list[dict[str, Any]],
+) -> None:
+    """Reminder interval 0 (and escalation off, the default): each alert is sent once."""
+    await set_scenario(hass, first_reports, "leak", METER_1101, True)
+    entry = building_config_entry(
+        BUILDING_ID,
+        [meter_sub(METER_1101)],
+        WATER_OPTIONS | {"meter_reminder_interval": {"hours": 0, "minutes": 0, "seconds": 0}},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await async_run_until(hass, freezer, local(24, 9), timedelta(minutes=10))
+    assert started(meter_alerts)
+    assert not [e for e in meter_alerts if e["event_type"] in ("reminder", "escalated")]

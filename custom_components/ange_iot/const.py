@@ -110,6 +110,11 @@ CONF_WATER_NIGHT_CHECK: Final = "water_night_check"
 METER_ALERT_STARTED: Final = "alert_started"
 METER_ALERT_CLEARED: Final = "alert_cleared"
 METER_ALERT_ACKNOWLEDGED: Final = "alert_acknowledged"  # someone took a meter alert
+METER_ALERT_REMINDER: Final = "reminder"  # an open alert nobody took, again
+METER_ALERT_ESCALATED: Final = "escalated"  # an open alert nobody took in time
+# Building options (the care checks have their own ``reminder_interval``).
+CONF_METER_REMINDER: Final = "meter_reminder_interval"
+CONF_METER_ESCALATION: Final = "meter_escalation_delay"
 SERVICE_ACKNOWLEDGE_METER: Final = "acknowledge_meter_alert"
 
 # Snow-clearing sites of a building (subentries): a lot or a named area

@@ -34,6 +34,7 @@ _MESSAGES = {
         "alert_started": "meter alert: {alert}{rate}",
         "alert_cleared": "meter alert over: {alert}",
         "alert_acknowledged": "meter alert acknowledged by {user}: {alert}",
+        "meter_escalated": "meter alert not acknowledged in time: escalated ({alert}){late}",
         "until": " until {until}",
         "late": " (came due while Home Assistant was not running)",
         "rate": ", about {rate} L/h",
@@ -54,6 +55,7 @@ _MESSAGES = {
         "alert_started": "mätarlarm: {alert}{rate}",
         "alert_cleared": "mätarlarmet upphörde: {alert}",
         "alert_acknowledged": "mätarlarm kvitterat av {user}: {alert}",
+        "meter_escalated": "mätarlarmet inte kvitterat i tid: eskalerat ({alert}){late}",
         "until": " till {until}",
         "late": " (förföll medan Home Assistant inte var igång)",
         "rate": ", cirka {rate} l/h",
@@ -134,6 +136,7 @@ ICONS = {
     "alert_started": "mdi:water-alert",
     "alert_cleared": "mdi:water-check",
     "alert_acknowledged": "mdi:account-check",
+    "meter_escalated": "mdi:bell-ring",
     "phone_check_failed": "mdi:cellphone-remove",
     "phone_check_unreachable": "mdi:cellphone-off",
     "phone_check_confirmed": "mdi:cellphone-check",
@@ -184,6 +187,8 @@ def async_describe_events(
         texts = _texts(hass, _MESSAGES)
         alerts = _texts(hass, METER_ALERTS)
         action = str(data.get("action", ""))
+        if action == "escalated":  # the care checks' escalation has its own text
+            action = "meter_escalated"
         alert = str(data.get("alert", ""))
         rate = data.get("leak_rate_lph")
         described = {
@@ -192,6 +197,7 @@ def async_describe_events(
                 alert=alerts.get(alert, alert),
                 user=data.get("user") or "?",
                 rate=texts["rate"].format(rate=round(rate)) if rate else "",
+                late=texts["late"] if data.get("late") else "",
             ),
             LOGBOOK_ENTRY_ICON: ICONS.get(action, "mdi:water-alert"),
         }

@@ -154,6 +154,8 @@ def test_settings_round_trip_and_parsing() -> None:
         "high_use_factor": 3.0,
         "daily_limit_l": None,
         "silent_after": 172800,
+        "reminder_interval": 900,
+        "escalation_delay": 0,
     }
     custom = MeterSettings(
         night_start=time(22, 30),
@@ -162,6 +164,8 @@ def test_settings_round_trip_and_parsing() -> None:
         daily_limit_l=800.0,
         continuous_by_design=True,
         silent_after=timedelta(hours=72),
+        reminder_interval=timedelta(hours=1),
+        escalation_delay=timedelta(minutes=45),
     )
     stored = json.loads(json.dumps(custom.as_dict()))
     assert MeterSettings.from_dict(stored) == custom
@@ -202,6 +206,10 @@ def test_settings_round_trip_and_parsing() -> None:
         ({"continuous_by_design": "yes"}, "continuous_by_design: expected true or false"),
         ({"silent_after": "2 days"}, "silent_after: expected a duration"),
         ({"silent_after": {"fortnights": 1}}, "silent_after: expected a duration"),
+        ({"reminder_interval": 30}, "the reminder interval must be off or between 1 minute"),
+        ({"reminder_interval": 86401}, "the reminder interval must be off or between 1 minute"),
+        ({"escalation_delay": 59}, "the escalation delay must be off or between 1 minute"),
+        ({"escalation_delay": {"days": 8}}, "the escalation delay must be off or between"),
     ],
 )
 def test_settings_validation_messages(values: dict[str, Any], message: str) -> None:
@@ -215,6 +223,13 @@ def test_settings_edges_that_are_fine() -> None:
         {"night_check": "06:00", "night_flow_lph": 0, "high_use_factor": 1, "daily_limit_l": 0}
     )
     assert fine.night_check == time(6)
+    # Reminders and escalation: off, or at the edges of their ranges.
+    for reminder, escalation in ((0, 0), (60, 60), (86400, 7 * 86400)):
+        edges = MeterSettings.from_dict(
+            {"reminder_interval": reminder, "escalation_delay": escalation}
+        )
+        assert edges.reminder_interval == timedelta(seconds=reminder)
+        assert edges.escalation_delay == timedelta(seconds=escalation)
     # A window across midnight may be checked in the afternoon.
     crossing = MeterSettings.from_dict(
         {"night_start": "23:00", "night_end": "05:00", "night_check": "14:00"}

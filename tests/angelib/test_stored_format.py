@@ -22,15 +22,22 @@ CARE_SETTINGS = (
     '"night_door": true, "night_start": "23:00", "night_end": "05:00", "grace": 1200, '
     '"reminder_interval": 0}'
 )
-METER_SETTINGS = (
+# Meter settings and alerts as stored before reminders and escalation (issue 14).
+METER_SETTINGS_BEFORE_REMINDERS = (
     '{"timezone": "Europe/Stockholm", "continuous_by_design": true, "night_start": "23:30", '
     '"night_end": "06:00", "night_check": "07:00", "night_flow_lph": 2.5, '
     '"high_use_factor": 3.0, "daily_limit_l": 900.0, "silent_after": 129600}'
 )
-METER_DEFAULTS = (
+METER_DEFAULTS_BEFORE_REMINDERS = (
     '{"timezone": "Europe/Stockholm", "continuous_by_design": false, "night_start": "00:00", '
     '"night_end": "06:00", "night_check": "07:00", "night_flow_lph": 5.0, '
     '"high_use_factor": 3.0, "daily_limit_l": null, "silent_after": 172800}'
+)
+METER_SETTINGS = (
+    METER_SETTINGS_BEFORE_REMINDERS[:-1] + ', "reminder_interval": 3600, "escalation_delay": 1800}'
+)
+METER_DEFAULTS = (
+    METER_DEFAULTS_BEFORE_REMINDERS[:-1] + ', "reminder_interval": 900, "escalation_delay": 0}'
 )
 SNOW_SETTINGS = '{"threshold_cm": 10.5, "min_rise_cm": 3.0}'
 _NIGHT = "Lgh 1101|night_door|2026-03-23T00:30:00+00:00"
@@ -65,11 +72,16 @@ METER_STATE = (
     '"rejected_at": "2026-03-24T12:00:00+00:00", '
     f'"active": [{{"dev_eui": "{_ID}", "alert": "night_flow", '
     '"since": "2026-03-23T23:00:00+00:00", "leak_rate_lph": 7.0, '
-    f'"alert_id": "{_ID}|night_flow|2026-03-23T23:00:00+00:00", "source": "derived"}}, '
+    f'"alert_id": "{_ID}|night_flow|2026-03-23T23:00:00+00:00", "source": "derived", '
+    '"raised_at": "2026-03-24T06:00:00+00:00", "reminders": 4, "escalated": true}, '
     f'{{"dev_eui": "{_ID}", "alert": "leak", "since": "2026-03-24T07:07:00+00:00", '
     f'"leak_rate_lph": null, "alert_id": "{_ID}|leak|2026-03-24T07:07:00+00:00", '
-    '"source": "meter"}]}'
+    '"source": "meter", "raised_at": null, "reminders": 0, "escalated": false}]}'
 )
+_BOOKKEEPING = ', "raised_at": null, "reminders": 0, "escalated": false}'
+METER_STATE_BEFORE_REMINDERS = METER_STATE.replace(
+    ', "raised_at": "2026-03-24T06:00:00+00:00", "reminders": 4, "escalated": true}', "}"
+).replace(_BOOKKEEPING, "}")
 
 
 @pytest.mark.parametrize(
@@ -97,3 +109,24 @@ def test_stored_settings_load_as_written() -> None:
     assert SnowSettings.from_dict(json.loads(SNOW_SETTINGS)) == SnowSettings(
         threshold_cm=10.5, min_rise_cm=3.0
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "before", "now"),
+    [
+        (MeterSettings, METER_SETTINGS_BEFORE_REMINDERS, METER_SETTINGS),
+        (MeterSettings, METER_DEFAULTS_BEFORE_REMINDERS, METER_DEFAULTS),
+        (MeterState, METER_STATE_BEFORE_REMINDERS, METER_STATE),
+    ],
+)
+def test_meter_texts_from_before_reminders_load(kind: type, before: str, now: str) -> None:
+    """Stored before reminders: loads as it was, written back with the new fields at their
+    defaults (15 min reminders, no escalation; alerts not yet raised here, none sent)."""
+    stored = kind.from_dict(json.loads(before)).as_dict()
+    expected = json.loads(now)
+    if kind is MeterSettings:
+        expected |= {"reminder_interval": 900, "escalation_delay": 0}
+    else:
+        for alert in expected["active"]:
+            alert |= {"raised_at": None, "reminders": 0, "escalated": False}
+    assert stored == expected

@@ -31,6 +31,8 @@ from ..const import (
     CONF_DAILY_LIMIT,
     CONF_HIGH_USE_FACTOR,
     CONF_KIND,
+    CONF_METER_ESCALATION,
+    CONF_METER_REMINDER,
     CONF_NIGHT_FLOW,
     CONF_SILENT_HOURS,
     CONF_WATER_NIGHT_CHECK,
@@ -139,6 +141,8 @@ WATER_ERRORS = frozenset(
         "silent_after_short",
         "water_night_empty",
         "night_check_in_night",
+        "reminder_range",
+        "escalation_range",
     }
 )
 
@@ -229,6 +233,7 @@ class BuildingOptionsFlow(OptionsFlow):
 # -- the water-meter alert defaults ---------------------------------------------------
 
 _WATER_NIGHT = (CONF_WATER_NIGHT_START, CONF_WATER_NIGHT_END, CONF_WATER_NIGHT_CHECK)
+_WATER_FOLLOW_UP = (CONF_METER_REMINDER, CONF_METER_ESCALATION)
 
 
 def water_fields(*, night: bool, required: bool) -> dict[Any, Any]:
@@ -242,6 +247,10 @@ def water_fields(*, night: bool, required: bool) -> dict[Any, Any]:
     fields[key(CONF_HIGH_USE_FACTOR)] = number(1, 100, 0.5, "×")
     fields[vol.Optional(CONF_DAILY_LIMIT)] = number(0, 10_000_000, 1, "L")
     fields[key(CONF_SILENT_HOURS)] = number(1, 24 * 90, 1, "h")
+    if night:  # the building's (all its meters'): reminders and escalation of open alerts
+        # Optional: left out (an older script, an API caller), the engine's defaults apply.
+        for name in _WATER_FOLLOW_UP:
+            fields[vol.Optional(name)] = DURATION
     return fields
 
 
@@ -254,6 +263,8 @@ def _water_suggestions(settings: MeterSettings, *, night: bool) -> dict[str, Any
     if settings.daily_limit_l is not None:
         values[CONF_DAILY_LIMIT] = settings.daily_limit_l
     if night:
+        values[CONF_METER_REMINDER] = _duration(settings.reminder_interval)
+        values[CONF_METER_ESCALATION] = _duration(settings.escalation_delay)
         values[CONF_WATER_NIGHT_START] = settings.night_start.strftime("%H:%M:%S")
         values[CONF_WATER_NIGHT_END] = settings.night_end.strftime("%H:%M:%S")
         values[CONF_WATER_NIGHT_CHECK] = settings.night_check.strftime("%H:%M:%S")
@@ -274,6 +285,8 @@ def _meter_settings_error(
     mapping["night_start"] = values.get(CONF_WATER_NIGHT_START)
     mapping["night_end"] = values.get(CONF_WATER_NIGHT_END)
     mapping["night_check"] = values.get(CONF_WATER_NIGHT_CHECK)
+    mapping["reminder_interval"] = values.get(CONF_METER_REMINDER)
+    mapping["escalation_delay"] = values.get(CONF_METER_ESCALATION)
     try:
         MeterSettings.from_dict({k: v for k, v in mapping.items() if v is not None}, base)
     except ValueError as err:

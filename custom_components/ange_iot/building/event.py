@@ -17,6 +17,8 @@ from ..const import (
     EVENT_METER_LOG,
     METER_ALERT_ACKNOWLEDGED,
     METER_ALERT_CLEARED,
+    METER_ALERT_ESCALATED,
+    METER_ALERT_REMINDER,
     METER_ALERT_STARTED,
     SUBENTRY_SNOW_SITE,
     SUBENTRY_WATER_METER,
@@ -41,7 +43,13 @@ CARE_ALERTS = EventEntityDescription(
 METER_ALERTS = EventEntityDescription(
     key="meter_alerts",
     translation_key="meter_alerts",
-    event_types=[METER_ALERT_STARTED, METER_ALERT_CLEARED, METER_ALERT_ACKNOWLEDGED],
+    event_types=[
+        METER_ALERT_STARTED,
+        METER_ALERT_CLEARED,
+        METER_ALERT_ACKNOWLEDGED,
+        METER_ALERT_REMINDER,
+        METER_ALERT_ESCALATED,
+    ],
 )
 SNOW_CLEARING = EventEntityDescription(
     key="snow_clearing",
@@ -144,6 +152,10 @@ class AngeCareAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
 class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
     """A building's water-meter alerts: started, acknowledged (with ``user``), cleared.
 
+    An open alert nobody acknowledged comes again as ``reminder`` (with ``count``, the
+    how-manieth, every ``meter_reminder_interval``) and once as ``escalated`` (after
+    ``meter_escalation_delay``); both carry ``late`` (due while Home Assistant was down).
+
     Data: ``alert_id`` (stable while the alert is open), ``alert`` (leak, burst,
     reverse_flow, dry, tamper, freeze from the meter; continuous_flow, night_flow, high_use,
     silent, backwards derived), ``source`` (meter / derived), ``meter`` (its name),
@@ -158,7 +170,12 @@ class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
 
     @callback
     def _log(self, event_type: str, data: dict[str, Any]) -> None:
-        """A meter alert started or ended: a line in the meter's logbook."""
+        """A meter alert started, escalated or ended: a line in the meter's logbook.
+
+        Reminders have none: one every few minutes would bury the rest.
+        """
+        if event_type == METER_ALERT_REMINDER:
+            return
         device_id = data.get("meter_device_id")
         self.hass.bus.async_fire(
             EVENT_METER_LOG,
@@ -170,6 +187,7 @@ class AngeMeterAlertsEvent(AngeBuildingEntity, AngeDispatchedEvent):
                 "leak_rate_lph": data.get("leak_rate_lph"),
                 "since": data.get("since"),
                 "user": data.get("user"),
+                "late": data.get("late", False),
                 "device_id": device_id,
                 "entity_id": entity_of_device(self.hass, device_id, "volume"),
             },

@@ -7,6 +7,13 @@ hourly logs in them), calls it again at its ``next_wakeup`` (silent-meter deadli
 night check) with ``async_track_point_in_utc_time``, stores each meter's hourly registers
 and open alerts with ``Store``, and hands alert transitions to the building's event entity.
 
+An open alert nobody acknowledged comes again as a ``reminder`` event every
+``meter_reminder_interval`` (building option, default 15 min) and once as ``escalated``
+after ``meter_escalation_delay`` (default off), until it is acknowledged or clears. The
+engine's ``follow_up`` says what is due and counts it in the stored alert; the timer is
+armed at the exact next due time, so a restart neither loses nor repeats one (after
+downtime: one late reminder). This replaces the blueprint's in-automation repeats.
+
 Hourly consumption is imported into the recorder as external statistics
 (``ange_iot:water_<deveui>``), one row per hour at the hour the water ran, from the meters'
 hourly logs. Rows carry absolute sums, so a log that arrives twice or late rewrites the same
@@ -37,13 +44,15 @@ from homeassistant.util.signal_type import SignalType
 
 from ..angelib import meters
 from ..angelib.device import ApplyResult
-from ..angelib.meters import MeterAlert, MeterSettings, MeterState
+from ..angelib.meters import FollowUp, FollowUpType, MeterAlert, MeterSettings, MeterState
 from ..const import (
     CONF_CONTINUOUS,
     CONF_COUNTED,
     CONF_DAILY_LIMIT,
     CONF_DEV_EUI,
     CONF_HIGH_USE_FACTOR,
+    CONF_METER_ESCALATION,
+    CONF_METER_REMINDER,
     CONF_NIGHT_FLOW,
     CONF_SILENT_HOURS,
     CONF_WATER_NIGHT_CHECK,
@@ -53,11 +62,14 @@ from ..const import (
     LOGGER,
     METER_ALERT_ACKNOWLEDGED,
     METER_ALERT_CLEARED,
+    METER_ALERT_ESCALATED,
+    METER_ALERT_REMINDER,
     METER_ALERT_STARTED,
     SUBENTRY_DEVICE,
     SUBENTRY_WATER_METER,
 )
 from ..router import get_router
+from .care import online_since
 from .part import RuntimePart, part_store
 from .signals import METER_EVENT, WATER_UPDATED
 
@@ -305,7 +317,17 @@ class WaterRuntime(RuntimePart):
         for alert in evaluation.cleared:
             self.acknowledged.pop(alert.alert_id, None)
             self._send(meter, METER_ALERT_CLEARED, alert)
-        self._arm(key, evaluation.next_wakeup)
+        due = meters.follow_up(
+            meter.state,
+            meter.settings,
+            now,
+            self.acknowledged,
+            online_since=online_since(self.hass),
+        )
+        for follow in due.events:
+            self._send_follow_up(meter, follow)
+        wakeups = [t for t in (evaluation.next_wakeup, due.next_due) if t is not None]
+        self._arm(key, min(wakeups, default=None))
         self._save()
         async_dispatcher_send(self.hass, self.signal)
 
@@ -317,6 +339,7 @@ class WaterRuntime(RuntimePart):
         *,
         user: str | None = None,
         at: datetime | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         owner = get_router(self.hass).owners.get(meter.dev_eui)
         device = (
@@ -334,9 +357,27 @@ class WaterRuntime(RuntimePart):
         if user is not None and at is not None:
             data["user"] = user
             data["acknowledged_at"] = at.isoformat()
+        if extra:
+            data.update(extra)
         if event_type == METER_ALERT_STARTED:
             LOGGER.info("%s: %s on %s", self.entry.title, alert.type, meter.name)
         async_dispatcher_send(self.hass, self.event_signal, event_type, data)
+
+    def _send_follow_up(self, meter: MeterRuntime, follow: FollowUp) -> None:
+        """A reminder (with its count) or the escalation of an open, unacknowledged alert."""
+        reminder = follow.type is FollowUpType.REMINDER
+        extra: dict[str, Any] = {"late": follow.late, "due": follow.due.isoformat()}
+        if reminder:
+            extra["count"] = follow.count
+        else:
+            LOGGER.info(
+                "%s: %s on %s not acknowledged in time: escalated",
+                self.entry.title,
+                follow.alert.type,
+                meter.name,
+            )
+        event_type = METER_ALERT_REMINDER if reminder else METER_ALERT_ESCALATED
+        self._send(meter, event_type, follow.alert, extra=extra)
 
     @callback
     def async_acknowledge(self, user: str, alert_id: str | None = None) -> list[str]:
@@ -347,12 +388,16 @@ class WaterRuntime(RuntimePart):
         """
         now = dt_util.utcnow()
         done: list[str] = []
+        taken: set[str] = set()
         for meter, alert in self.active_alerts():
             if alert.alert_id in self.acknowledged or alert_id not in (None, alert.alert_id):
                 continue
             self.acknowledged[alert.alert_id] = (user, now)
             done.append(alert.alert_id)
+            taken.add(meter.dev_eui)
             self._send(meter, METER_ALERT_ACKNOWLEDGED, alert, user=user, at=now)
+        for dev_eui in taken:  # no more reminders for them: re-arm the meters' timers
+            self.async_evaluate(dev_eui)
         if done:
             self._save()
             async_dispatcher_send(self.hass, self.signal)
@@ -456,6 +501,9 @@ def meter_settings_from(
     limit = data.get(CONF_DAILY_LIMIT)
     values: dict[str, Any] = {
         **night,
+        # Building options only (a meter's subentry has none: it follows its building).
+        "reminder_interval": data.get(CONF_METER_REMINDER),
+        "escalation_delay": data.get(CONF_METER_ESCALATION),
         "continuous_by_design": data.get(CONF_CONTINUOUS),
         "night_flow_lph": data.get(CONF_NIGHT_FLOW),
         "high_use_factor": data.get(CONF_HIGH_USE_FACTOR),

@@ -58,11 +58,27 @@ An alert keeps the ``since`` it started with while it holds (its ``alert_id`` is
 it ends and a new episode begins, that is a new alert. ``evaluate`` returns the alerts that
 started and cleared since the previous evaluation; evaluating again without new data returns
 none. About 35 days of hourly points are kept.
+
+An open alert nobody acknowledged is not forgotten: ``follow_up`` gives it a ``reminder``
+every ``reminder_interval`` (default 15 min; 0 = never) counted from when it was raised, and
+one ``escalated`` after ``escalation_delay`` (default 0 = never), until it is acknowledged
+or clears. The counts are stored in the alert (``MeterState.as_dict``), so a restart neither
+loses nor repeats one; after downtime an alert gets one late reminder, not one per interval
+missed.
 """
 
 from __future__ import annotations
 
-from .alerts import MeterAlert, MeterEvaluation, MeterState, evaluate
+from .alerts import (
+    FollowUp,
+    FollowUps,
+    FollowUpType,
+    MeterAlert,
+    MeterEvaluation,
+    MeterState,
+    evaluate,
+    follow_up,
+)
 from .model import DERIVED, DEVICE_ALARMS, AlertType, MeterReading, reading_from_fields
 from .series import AddResult, HourlySeries, StatRow
 from .settings import MeterSettings
@@ -72,6 +88,9 @@ __all__ = [
     "DEVICE_ALARMS",
     "AddResult",
     "AlertType",
+    "FollowUp",
+    "FollowUpType",
+    "FollowUps",
     "HourlySeries",
     "MeterAlert",
     "MeterEvaluation",
@@ -80,5 +99,6 @@ __all__ = [
     "MeterState",
     "StatRow",
     "evaluate",
+    "follow_up",
     "reading_from_fields",
 ]

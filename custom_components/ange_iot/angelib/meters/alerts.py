@@ -5,9 +5,10 @@ The rules are described in the ``meters`` package docstring.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from statistics import median
 from typing import Any, NamedTuple
@@ -64,12 +65,21 @@ def _night_window(
 
 @dataclass(slots=True)
 class MeterAlert:
-    """One active alert of one meter."""
+    """One active alert of one meter.
+
+    ``since`` is when the condition began (hours before it could be judged, for the derived
+    rules); ``raised_at`` is when the alert was raised, which reminders and escalation count
+    from. ``reminders`` and ``escalated`` are stored with the alert, so a restart neither
+    repeats nor loses one. The three do not take part in equality (an alert is its id).
+    """
 
     dev_eui: str
     type: AlertType
     since: datetime
     leak_rate_lph: float | None = None
+    raised_at: datetime | None = field(default=None, compare=False)
+    reminders: int = field(default=0, compare=False)  # reminders sent for it
+    escalated: bool = field(default=False, compare=False)  # its escalation was sent
 
     @property
     def alert_id(self) -> str:
@@ -92,9 +102,22 @@ class MeterAlert:
             "source": self.source,
         }
 
+    def as_stored(self) -> dict[str, Any]:
+        """JSON-safe, as stored: ``as_dict`` and the reminder bookkeeping."""
+        return {
+            **self.as_dict(),
+            "raised_at": _iso(self.raised_at),
+            "reminders": self.reminders,
+            "escalated": self.escalated,
+        }
+
     @classmethod
     def from_dict(cls, data: object) -> MeterAlert | None:
-        """Rebuild an alert written by ``as_dict``; ``None`` for junk."""
+        """Rebuild an alert written by ``as_stored`` (or ``as_dict``); ``None`` for junk.
+
+        An alert stored before reminders existed has no ``raised_at``: ``follow_up`` starts
+        counting its reminders when it first sees it.
+        """
         if not isinstance(data, Mapping):
             return None
         dev_eui, kind, since = (
@@ -105,7 +128,16 @@ class MeterAlert:
         if not isinstance(dev_eui, str) or kind not in set(AlertType) or since is None:
             return None
         rate = data.get("leak_rate_lph")
-        return cls(dev_eui, AlertType(kind), since, float(rate) if _is_number(rate) else None)
+        reminders = data.get("reminders")
+        return cls(
+            dev_eui,
+            AlertType(kind),
+            since,
+            float(rate) if _is_number(rate) else None,
+            raised_at=_parse_when(data.get("raised_at")),
+            reminders=reminders if type(reminders) is int and reminders > 0 else 0,
+            escalated=data.get("escalated") is True,
+        )
 
 
 @dataclass(slots=True)
@@ -173,7 +205,7 @@ class MeterState:
             "backwards_since": _iso(self.backwards_since),
             "rejected_m3": self.rejected_m3,
             "rejected_at": _iso(self.rejected_at),
-            "active": [alert.as_dict() for alert in self.active.values()],
+            "active": [alert.as_stored() for alert in self.active.values()],
         }
 
     @classmethod
@@ -273,7 +305,7 @@ def evaluate(
             continue
         if have is not None:
             cleared.append(have)
-        alert = MeterAlert(dev_eui, kind, want.since, want.leak_rate_lph)
+        alert = MeterAlert(dev_eui, kind, want.since, want.leak_rate_lph, raised_at=now)
         state.active[kind] = alert
         started.append(alert)
 
@@ -281,6 +313,84 @@ def evaluate(
     if AlertType.SILENT not in holds:
         wakeups.append(heard + settings.silent_after)
     return MeterEvaluation(started, cleared, min(wakeups))
+
+
+class FollowUpType(StrEnum):
+    """What an open, unacknowledged alert sends later."""
+
+    REMINDER = "reminder"  # again, every ``reminder_interval``
+    ESCALATED = "escalated"  # once, ``escalation_delay`` after it was raised
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A reminder or escalation of one alert, due at ``due`` (before now when late)."""
+
+    type: FollowUpType
+    alert: MeterAlert
+    due: datetime
+    late: bool = False  # due while the caller was not running (before ``online_since``)
+    count: int | None = None  # a reminder: the how-manieth
+
+
+@dataclass(slots=True)
+class FollowUps:
+    """The follow-ups due by now, and when the next one is due."""
+
+    events: list[FollowUp]
+    next_due: datetime | None
+
+
+def follow_up(
+    state: MeterState,
+    settings: MeterSettings,
+    now: datetime,
+    acknowledged: Container[str] = (),
+    *,
+    online_since: datetime | None = None,
+) -> FollowUps:
+    """Reminders and escalations of the meter's open alerts that nobody acknowledged.
+
+    Reminder ``n`` of an alert is due ``n × reminder_interval`` after it was raised; each
+    call sends at most one per alert (the highest due, so after downtime: one late
+    reminder, not a burst) and counts it in the alert, so the next call does not repeat it.
+    The escalation is due ``escalation_delay`` after the alert was raised, sent once; a
+    reminder due in the same call is counted but not sent (the escalation stands for it).
+    Acknowledged alerts (ids in ``acknowledged``) and cleared ones (gone from
+    ``state.active``) send nothing. Updates the alerts in ``state.active``.
+    """
+    now = _utc(now)
+    events: list[FollowUp] = []
+    wake: list[datetime] = []
+    interval, delay = settings.reminder_interval, settings.escalation_delay
+
+    def late(due: datetime) -> bool:
+        return online_since is not None and due < online_since
+
+    for alert in state.active.values():
+        if alert.raised_at is None:
+            alert.raised_at = now  # stored before reminders existed: count from now
+        if alert.alert_id in acknowledged:
+            continue
+        escalating = False
+        if delay and not alert.escalated:
+            due = alert.raised_at + delay
+            if due <= now:
+                alert.escalated = escalating = True
+                events.append(FollowUp(FollowUpType.ESCALATED, alert, due, late(due)))
+            else:
+                wake.append(due)
+        if interval:
+            count = (now - alert.raised_at) // interval
+            if count > alert.reminders:
+                alert.reminders = count
+                due = alert.raised_at + count * interval
+                if not escalating:
+                    events.append(
+                        FollowUp(FollowUpType.REMINDER, alert, due, late(due), count=count)
+                    )
+            wake.append(alert.raised_at + (alert.reminders + 1) * interval)
+    return FollowUps(events, min(wake, default=None))
 
 
 class _Night(NamedTuple):

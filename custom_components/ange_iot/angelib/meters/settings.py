@@ -20,6 +20,11 @@ from ..values import (
 )
 from .model import MIN_SILENT_AFTER
 
+DEFAULT_REMINDER_INTERVAL = timedelta(minutes=15)
+MAX_REMINDER_INTERVAL = timedelta(hours=24)
+MAX_ESCALATION_DELAY = timedelta(days=7)
+_MINUTE = timedelta(minutes=1)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeterSettings:
@@ -34,6 +39,10 @@ class MeterSettings:
     high_use_factor: float = 3.0  # a day above factor × median of the previous 30 days
     daily_limit_l: float | None = None  # or a day above this many litres (None: off)
     silent_after: timedelta = timedelta(hours=48)
+    # An open alert nobody acknowledged repeats (a reminder) this often (0: never) ...
+    reminder_interval: timedelta = DEFAULT_REMINDER_INTERVAL
+    # ... and escalates once this long after it was raised (0: never).
+    escalation_delay: timedelta = timedelta(0)
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, with a message a user understands."""
@@ -77,6 +86,20 @@ class MeterSettings:
             raise SettingsError(
                 "silent_after_short",
                 f"silent_after must be at least 1 hour (got {_duration(self.silent_after)})",
+            )
+        if not isinstance(self.reminder_interval, timedelta) or not (
+            not self.reminder_interval or _MINUTE <= self.reminder_interval <= MAX_REMINDER_INTERVAL
+        ):
+            raise SettingsError(
+                "reminder_range",
+                "the reminder interval must be off or between 1 minute and 24 hours",
+            )
+        if not isinstance(self.escalation_delay, timedelta) or not (
+            not self.escalation_delay or _MINUTE <= self.escalation_delay <= MAX_ESCALATION_DELAY
+        ):
+            raise SettingsError(
+                "escalation_range",
+                "the escalation delay must be off or between 1 minute and 7 days",
             )
         if self.night_start == self.night_end:
             raise SettingsError(
