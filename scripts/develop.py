@@ -659,7 +659,7 @@ def demo_problems(states: list[dict[str, Any]]) -> list[str]:
     numeric("sensor.humidity", 6, 10, 90)
     numeric("sensor.water", 7, 1, 10_000)  # 6 flowIQ + 1 W1, m³
     numeric("sensor.distance", 4, 0, 2000)  # 2 distance (mm) + 2 snow depth (cm)
-    numeric("sensor.battery", 6, 1, 100)  # door strips, snow and distance sensors (%)
+    numeric("sensor.battery", 3, 1, 100)  # the door strip, the snow and distance sensors (%)
     numeric("sensor.voltage", 6, 2, 4)  # the 6 ERS report battery volts
     # Radio diagnostics (RSSI, SNR) are off by default, as in core: README "Performance".
     if by_class.get("sensor.signal_strength"):
