@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from custom_components.ange_iot.angelib.device import DeviceConfig, DeviceState, snow_depth_cm
+from custom_components.ange_iot.angelib.names import device_model
 from custom_components.ange_iot.angelib.uplink import Uplink
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -92,3 +93,16 @@ def test_snow_depth_is_height_minus_distance_never_negative() -> None:
     """Mounting height 2000 mm, distance 1850 mm: 15 cm; a distance beyond it is 0."""
     assert snow_depth_cm(1850, 2000) == 15.0
     assert snow_depth_cm(2100, 2000) == 0.0
+
+
+def test_device_model_is_never_an_untranslated_generic_label() -> None:
+    """HA never translates a device's model: a generic device shows its profile or none."""
+
+    def config(model_id: str, model_text: str | None = None) -> DeviceConfig:
+        return DeviceConfig(
+            dev_eui="a81758fffe000001", model_id=model_id, name="x", model_text=model_text
+        )
+
+    assert device_model(config("elsys_ers")) == "ERS"
+    assert device_model(config("generic")) is None
+    assert device_model(config("generic", "LDS02")) == "LDS02"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .device import DeviceConfig
+
 
 def device_name(title: str, area: str | None) -> str:
     """The device's name without a leading area label ("Lgh 1101 ytterdörr" → "Ytterdörr").
@@ -15,3 +17,14 @@ def device_name(title: str, area: str | None) -> str:
         if rest:
             return rest[0].upper() + rest[1:]
     return title
+
+
+def device_model(config: DeviceConfig) -> str | None:
+    """The device's model as HA shows it: the product, or a generic device's profile.
+
+    A generic device without a profile the network server named has none: HA never
+    translates a model, so no "Generic device" in English on a Swedish page.
+    """
+    if config.model_text:
+        return config.model_text
+    return None if config.is_generic else config.model.name

@@ -13,7 +13,6 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..angelib.catalog import Kind
@@ -23,10 +22,8 @@ from ..angelib.pipeline import TrackedDevice
 from .entity import AngeDeviceEntity
 from .field_entity import (
     AngeFieldEntity,
-    async_follow_new_fields,
-    async_remove_stale,
+    async_setup_device_platform,
     field_description,
-    shown_fields,
 )
 from .hub import GatewayConfigEntry, GatewayHub
 
@@ -218,34 +215,15 @@ async def async_setup_entry(
     """Add the binary sensors of every configured device."""
     hub = entry.runtime_data
 
-    def _entities(dev_eui: str) -> list[Entity]:
-        config = hub.device(dev_eui).config
-        entities: list[Entity] = [
-            AngeBinarySensorEntity(hub, dev_eui, description)
-            for description in BINARY_SENSORS
-            if (
-                description.exists_fn(config)
-                if description.exists_fn
-                else description.key in config.model.fields
-            )
-        ]
-        if config.is_generic:
-            async_remove_stale(hub, dev_eui, "binary_sensor", FIELD_KINDS)
-            entities += [
-                AngeFieldBinarySensor(hub, dev_eui, spec)
-                for spec in shown_fields(hub, dev_eui, FIELD_KINDS)
-            ]
-        return entities
-
-    hub.changes.async_register_entity_factory(Platform.BINARY_SENSOR, _entities, async_add_entities)
-
-    def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
-        async_add_entities(
-            (AngeFieldBinarySensor(hub, dev_eui, spec) for spec in specs),
-            config_subentry_id=hub.subentry_ids[dev_eui],
-        )
-
-    async_follow_new_fields(hub, FIELD_KINDS, add_fields)
+    async_setup_device_platform(
+        hub,
+        Platform.BINARY_SENSOR,
+        descriptions=BINARY_SENSORS,
+        entity=AngeBinarySensorEntity,
+        field_entity=AngeFieldBinarySensor,
+        kinds=FIELD_KINDS,
+        async_add_entities=async_add_entities,
+    )
 
 
 # -- generic devices: one binary sensor per on/off field -----------------------------

@@ -21,7 +21,7 @@ from homeassistant.util import dt as dt_util
 
 from ..angelib import generic
 from ..angelib.device import DeviceConfig, DeviceState
-from ..angelib.names import device_name
+from ..angelib.names import device_model, device_name
 from ..angelib.pipeline import Pipeline
 from ..const import (
     CONF_AREA,
@@ -206,7 +206,7 @@ class DeviceChanges:
                 device.id,
                 name=device_name(config.name, config.area),
                 manufacturer=config.model.manufacturer,
-                model=config.model.name,
+                model=device_model(config),
                 model_id=config.model.id,
             )
         async_dispatcher_send(self.hass, SIGNAL_DEVICE_UPDATED.format(self.entry.entry_id, dev_eui))

@@ -25,7 +25,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.util.signal_type import SignalType
 
-from ..angelib.names import device_name
+from ..angelib.names import device_model, device_name
 from ..angelib.pipeline import TrackedDevice
 from ..const import DOMAIN
 from ..signals import SIGNAL_DEVICE_UPDATED, SIGNAL_GATEWAY_UPDATED
@@ -90,8 +90,7 @@ class AngeDeviceEntity(AngeGatewayWingEntity):
             identifiers={(DOMAIN, dev_eui)},
             name=device_name(config.name, config.area),
             manufacturer=model.manufacturer or None,
-            # A generic device shows the model the network server named (its profile).
-            model=config.model_text or model.name,
+            model=device_model(config),
             model_id=model.id,
             serial_number=dev_eui.upper(),
             via_device_id=hub.gateway_device_id,

@@ -13,8 +13,10 @@ from typing import Any
 from homeassistant.core import callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from ..angelib.device import DeviceConfig
 from ..angelib.generic import FieldSpec, Meaning, ValueKind, effective_fields, value_key
 from ..angelib.pipeline import TrackedDevice
 from ..const import DOMAIN
@@ -161,3 +163,46 @@ def generic_diagnostics(tracked: TrackedDevice) -> dict[str, Any]:
         "decoder_warnings": list(generic_state.warnings),
         "learned_interval_s": generic_state.learned_interval_s,
     }
+
+
+def described(description: EntityDescription, config: DeviceConfig) -> bool:
+    """Does the device have this description's entity (its ``exists_fn``, else its field)?"""
+    exists_fn: Callable[[DeviceConfig], bool] | None = getattr(description, "exists_fn", None)
+    return exists_fn(config) if exists_fn is not None else description.key in config.model.fields
+
+
+@callback
+def async_setup_device_platform[D: EntityDescription](
+    hub: GatewayHub,
+    platform: str,
+    *,
+    descriptions: Iterable[D],
+    entity: Callable[[GatewayHub, str, D], Entity],
+    field_entity: Callable[[GatewayHub, str, FieldSpec], Entity],
+    kinds: set[ValueKind],
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """A platform's entities of every device: its model's, and a generic device's fields.
+
+    Registered with the hub, so a device added, changed or removed later gets its
+    entities in place; a generic device's new fields are added when they first arrive.
+    """
+    descriptions = tuple(descriptions)
+
+    def _entities(dev_eui: str) -> list[Entity]:
+        config = hub.device(dev_eui).config
+        entities = [entity(hub, dev_eui, d) for d in descriptions if described(d, config)]
+        if config.is_generic:
+            async_remove_stale(hub, dev_eui, platform, kinds)
+            entities += [field_entity(hub, dev_eui, s) for s in shown_fields(hub, dev_eui, kinds)]
+        return entities
+
+    hub.changes.async_register_entity_factory(platform, _entities, async_add_entities)
+
+    def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
+        async_add_entities(
+            (field_entity(hub, dev_eui, spec) for spec in specs),
+            config_subentry_id=hub.subentry_ids[dev_eui],
+        )
+
+    async_follow_new_fields(hub, kinds, add_fields)

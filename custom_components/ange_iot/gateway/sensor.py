@@ -29,7 +29,6 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -42,10 +41,8 @@ from ..const import DOMAIN
 from .entity import AngeDeviceEntity, AngeGatewayEntity
 from .field_entity import (
     AngeFieldEntity,
-    async_follow_new_fields,
-    async_remove_stale,
+    async_setup_device_platform,
     field_description,
-    shown_fields,
 )
 from .hub import GatewayConfigEntry, GatewayHub
 
@@ -242,38 +239,19 @@ async def async_setup_entry(
     entry: GatewayConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every configured device (or of a building's apartments)."""
+    """Add the gateway's counters and the sensors of every configured device."""
     hub = entry.runtime_data
     async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
 
-    def _entities(dev_eui: str) -> list[Entity]:
-        config = hub.device(dev_eui).config
-        entities: list[Entity] = [
-            AngeSensorEntity(hub, dev_eui, description)
-            for description in SENSORS
-            if (
-                description.exists_fn(config)
-                if description.exists_fn
-                else description.key in config.model.fields
-            )
-        ]
-        if config.is_generic:
-            async_remove_stale(hub, dev_eui, "sensor", FIELD_KINDS)
-            entities += [
-                AngeFieldSensor(hub, dev_eui, spec)
-                for spec in shown_fields(hub, dev_eui, FIELD_KINDS)
-            ]
-        return entities
-
-    hub.changes.async_register_entity_factory(Platform.SENSOR, _entities, async_add_entities)
-
-    def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
-        async_add_entities(
-            (AngeFieldSensor(hub, dev_eui, spec) for spec in specs),
-            config_subentry_id=hub.subentry_ids[dev_eui],
-        )
-
-    async_follow_new_fields(hub, FIELD_KINDS, add_fields)
+    async_setup_device_platform(
+        hub,
+        Platform.SENSOR,
+        descriptions=SENSORS,
+        entity=AngeSensorEntity,
+        field_entity=AngeFieldSensor,
+        kinds=FIELD_KINDS,
+        async_add_entities=async_add_entities,
+    )
 
 
 # -- generic devices: one sensor per numeric or text field ----------------------------
