@@ -14,7 +14,7 @@ from homeassistant.helpers.typing import ConfigType
 from .building import async_remove_building, async_setup_building, async_unload_building
 from .building.care import online_since
 from .const import DOMAIN
-from .entries import AngeConfigEntry, is_building
+from .entries import AngeConfigEntry, is_building, is_gateway
 from .gateway import async_setup_gateway, async_unload_gateway
 from .services import async_setup_services
 
@@ -37,6 +37,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> bool
     """Set up one gateway entry with its devices, or one building with its apartments."""
     if is_building(entry):
         return await async_setup_building(hass, entry)
+    assert is_gateway(entry)  # the other kind
     return await async_setup_gateway(hass, entry)
 
 
@@ -44,6 +45,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: AngeConfigEntry) -> boo
     """Unload a gateway or building entry."""
     if is_building(entry):
         return await async_unload_building(hass, entry)
+    assert is_gateway(entry)
     return await async_unload_gateway(hass, entry)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from .building.diagnostics import building_diagnostics
-from .entries import AngeConfigEntry, is_building
+from .entries import AngeConfigEntry, is_building, is_gateway
 from .gateway.diagnostics import gateway_diagnostics
 
 
@@ -17,4 +17,5 @@ async def async_get_config_entry_diagnostics(
     """A gateway's counters and device health, or a building's settings; redacted."""
     if is_building(entry):
         return building_diagnostics(entry)
+    assert is_gateway(entry)  # the other kind
     return gateway_diagnostics(entry)

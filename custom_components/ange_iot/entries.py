@@ -9,7 +9,7 @@ top-level platform dispatchers (``platform_dispatcher``) ask which kind an entry
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -18,10 +18,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import CONF_KIND, KIND_BUILDING
 
 if TYPE_CHECKING:
-    from .building.runtime import BuildingConfigEntry
-    from .gateway.hub import GatewayConfigEntry
+    from .building.runtime import BuildingConfigEntry, BuildingRuntime
+    from .gateway.hub import GatewayConfigEntry, GatewayHub
 
-type AngeConfigEntry = ConfigEntry[Any]
+type AngeConfigEntry = ConfigEntry[GatewayHub | BuildingRuntime]
 # A platform's ``async_setup_entry`` for one kind of entry.
 type PlatformSetup[E] = Callable[
     [HomeAssistant, E, AddConfigEntryEntitiesCallback], Awaitable[None]
