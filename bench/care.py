@@ -11,16 +11,21 @@
     (in-process, ``bench.common.run_hass``, recorder off) in a child process: ChirpStack-HTTP
     gateways with one Elsys ERS motion sensor per apartment (≤ 900 devices per gateway entry,
     HA's 10,000-entities-per-entry limit), a building with N apartments restored from a
-    written care store. (b) is ``BuildingRuntime.async_start`` (every apartment evaluated when
-    HA has started), timed around the call. (c): the apartments' inactivity deadlines are
+    written care store. (b) is ``CareRuntime.async_start`` (the care part of the building's
+    runtime, ``building/care.py``: every apartment evaluated when HA has started), timed
+    around the call. (c): the apartments' inactivity deadlines are
     spread over a window while uplinks (no motion: they do not reset the deadlines, but each
-    one re-evaluates its apartment and schedules a care-store save) are handed to the
+    one re-evaluates its apartment and asks for a care-store save) are handed to the
     gateway at a steady rate through its message handler (the path every transport ends in).
     Lateness = the moment the ``check_needed`` event reaches the building's event signal
     (what the event entity listens to) minus its due time. Also: the event loop's lag
     (a 10 ms sleep's overshoot) and every care-store snapshot's duration during the load.
-(d) **Care-store snapshot cost** vs apartments (``BuildingRuntime._snapshot``, run by the
+(d) **Care-store snapshot cost** vs apartments (``CareRuntime._snapshot``, run by the
     store in the event loop at most every 2 s while anything changes).
+
+The fixes an earlier run proposed (and measured with ``--care-patched``) are the code now:
+one delayed save at a time (``DelayedSave``, ``building/part.py``) and a set-based snapshot,
+so there is no patched variant any more: every figure is of the code as is.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import random
 import sys
 import tempfile
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from .common import fmt, load_angelib, percentile, run_child, run_hass, write_config_dir
@@ -58,15 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--care-ha-apartments", type=int, default=1_000, help="(b, c) apartments in HA"
     )
-    parser.add_argument("--care-load-rate", type=float, default=300.0, help="uplinks/s")
     parser.add_argument(
-        "--care-window", type=float, default=60.0, help="seconds the deadlines are spread over"
+        "--care-load-rate",
+        type=float,
+        default=300.0,
+        help="(c) uplinks/s; always the code as is (--care-patched is gone: its fixes, one "
+        "delayed save at a time and a set-based snapshot, are in the code now)",
     )
     parser.add_argument(
-        "--care-patched",
-        action="store_true",
-        help="(c) with the proposed care_runtime fixes patched in: a save at most every 2 s "
-        "under load (not debounced away) and a set-based snapshot",
+        "--care-window", type=float, default=60.0, help="seconds the deadlines are spread over"
     )
 
 
@@ -87,7 +93,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "lead_s": 5.0 if quick else 15.0,
                 "window_s": 10.0 if quick else args.care_window,
                 "snapshot_sizes": [250, 500] if quick else [500, 1000, 2000, 4000],
-                "patched": bool(args.care_patched),
                 "config_dir": str(Path(tmp) / "config"),
             },
             Path(tmp),
@@ -267,20 +272,21 @@ def _midday_zone(now: datetime) -> str:
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
-def snapshot_cost(care: Any, runtime_module: Any, sizes: list[int]) -> list[dict[str, Any]]:
-    """``BuildingRuntime._snapshot`` with N apartments of one sensor each, and a set-based one.
+def snapshot_cost(
+    hass: Any, care: Any, care_module: Any, apartment_module: Any, sizes: list[int]
+) -> list[dict[str, Any]]:
+    """``CareRuntime._snapshot`` with N apartments of one sensor each.
 
-    The stored ``sensors`` part keeps a known sensor only if an apartment uses it; the
-    current code asks every apartment for every sensor (N × N membership tests). The
-    set-based variant (one set of used sensors, then one lookup per sensor) gives the same
-    dict; both are timed here on the same objects.
+    A bare care part (not set up, so nothing is loaded, followed or saved) of a stand-in
+    entry, its apartments and known sensors filled in directly, as ``_async_load`` would.
     """
+    entry = SimpleNamespace(entry_id="benchsnapshot", title="Bench snapshot", options={})
     now = datetime.now(UTC)
     out = []
     for n in sizes:
-        runtime = runtime_module.BuildingRuntime(hass=None, entry=None)  # type: ignore[arg-type]
+        runtime = care_module.CareRuntime(hass, entry)
         for i in range(n):
-            runtime.apartments[f"apt{i}"] = runtime_module.ApartmentRuntime(
+            runtime.apartments[f"apt{i}"] = apartment_module.ApartmentRuntime(
                 subentry_id=f"apt{i}",
                 label=f"Lgh {i}",
                 settings=care.CareSettings(),
@@ -291,38 +297,12 @@ def snapshot_cost(care: Any, runtime_module: Any, sizes: list[int]) -> list[dict
                 key=f"a81758fffe{i:06x}", last_seen=now, silence_limit=timedelta(minutes=30)
             )
         t0 = time.perf_counter()
-        current = runtime._snapshot()
+        snapshot = runtime._snapshot()
         current_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        fixed = _snapshot_with_set(runtime)
-        fixed_s = time.perf_counter() - t0
-        if fixed != current:
-            raise RuntimeError("the set-based snapshot differs from BuildingRuntime._snapshot")
-        out.append({"apartments": n, "current_s": current_s, "set_based_s": fixed_s})
+        if len(snapshot["apartments"]) != n or len(snapshot["sensors"]) != n:
+            raise RuntimeError("CareRuntime._snapshot did not keep every apartment and sensor")
+        out.append({"apartments": n, "current_s": current_s})
     return out
-
-
-def _snapshot_with_set(runtime: Any) -> dict[str, Any]:
-    """``BuildingRuntime._snapshot`` with the used sensors collected once (the proposed fix)."""
-    used = {key for apartment in runtime.apartments.values() for key in apartment.sensors}
-    return {
-        "apartments": {
-            sid: apartment.state.as_dict() for sid, apartment in runtime.apartments.items()
-        },
-        "escalations": {
-            sid: {alert: due.isoformat() for alert, due in apartment.escalations.items()}
-            for sid, apartment in runtime.apartments.items()
-            if apartment.escalations
-        },
-        "sensors": {
-            key: {
-                "last_seen": known.last_seen.isoformat() if known.last_seen else None,
-                "silence_limit": round(known.silence_limit.total_seconds()),
-            }
-            for key, known in runtime.known_sensors.items()
-            if key in used
-        },
-    }
 
 
 async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
@@ -332,15 +312,20 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     from homeassistant.helpers.storage import Store  # noqa: PLC0415
     from homeassistant.util import dt as dt_util  # noqa: PLC0415
 
-    from custom_components.ange_iot import care_runtime  # noqa: PLC0415
     from custom_components.ange_iot.angelib import care  # noqa: PLC0415
     from custom_components.ange_iot.angelib.codecs import elsys  # noqa: PLC0415
     from custom_components.ange_iot.angelib.lns import chirpstack  # noqa: PLC0415
+    from custom_components.ange_iot.building import (  # noqa: PLC0415
+        apartment as apartment_module,
+        care as care_module,
+    )
 
     from .common import add_config_entry  # noqa: PLC0415
 
     out: dict[str, Any] = {}
-    out["snapshot_cost"] = snapshot_cost(care, care_runtime, list(spec["snapshot_sizes"]))
+    out["snapshot_cost"] = snapshot_cost(
+        hass, care, care_module, apartment_module, list(spec["snapshot_sizes"])
+    )
 
     count = int(spec["apartments"])
     rate = float(spec["rate"])
@@ -349,19 +334,17 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     await hass.config.async_update(time_zone=zone)
     out["time_zone"] = zone
 
-    # Instrumentation (this process only): time async_start and every care-store snapshot.
-    runtime_class = care_runtime.BuildingRuntime
+    # Instrumentation (this process only): time the care part's async_start and every
+    # care-store snapshot (the DelayedSave calls _snapshot when the store writes).
+    runtime_class = care_module.CareRuntime
     snapshot_times: list[float] = []
     start_times: list[tuple[float, float]] = []
     original_snapshot, original_start = runtime_class._snapshot, runtime_class.async_start
 
-    patched = bool(spec.get("patched"))
-    base_snapshot = _snapshot_with_set if patched else original_snapshot
-
     def timed_snapshot(self: Any) -> dict[str, Any]:
         t0 = time.perf_counter()
         try:
-            return base_snapshot(self)
+            return original_snapshot(self)
         finally:
             snapshot_times.append(time.perf_counter() - t0)
 
@@ -374,22 +357,6 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
     runtime_class._snapshot = timed_snapshot  # type: ignore[method-assign]
     runtime_class.async_start = timed_start  # type: ignore[method-assign]
-    original_save = runtime_class._save
-    if patched:
-        # The proposed fix: one delayed save at a time (as GatewayHub._save does), so a
-        # steady stream of changes is written every CARE_SAVE_DELAY_S instead of never.
-        def pending_save(self: Any) -> None:
-            if self._store is not None and not getattr(self, "_bench_save_pending", False):
-                self._bench_save_pending = True
-
-                def data() -> dict[str, Any]:
-                    self._bench_save_pending = False
-                    return self._snapshot()
-
-                self._store.async_delay_save(data, care_runtime.CARE_SAVE_DELAY_S)
-
-        runtime_class._save = pending_save  # type: ignore[method-assign]
-    out["patched"] = patched
 
     sensors = [f"a81758fffe{i:06x}" for i in range(count)]
     hubs = {}
@@ -496,7 +463,7 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     await hass.async_block_till_done()
     out["building_setup_wall_s"] = time.monotonic() - wall
     out["building_setup_cpu_s"] = time.process_time() - cpu
-    runtime = building.runtime_data
+    runtime = building.runtime_data.care
     out["evaluated_at_start"] = sum(
         1 for a in runtime.apartments.values() if a.evaluation is not None
     )
@@ -555,7 +522,6 @@ async def _measure(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     gc.callbacks.remove(on_gc)
     runtime_class._snapshot = original_snapshot  # type: ignore[method-assign]
     runtime_class.async_start = original_start  # type: ignore[method-assign]
-    runtime_class._save = original_save  # type: ignore[method-assign]
     late = list(arrivals.values())
     out.update(
         {
@@ -619,7 +585,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "async_start_wall_s" in ha:
         out.append(
             (
-                f"HA: BuildingRuntime.async_start, {ha['apartments']:,} apartments",
+                f"HA: CareRuntime.async_start, {ha['apartments']:,} apartments",
                 f"{_ms(ha['async_start_wall_s'])} ms wall, {_ms(ha['async_start_cpu_s'])} ms CPU",
                 "—",
                 f"{ha['evaluated_at_start']:,} evaluated; each evaluation recounts all "
@@ -649,8 +615,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{_ms(ha['loop_lag_p99_s'])} / {_ms(ha['loop_lag_max_s'])} ms",
             "—",
             f"{ha.get('gc_full_collections', 0)} full GC pauses, max "
-            f"{_ms(ha.get('gc_full_max_s'))} ms; "
-            + ("proposed care_runtime fixes patched in" if ha.get("patched") else "code as is"),
+            f"{_ms(ha.get('gc_full_max_s'))} ms; code as is",
         )
     )
     saves = ha["snapshots_during_load"]
@@ -677,7 +642,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 + " / ".join(f"{c['apartments']:,}" for c in costs),
                 " / ".join(_ms(c["current_s"]) for c in costs) + " ms",
                 "—",
-                "set-based: " + " / ".join(_ms(c["set_based_s"]) for c in costs) + " ms",
+                "CareRuntime._snapshot, one sensor per apartment",
             )
         )
     return out

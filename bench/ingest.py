@@ -12,7 +12,8 @@ What runs (each side in its own fresh ``hass`` process, see ``child_main``):
   (``angelib.simulator``), in its time order, as ChirpStack v4 JSON ``up`` events on
   ``application/<app>/device/<devEui>/event/up``. ``time`` is set to the moment the event
   is published; ``rxInfo[0].rssi`` cycles per device so that every uplink changes the RSSI
-  entity on both sides (the proof that it was written).
+  entity on both sides (the proof that it was written; ours has it disabled by default, so
+  the benchmark enables it).
 - **ours**: a ChirpStack-MQTT gateway entry with every device as a subentry; the events
   carry base64 ``data`` only, decoded by us.
 - **peer**: the same events plus ChirpStack's decoded ``object`` (the same fields our codec
@@ -1209,6 +1210,13 @@ async def _child(hass: Any, spec: dict[str, Any]) -> dict[str, Any]:
     if side == "ours":
         if spec.get("experiment") == "skip-unchanged-writes":
             _patch_skip_unchanged_writes()
+        # Radio diagnostics are off by default; the RSSI entity is the proof that every
+        # uplink was written, so it is enabled here (registered before the entry, as a user
+        # who enabled it has it), and the peer gets it too (it mirrors ours' enabled ones).
+        for sub in spec["subentries"]:
+            registry.async_get_or_create(
+                "sensor", "ange_iot", f"{sub['data']['dev_eui']}_rssi", disabled_by=None
+            )
         entry = await add_config_entry(
             hass,
             domain="ange_iot",
