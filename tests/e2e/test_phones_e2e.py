@@ -56,6 +56,7 @@ pytestmark = pytest.mark.e2e
 BUILDING = "Solbacken"
 SECRET_HEADER = "X-Ange-Secret"
 ESCALATION_S = 90  # the blueprint's escalation delay (at least 60 s)
+REMINDER_S = 60  # the building's reminder interval (its shortest: one minute)
 ALERT_TIMEOUT_S = 150  # an alert is due 60 s after the setup's uplinks
 DELIVERY_S = 10.0  # event -> notification on the phone, on a loaded 2-core CI machine
 LEAK_FLAG = 0x04  # flowIQ info code bit 2
@@ -341,6 +342,9 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
                 "active_end": "20:00:00",
                 "inactivity_limit": _duration(60),
                 "grace": _duration(0),
+                # An unacknowledged alert reminds the staff every minute (the escalation
+                # test checks them across a restart); the integration times them.
+                "reminder_interval": _duration(REMINDER_S),
                 "night_door": False,
                 "night_start": "23:00:00",
                 "night_end": "05:00:00",
@@ -724,10 +728,10 @@ def test_meter_leak_seen_and_cleared(staff: Staff) -> None:
 def test_escalation_survives_a_restart(staff: Staff) -> None:
     """Nobody acknowledges; ``hass`` restarts inside the delay; the Jour phone still rings.
 
-    The escalation is timed and stored by the integration (``ange_iot.arm_escalation``), so
-    a graceful stop and start of Home Assistant in between neither loses nor repeats it:
-    the escalation phone gets one critical "Ej kvitterat" at the due time, the staff phones
-    get nothing twice, and Cecilia can acknowledge from the escalation phone.
+    The escalation and the reminders are timed and stored by the integration, so a
+    graceful stop and start of Home Assistant in between neither loses nor repeats them:
+    the staff phones get a reminder a minute (each once, on time), the escalation phone one
+    critical "Ej kvitterat" at the due time, and Cecilia can acknowledge from it.
     """
     hass = staff.hass
     apartment = staff.apartments["Lgh 1102"]
@@ -739,6 +743,7 @@ def test_escalation_survives_a_restart(staff: Staff) -> None:
     due = fired + ESCALATION_S
     assert staff.escalation_phone.notifications(apartment.tag) == []
 
+    stopping = time.time()
     took = staff.restart()
     back = time.time()
     note("hass restart: margin before the escalation was due", due - back)
@@ -764,8 +769,30 @@ def test_escalation_survives_a_restart(staff: Staff) -> None:
         message=f"Ingen har kvitterat på 2 min. Ingen aktivitet på länge. Sedan {since}.",
         urgency=CRITICAL,
     )
-    for phone, alert in got.items():  # rung once, before the restart; nothing since
-        assert phone.notifications(apartment.tag) == [alert], phone.name
+    # The staff phones: the alert once, then one reminder per minute on time, each once
+    # (the restart in between neither lost nor repeated one), replacing it (same tag).
+    reminders_due = int((time.time() - fired) // REMINDER_S)
+    assert reminders_due >= 1
+    reminder_title = f"Påminnelse: {apartment.label}"
+    for phone, alert in got.items():
+        phone.wait_for(  # the newest one due may still be on its way
+            lambda n: n.title == reminder_title and f"({reminders_due}:a " in n.message,
+            max(0.5, max(back, fired + reminders_due * REMINDER_S) + DELIVERY_S - time.time()),
+            f"reminder {reminders_due}",
+        )
+        received = phone.notifications(apartment.tag)
+        assert received[0] == alert, phone.name
+        reminders = received[1:]
+        assert all(n.title == reminder_title for n in reminders), (phone.name, received)
+        assert [n.message.split("(", 1)[1].split(":", 1)[0] for n in reminders] == [
+            str(k) for k in range(1, len(reminders) + 1)
+        ], (phone.name, [n.message for n in reminders])
+        for k, reminder in enumerate(reminders, start=1):
+            due_k = fired + k * REMINDER_S
+            note(f"reminder {k} on {phone.name}, after its due time", reminder.received_at - due_k)
+            # Due while Home Assistant was restarting: once, late, right after it is back.
+            latest = (back if stopping <= due_k <= back else due_k) + DELIVERY_S
+            assert due_k - 1 <= reminder.received_at <= latest, (phone.name, k)
     assert hass.value(apartment.status) == "check_needed"
 
     pressed = time.time()
