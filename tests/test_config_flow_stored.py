@@ -18,13 +18,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryDataWithId
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ange_iot.const import DOMAIN
 from custom_components.ange_iot.gateway.config_flow import demo_subentries
 
+from .building import form_values
 from .common import DOOR_1101, METER_1101, MOTION_1101, SNOW_1
 from .conftest import START
 
@@ -184,23 +185,6 @@ def mock_config_entry() -> MockConfigEntry:
         options=SIMULATOR_OPTIONS,
         subentries_data=demo_subentries(),
     )
-
-
-def form_values(result: dict[str, Any]) -> dict[str, Any]:
-    """What a form shows: suggested values, else defaults (sections nested)."""
-
-    def shown(schema: Any) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for marker, validator in schema.schema.items():
-            if isinstance(validator, section):
-                values[str(marker)] = shown(validator.schema)
-            elif (suggested := (marker.description or {}).get("suggested_value")) is not None:
-                values[str(marker)] = suggested
-            elif callable(marker.default):
-                values[str(marker)] = marker.default()
-        return values
-
-    return shown(result["data_schema"])
 
 
 def snapshot(entry: MockConfigEntry) -> dict[str, Any]:

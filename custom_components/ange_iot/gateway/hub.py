@@ -332,9 +332,12 @@ class GatewayHub:
                 async_raise_reading_backwards(
                     self.hass, self.entry.entry_id, tracked, result.applied.volume_rejected
                 )
-            elif not tracked.state.volume_decreased:
-                # Resolved by a normal reading: a later decrease is news again.
-                self._logged.pop((dev_eui, "volume_decreased"), None)
+            elif (
+                not tracked.state.volume_decreased
+                and self._logged.pop((dev_eui, "volume_decreased"), None) is not None
+            ):
+                # Resolved by a normal reading after an episode (its warning is remembered,
+                # so not on every uplink): a later decrease is news again.
                 async_clear_reading_backwards(self.hass, dev_eui)
             self.availability.set(
                 dev_eui, tracked.state.available(tracked.config, dt_util.utcnow())
