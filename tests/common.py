@@ -26,8 +26,8 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.ange_iot.angelib.codecs import kamstrup_flowiq
 from custom_components.ange_iot.angelib.lns import chirpstack
 from custom_components.ange_iot.angelib.simulator import DEMO_BY_EUI
-from custom_components.ange_iot.building.care import DATA_ONLINE_SINCE
 from custom_components.ange_iot.const import DOMAIN, LOGGER
+from custom_components.ange_iot.uptime import DATA_ONLINE_SINCE
 
 # Demo devices used throughout the entity tests.
 MOTION_1101 = "a81758fffe0a1101"  # Elsys ERS in Lgh 1101, reports every 600 s

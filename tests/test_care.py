@@ -1348,37 +1348,42 @@ async def test_gateway_stopped(
     building: MockConfigEntry,
     alerts: Alerts,
 ) -> None:
-    """No more messages: every apartment becomes "cannot tell" as its sensors fall silent."""
+    """No more messages: when the first sensor falls silent, the gateway is the cause.
+
+    Nothing at all came through the gateway for as long as the first motion sensor's limit
+    (its six sensors missed two reports each): every apartment cannot tell at once, one
+    incident names them, long before the gateway's own silence limit.
+    """
     hub = init_integration.runtime_data
     hub.gateway.async_stop()
-    silent_at = {
-        label: hub.device(MOTION[label]).state.last_seen + timedelta(minutes=30)
-        for label in APARTMENTS
-    }
-    await async_run_until(hass, freezer, min(silent_at.values()) - timedelta(seconds=1))
+    first_silent = min(
+        hub.device(MOTION[label]).state.last_seen + timedelta(minutes=30) for label in APARTMENTS
+    )
+    await async_run_until(hass, freezer, first_silent - timedelta(seconds=1))
     assert alerts.fired == []
     assert attention(hass) == 0
+    assert not hub.silent
 
-    await async_run_until(hass, freezer, max(silent_at.values()))
+    await async_run_until(hass, freezer, first_silent, timedelta(seconds=1))
     assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
     assert attention(hass) == 6
-    assert {e["apartment"]: e["since"] for e in alerts.of("sensor_offline")} == {
-        label: utc_iso(at) for label, at in silent_at.items()
+    offline = alerts.of("sensor_offline")
+    assert {(e["apartment"], e["since"], e["reason"]) for e in offline} == {
+        (label, utc_iso(first_silent), "gateway_down") for label in APARTMENTS
     }
-    assert {e["reason"] for e in alerts.fired} == {"sensor_silent"}
-    # Lgh 1101's door sensor (hourly reports) is not silent yet; its motion sensor is.
+    (incident,) = alerts.of("incident")
+    assert incident["apartments"] == list(APARTMENTS)
+    assert {e["incident_id"] for e in offline} == {incident["incident_id"]}
+    # Every sensor of the apartment is unheard: Lgh 1101's door sensor too (hourly reports,
+    # not past its own limit, but nothing comes through its gateway).
     status_1101 = state(hass, "sensor", "Lgh 1101", "care_status")
-    assert status_1101.attributes["offline_sensors"] == [MOTION["Lgh 1101"]]
+    assert status_1101.attributes["offline_sensors"] == [DOOR_1101, MOTION["Lgh 1101"]]
 
     # Hours later nothing new: the morning deadline waits until the sensors are back, and
-    # the door sensor (3 hourly reports missed) joins the open alert.
+    # no reminders per apartment (the incident stands for them).
     door_silent_at = hub.device(DOOR_1101).state.last_seen + timedelta(hours=3)
     await async_run_until(hass, freezer, door_silent_at, timedelta(minutes=1))
-    assert [e["event_type"] for e in alerts.fired] == ["sensor_offline"] * 6
-    assert state(hass, "sensor", "Lgh 1101", "care_status").attributes["offline_sensors"] == [
-        DOOR_1101,
-        MOTION["Lgh 1101"],
-    ]
+    assert alerts.types() == ["sensor_offline"] * 6 + ["incident"]
     assert [status(hass, label) for label in APARTMENTS] == ["sensor_offline"] * 6
 
 

@@ -607,50 +607,35 @@ async def test_a_fortnight_in_the_group_home(
     assert counts == list(range(1, 1001))  # day 4 02:15 to day 14 12:00, every 15 min
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Defect: storms collapse only when the gateway's silence limit (default 60 min) is "
-        "shorter than every sensor's own limit (10-min reports x 3 = 30 min). With the "
-        "defaults each apartment fires its own sensor_offline (reason sensor_silent) at "
-        "+30 min, no incident is ever announced (the gateway watchdog at +60 min regroups "
-        "nothing), and each apartment reminds every 15 min: 6 alerts + 36 reminders in 2 h."
-    ),
+@pytest.mark.parametrize(
+    "stagger", [timedelta(0), timedelta(minutes=1)], ids=["together", "staggered"]
 )
 async def test_gateway_silent_with_its_default_limits(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     hass_client_no_auth: ClientSessionGenerator,
     setup_building: SetupBuilding,
+    *,
     caplog: pytest.LogCaptureFixture,
+    stagger: timedelta,
 ) -> None:
     """The gateway silent 2 h with the options a new gateway gets (silence limit 60 min)
     and the sensors' usual 10-minute reports: still one incident for the building.
+
+    Staggered, each sensor reports a minute after the one before (as real ones do), so
+    their own silence limits run out one by one: the first one to fall silent finds the
+    whole gateway quiet and takes the building's other apartments with it, at once.
     """
     caplog.set_level(logging.WARNING, logger="aiohttp.access")
     start = at(2, 0, 0)
     freezer.move_to(start)
     await hass.config.async_set_time_zone("Europe/Stockholm")
-    devices = [_device(MOTION_OF[label], f"{label} hall") for label in SIX]  # every 10 min
-    gateway = http_config_entry(subentries=devices)  # silence limit 60 min, as created
+    building, fired = await _six_on_one_gateway(hass, hass_client_no_auth, setup_building)
+    ns = NetworkServer(hass, await hass_client_no_auth())
     with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
-        gateway.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(gateway.entry_id)
-        await hass.async_block_till_done()
-        ns = NetworkServer(hass, await hass_client_no_auth())
-        fired = care_events(hass)
-        for label in SIX:
-            await ns.post(Uplink(start, MOTION_OF[label], False))
-        building = building_config_entry(
-            BUILDING_ID,
-            [apartment_sub(label, **_apartment(label)) for label in SIX if label != F]
-            + [apartment_sub(F, **_apartment(F) | {"sensors": [MOTION_OF[F]]})],
-            OPTIONS | {"reminder_interval": {"hours": 0, "minutes": 15, "seconds": 0}},
-        )
-        await setup_building(building, CARE_PLATFORMS)
         for minutes in range(10, 60, 10):  # an hour of night reports
-            await run_to(hass, freezer, start + timedelta(minutes=minutes))
-            for label in SIX:
+            for n, label in enumerate(SIX):
+                await run_to(hass, freezer, start + timedelta(minutes=minutes) + n * stagger)
                 await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
         silent_from = dt_util.utcnow()
         await run_to(hass, freezer, silent_from + timedelta(hours=2))  # nothing at all
@@ -662,9 +647,129 @@ async def test_gateway_silent_with_its_default_limits(
     assert statuses == ["sensor_offline"] * 6
     summary = [(f.type, f.data.get("apartment"), f.at.strftime("%H:%M"), f.data.get("reason"))
                for f in fired]  # fmt: skip
-    assert [f.type for f in fired].count("incident") == 1, summary
+    (incident,) = [f for f in fired if f.type == "incident"]
+    assert incident.data["gateways"] == ["ChirpStack HTTP"], summary
+    assert incident.data["apartments"] == sorted(SIX), summary
+    # Found when the first sensor's own limit (3 reports, 30 min) ran out, not at the
+    # gateway's 60 min: the incident comes as early as a single sensor's alert would.
+    first_silent = start + timedelta(minutes=50 + 30)
+    assert abs(incident.at - first_silent) < timedelta(minutes=1), summary
     assert [f.type for f in fired].count("incident_resolved") == 1, summary
     offline = [f for f in fired if f.type == "sensor_offline"]
     assert len(offline) == 6, summary
-    assert all("incident_id" in f.data for f in offline), summary
+    assert {f.data.get("incident_id") for f in offline} == {incident.data["incident_id"]}
+    assert {f.data["reason"] for f in offline} == {"gateway_down"}
     assert [f for f in fired if f.type == "reminder"] == []  # not one storm of reminders
+
+
+async def test_one_sensor_silent_on_a_working_gateway(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_building: SetupBuilding,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One dead sensor while the others report (one of them losing a report now and then)
+    is that sensor's own alert, with reminders; nobody else's status changes."""
+    caplog.set_level(logging.WARNING, logger="aiohttp.access")
+    start = at(2, 0, 0)
+    freezer.move_to(start)
+    await hass.config.async_set_time_zone("Europe/Stockholm")
+    building, fired = await _six_on_one_gateway(hass, hass_client_no_auth, setup_building)
+    ns = NetworkServer(hass, await hass_client_no_auth())
+    dead, lossy = SIX[0], SIX[1]
+    with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
+        for minutes in range(10, 180, 10):
+            for n, label in enumerate(SIX):
+                await run_to(hass, freezer, start + timedelta(minutes=minutes, seconds=30 * n))
+                if label == dead and minutes > 20:
+                    continue  # its battery died after 00:20
+                if label == lossy and minutes % 30 == 0:
+                    continue  # one report in three lost on the air
+                await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+        statuses = {label: care_status(hass, building, label) for label in SIX}
+
+    summary = [(f.type, f.data.get("apartment"), f.at.strftime("%H:%M"), f.data.get("reason"))
+               for f in fired]  # fmt: skip
+    assert statuses == {label: "sensor_offline" if label == dead else "ok" for label in SIX}
+    (offline,) = [f for f in fired if f.type == "sensor_offline"]
+    assert (offline.data["apartment"], offline.data["reason"]) == (dead, "sensor_silent")
+    assert "incident_id" not in offline.data
+    assert [f.type for f in fired if f.type.startswith("incident")] == [], summary
+    reminders = [f for f in fired if f.type == "reminder"]
+    assert reminders, summary
+    assert {f.data["alert_id"] for f in reminders} == {offline.data["alert_id"]}
+
+
+async def test_home_assistant_down_longer_than_the_sensors_limits(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_building: SetupBuilding,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Home Assistant down 2 h: one late summary for the building, by cause "downtime".
+
+    The gateway's silence while Home Assistant was not listening is no evidence against it:
+    the apartments' alerts say their sensors were silent, late, grouped as downtime.
+    """
+    caplog.set_level(logging.WARNING, logger="aiohttp.access")
+    start = at(2, 0, 0)
+    freezer.move_to(start)
+    await hass.config.async_set_time_zone("Europe/Stockholm")
+    building, fired = await _six_on_one_gateway(hass, hass_client_no_auth, setup_building)
+    ns = NetworkServer(hass, await hass_client_no_auth())
+    [gateway] = [e for e in hass.config_entries.async_entries(DOMAIN) if e is not building]
+    with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
+        for minutes in range(10, 60, 10):
+            await run_to(hass, freezer, start + timedelta(minutes=minutes))
+            for label in SIX:
+                await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+        for entry in (building, gateway):
+            assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+        home_assistant_restarts(hass)
+        freezer.tick(timedelta(hours=2))
+        for entry in (gateway, building):
+            assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        await run_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=40))  # still quiet
+        statuses = [care_status(hass, building, label) for label in SIX]
+        for label in SIX:
+            await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+        await run_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=5))
+
+    assert statuses == ["sensor_offline"] * 6
+    summary = [(f.type, f.data.get("apartment"), f.at.strftime("%H:%M"), f.data.get("reason"))
+               for f in fired]  # fmt: skip
+    (incident,) = [f for f in fired if f.type == "incident"]
+    assert (incident.data["cause"], incident.data["late"]) == ("downtime", True), summary
+    offline = [f for f in fired if f.type == "sensor_offline"]
+    assert {(f.data["reason"], f.data["late"]) for f in offline} == {("sensor_silent", True)}
+    assert len(offline) == 6, summary
+    assert [f.type for f in fired].count("incident_resolved") == 1, summary
+
+
+async def _six_on_one_gateway(
+    hass: HomeAssistant, client: ClientSessionGenerator, setup_building: SetupBuilding
+) -> tuple[MockConfigEntry, list[Fired]]:
+    """Six apartments, each with a 10-minute motion sensor on one new ChirpStack gateway."""
+    start = dt_util.utcnow()
+    devices = [_device(MOTION_OF[label], f"{label} hall") for label in SIX]  # every 10 min
+    gateway = http_config_entry(subentries=devices)  # silence limit 60 min, as created
+    with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
+        gateway.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(gateway.entry_id)
+        await hass.async_block_till_done()
+        ns = NetworkServer(hass, await client())
+        fired = care_events(hass)
+        for label in SIX:
+            await ns.post(Uplink(start, MOTION_OF[label], False))
+        building = building_config_entry(
+            BUILDING_ID,
+            [apartment_sub(label, **_apartment(label)) for label in SIX if label != F]
+            + [apartment_sub(F, **_apartment(F) | {"sensors": [MOTION_OF[F]]})],
+            OPTIONS | {"reminder_interval": {"hours": 0, "minutes": 15, "seconds": 0}},
+        )
+        await setup_building(building, CARE_PLATFORMS)
+    return building, fired

@@ -67,7 +67,7 @@ from custom_components.ange_iot.gateway.chirpstack import (
 from custom_components.ange_iot.gateway.hub import GatewayHub
 from custom_components.ange_iot.router import get_router
 
-from .common import LogRecords, capture_logs
+from .common import LogRecords, capture_logs, home_assistant_restarts
 from .conftest import START
 
 # Activity and per-uplink timestamp entities are off by default (privacy, logbook):
@@ -1118,6 +1118,33 @@ async def test_gateway_silence_raises_repair(
     # The watchdog runs again.
     await _tick(hass, freezer, timedelta(minutes=61))
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+
+async def test_gateway_silence_counts_only_while_home_assistant_runs(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    sender: Sender,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Home Assistant down 3 h: the gateway gets its whole limit again, no notice at start.
+
+    Nobody listened while Home Assistant was down, so its silence then says nothing about
+    the gateway (and care checks must not take every sensor for unheard because of it).
+    """
+    issue_id = f"gateway_silent_{sender.entry.entry_id}"
+    await sender.send(up())
+    assert await hass.config_entries.async_unload(sender.entry.entry_id)
+    await hass.async_block_till_done()
+    home_assistant_restarts(hass)
+    freezer.tick(timedelta(hours=3))
+    assert await hass.config_entries.async_setup(sender.entry.entry_id)
+    await hass.async_block_till_done()
+    await _tick(hass, freezer, timedelta(minutes=59))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert not sender.hub.silent
+    await _tick(hass, freezer, timedelta(minutes=2))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert sender.hub.silent
 
 
 async def test_unload_stops_receiving(

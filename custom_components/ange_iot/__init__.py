@@ -12,11 +12,11 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from .building import async_remove_building, async_setup_building, async_unload_building
-from .building.care import online_since
 from .const import DOMAIN
 from .entries import AngeConfigEntry, is_building, is_gateway
 from .gateway import async_setup_gateway, async_unload_gateway
 from .services import async_setup_services
+from .uptime import online_since
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 

@@ -9,6 +9,7 @@ through the gateway wing's classes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
@@ -29,6 +30,10 @@ class DeviceOwner(Protocol):
     @property
     def silent(self) -> bool:
         """The gateway has delivered nothing for longer than its silence limit."""
+
+    @property
+    def last_message(self) -> datetime | None:
+        """When the gateway last delivered a message from any device."""
 
     def tracked(self, dev_eui: str) -> TrackedDevice | None:
         """The device's config and state, if this entry runs it."""

@@ -28,6 +28,7 @@ from custom_components.ange_iot.angelib.care import (
     acknowledge,
     activity_kind,
     evaluate,
+    gateway_quiet,
     pause,
     record_activity,
     resume,
@@ -983,7 +984,10 @@ def test_sensor_health_from_a_device() -> None:
     state = DeviceState(last_seen=at("08:00"))
     health = sensor_health(config, state)
     assert health == SensorHealth(
-        key="a81758fffe0a1101", last_seen=at("08:00"), silence_limit=config.silence_limit
+        key="a81758fffe0a1101",
+        last_seen=at("08:00"),
+        silence_limit=config.silence_limit,
+        report_interval=config.interval,
     )
     assert health.unavailable_at(at("07:00"), at("08:10")) == state.unavailable_at(config)
 
@@ -1207,3 +1211,68 @@ def test_a_silent_gateway_does_not_remind_per_apartment() -> None:
 def test_reminders_can_be_switched_off() -> None:
     run = Home(settings=rules()).run(D0, at("11:00"))
     assert [e.type for e in run.events] == [EventType.CHECK_NEEDED]
+
+
+# -- a gateway, not its sensors, is silent --------------------------------------------------
+
+TEN = timedelta(minutes=10)
+
+
+def _on_gateway(*last_seen: datetime) -> list[SensorHealth]:
+    """Care sensors reporting every 10 minutes (silent after 3 missed reports)."""
+    return [
+        SensorHealth(key=f"s{n}", last_seen=seen, silence_limit=3 * TEN, report_interval=TEN)
+        for n, seen in enumerate(last_seen)
+    ]
+
+
+def test_gateway_quiet_when_the_first_sensor_falls_silent() -> None:
+    """Six sensors, last heard a minute apart; nothing since: down at the first's limit."""
+    t0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+    sensors = _on_gateway(*(t0 + n * MIN for n in range(6)))
+    last_message = t0 + 5 * MIN
+    first_silent = t0 + 3 * TEN
+    assert not gateway_quiet(sensors, last_message, first_silent - timedelta(seconds=1))
+    assert gateway_quiet(sensors, last_message, first_silent)
+
+
+def test_one_dead_sensor_on_a_working_gateway_is_not_the_gateway() -> None:
+    """The other sensor reports (one report lost on the air): the sensor's own silence."""
+    t0 = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+    now = t0 + 3 * TEN  # the dead sensor's limit ran out
+    for others_last in (now - MIN, now - 15 * MIN):  # heard a minute ago; one report lost
+        sensors = _on_gateway(t0, others_last)
+        assert not gateway_quiet(sensors, others_last, now)
+    # Two reports in a row lost from the only other sensor is taken for the gateway.
+    assert gateway_quiet(_on_gateway(t0, now - 21 * MIN), now - 21 * MIN, now)
+
+
+@pytest.mark.parametrize(
+    ("sensors", "last_message"),
+    [
+        pytest.param(_on_gateway(datetime(2026, 3, 10, 1, 0, tzinfo=UTC)), None, id="never"),
+        pytest.param(
+            _on_gateway(datetime(2026, 3, 10, 1, 0, tzinfo=UTC)),
+            datetime(2026, 3, 10, 1, 0, tzinfo=UTC),
+            id="one sensor: it or the gateway, cannot say",
+        ),
+        pytest.param(
+            [
+                SensorHealth(key="a", last_seen=None, silence_limit=3 * TEN, report_interval=TEN),
+                *_on_gateway(datetime(2026, 3, 10, 1, 0, tzinfo=UTC)),
+            ],
+            datetime(2026, 3, 10, 1, 0, tzinfo=UTC),
+            id="never heard counts for nothing",
+        ),
+        pytest.param(
+            _on_gateway(*[datetime(2026, 3, 10, 1, 40, tzinfo=UTC)] * 3),
+            datetime(2026, 3, 10, 1, 40, tzinfo=UTC),
+            id="quiet, but nobody past its limit",
+        ),
+    ],
+)
+def test_gateway_not_judged_quiet(
+    sensors: list[SensorHealth], last_message: datetime | None
+) -> None:
+    """Too little evidence: no gateway is blamed."""
+    assert not gateway_quiet(sensors, last_message, datetime(2026, 3, 10, 2, 5, tzinfo=UTC))

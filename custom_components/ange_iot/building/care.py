@@ -22,7 +22,6 @@ from homeassistant.helpers import area_registry as ar, device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.signal_type import SignalType
 
 from ..angelib import care
@@ -30,7 +29,8 @@ from ..angelib.care import ApartmentState, CareEvent, CareSettings, Evaluation, 
 from ..angelib.device import ApplyResult
 from ..angelib.followup import FollowUp
 from ..const import CONF_LABEL, CONF_SENSORS, DOMAIN, LOGGER, SUBENTRY_APARTMENT
-from ..router import get_router
+from ..router import DeviceOwner, get_router
+from ..uptime import online_since
 from .apartment import (
     APARTMENT_DEVICE,
     MANUFACTURER,
@@ -48,10 +48,12 @@ from .part import RuntimePart
 from .signals import APARTMENT_UPDATED, BUILDING_UPDATED, CARE_EVENT
 
 # Still importable from here: the config flow reads defaults with ``settings_from``.
-__all__ = ["CareRuntime", "online_since", "settings_from"]
+__all__ = ["CareRuntime", "settings_from"]
 
 CARE_SAVE_DELAY_S = 2  # short: care state must survive a crash, not only a clean stop
-DATA_ONLINE_SINCE: HassKey[datetime] = HassKey(f"{DOMAIN}_online_since")
+# A gateway quiet for less than this is never judged down (no sensor reports more often):
+# the cheap test that spares the look at every sensor on each uplink.
+MIN_GATEWAY_QUIET = timedelta(minutes=1)
 ESCALATED = "escalated"  # event type: an armed escalation came due unacknowledged
 
 
@@ -75,6 +77,11 @@ class CareRuntime(RuntimePart):
         self._index: Store[dict[str, Any]] | None = None
         self._indexed: frozenset[str] = frozenset()
         self._starting = False  # evaluating every apartment at start: building told once
+        # Gateways judged down from their care sensors here (entry id -> the last message
+        # it was judged by), and those judged so during the current evaluation.
+        self._quiet: dict[str, datetime] = {}
+        self._newly_quiet: set[str] = set()
+        self._regrouping = False
         # Each alert's course for follow-up (time to acknowledge, to resolve), kept 90 days.
         self.followup = FollowUp()
         self._incidents = CareIncidents(
@@ -171,6 +178,7 @@ class CareRuntime(RuntimePart):
             super().async_start()
         finally:
             self._starting = False
+            self._newly_quiet.clear()  # every apartment was judged in this pass
         async_dispatcher_send(self.hass, self.building_signal)
 
     async def async_shutdown(self) -> None:
@@ -363,7 +371,7 @@ class CareRuntime(RuntimePart):
             apartment.label,
             apartment.settings,
             apartment.state,
-            self._health(apartment),
+            self._health(apartment, now),
             now,
             online_since=online_since(self.hass),
         )
@@ -377,9 +385,77 @@ class CareRuntime(RuntimePart):
         async_dispatcher_send(self.hass, self.apartment_signal(subentry_id))
         if not self._starting:
             async_dispatcher_send(self.hass, self.building_signal)
+            if self._newly_quiet and not self._regrouping:
+                self._regroup(subentry_id)
         return evaluation
 
-    def _health(self, apartment: ApartmentRuntime) -> list[SensorHealth]:
+    def _regroup(self, judged: str) -> None:
+        """A gateway was just judged down: its other apartments cannot tell either, now.
+
+        Evaluated in this loop turn, so their "cannot tell" alerts are announced with the
+        first one as one incident instead of one alert per apartment as each sensor's own
+        silence limit runs out.
+        """
+        quiet, self._newly_quiet = self._newly_quiet, set()
+        router = get_router(self.hass)
+        self._regrouping = True
+        try:
+            for subentry_id, apartment in list(self.apartments.items()):
+                if subentry_id != judged and any(
+                    (owner := router.owners.get(dev_eui)) is not None
+                    and owner.entry.entry_id in quiet
+                    for dev_eui in apartment.sensors
+                ):
+                    self.async_evaluate(subentry_id)
+        finally:
+            self._regrouping = False
+            self._newly_quiet.clear()
+
+    def _gateway_down(self, owner: DeviceOwner, now: datetime) -> bool:
+        """Its watchdog says so, or this building's care sensors on it say it is the cause.
+
+        Only silence while Home Assistant was listening counts: after a restart the
+        downtime is no evidence against a gateway (those alerts are late: downtime).
+        """
+        if owner.silent:
+            return True
+        if (listening := self._listening_since(owner)) is None:
+            return False
+        entry_id = owner.entry.entry_id
+        if self._quiet.get(entry_id) == listening:
+            return True
+        if now - listening < MIN_GATEWAY_QUIET or not care.gateway_quiet(
+            self._sensors_on(owner), listening, now
+        ):
+            return False
+        self._quiet[entry_id] = listening
+        self._newly_quiet.add(entry_id)
+        LOGGER.warning(
+            "%s: nothing came through %s since %s while its sensors fell silent: the "
+            "gateway is taken as down (one incident, not one alert per apartment)",
+            self.entry.title,
+            owner.entry.title,
+            listening.isoformat(timespec="minutes"),
+        )
+        return True
+
+    def _listening_since(self, owner: DeviceOwner) -> datetime | None:
+        last = owner.last_message
+        return None if last is None else max(last, online_since(self.hass))
+
+    def _sensors_on(self, owner: DeviceOwner) -> list[SensorHealth]:
+        """The health of this building's care sensors that ``owner`` runs."""
+        router = get_router(self.hass)
+        found: dict[str, SensorHealth] = {}
+        for apartment in self.apartments.values():
+            for dev_eui in apartment.sensors:
+                if dev_eui in found or router.owners.get(dev_eui) is not owner:
+                    continue
+                if (tracked := owner.tracked(dev_eui)) is not None:
+                    found[dev_eui] = care.sensor_health(tracked.config, tracked.state)
+        return list(found.values())
+
+    def _health(self, apartment: ApartmentRuntime, now: datetime) -> list[SensorHealth]:
         router = get_router(self.hass)
         health: list[SensorHealth] = []
         for dev_eui in apartment.sensors:
@@ -394,7 +470,9 @@ class CareRuntime(RuntimePart):
                     known or SensorHealth(key=dev_eui, last_seen=None, silence_limit=timedelta(0))
                 )
                 continue
-            live = care.sensor_health(tracked.config, tracked.state, gateway_down=owner.silent)
+            live = care.sensor_health(
+                tracked.config, tracked.state, gateway_down=self._gateway_down(owner, now)
+            )
             self.known_sensors[dev_eui] = replace(live, gateway_down=False)
             health.append(live)
         return health
@@ -435,7 +513,11 @@ class CareRuntime(RuntimePart):
                 owner.entry.title
                 for apartment in self.apartments.values()
                 for dev_eui in apartment.sensors
-                if (owner := router.owners.get(dev_eui)) is not None and owner.silent
+                if (owner := router.owners.get(dev_eui)) is not None
+                and (
+                    owner.silent
+                    or self._quiet.get(owner.entry.entry_id) == self._listening_since(owner)
+                )
             }
         )
 
@@ -478,15 +560,3 @@ class CareRuntime(RuntimePart):
                 if key in watched
             },
         }
-
-
-def online_since(hass: HomeAssistant) -> datetime:
-    """Since when Home Assistant has been running and evaluating (this process).
-
-    Alerts that came due before it came due while Home Assistant was not running: they are
-    ``late``, whatever the delay. A reload of the integration is not downtime: the time is
-    kept for the whole run (set when Home Assistant has started, or at the first use).
-    """
-    if (since := hass.data.get(DATA_ONLINE_SINCE)) is None:
-        since = hass.data[DATA_ONLINE_SINCE] = dt_util.utcnow()
-    return since

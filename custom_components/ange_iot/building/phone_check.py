@@ -49,7 +49,7 @@ from ..angelib.phone_check import (
 )
 from ..const import DOMAIN, EVENT_CARE_LOG, LOGGER, STORAGE_VERSION
 from ..storage import DelayedSave
-from .care import online_since
+from ..uptime import online_since
 from .runtime import BuildingRuntime
 
 SUBENTRY_PHONE_CHECK = "phone_check"

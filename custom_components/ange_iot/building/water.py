@@ -69,7 +69,7 @@ from ..const import (
     SUBENTRY_WATER_METER,
 )
 from ..router import get_router
-from .care import online_since
+from ..uptime import online_since
 from .part import RuntimePart, part_store
 from .signals import METER_EVENT, WATER_UPDATED
 

@@ -199,6 +199,11 @@ class GatewayHub:
         self.watchdog.silent = silent
 
     @property
+    def last_message(self) -> datetime | None:
+        """When the gateway last delivered a message from any device (stored)."""
+        return self.stats.last_message
+
+    @property
     def silence_limit(self) -> timedelta:
         """How long the gateway may be quiet before a repair issue is raised."""
         return self.watchdog.limit

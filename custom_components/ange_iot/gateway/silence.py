@@ -1,7 +1,9 @@
 """The gateway silence watchdog: a repair issue when a gateway delivers nothing for long.
 
 One timer per silence period (not per message), so it is cheap at any message rate.
-The simulated gateway is never watched.
+The simulated gateway is never watched. Only silence while Home Assistant was running
+counts: after a restart the gateway gets its whole limit to deliver again (the downtime is
+no evidence against it, and care checks would otherwise take every sensor for unheard).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..const import (
     GATEWAY_SIMULATED,
     LOGGER,
 )
+from ..uptime import online_since
 
 
 class SilenceWatchdog:
@@ -89,14 +92,15 @@ class SilenceWatchdog:
         last_message = self._last_message()
         if last_message is None or self.entry.data.get(CONF_GATEWAY) == GATEWAY_SIMULATED:
             return  # never delivered yet: nothing went silent
-        due = max(last_message + self.limit, dt_util.utcnow())
+        listening = max(last_message, online_since(self.hass))
+        due = max(listening + self.limit, dt_util.utcnow())
 
         @callback
         def _check(_scheduled: datetime) -> None:
             self._timer = None
             last = self._last_message()
             now = dt_util.utcnow()
-            if last is not None and now - last < self.limit:
+            if last is not None and now - max(last, online_since(self.hass)) < self.limit:
                 self.async_start()
                 return
             self.silent = True

@@ -8,8 +8,9 @@ from the package: the names below are its interface.
 One apartment at a time, from activity times, the health of the sensors the check depends
 on, pause and acknowledgement, and the clock, ``evaluate`` says whether all is well, a check
 is needed, someone is on it, the checks are paused, or we cannot tell (a sensor or the gateway
-is silent). The Home Assistant layer calls ``evaluate`` whenever an input changes and at the
-returned ``next_wakeup``, persists ``ApartmentState`` (``as_dict``/``from_dict``) and turns the
+is silent; ``gateway_quiet`` says when a gateway, not its sensors, is why). The Home
+Assistant layer calls ``evaluate`` whenever an input changes and at the returned
+``next_wakeup``, persists ``ApartmentState`` (``as_dict``/``from_dict``) and turns the
 returned ``CareEvent`` objects into events. Nothing in here reads the clock.
 
 The rules (times are local wall-clock times in ``CareSettings.timezone``):
@@ -95,6 +96,7 @@ from .model import (
     SensorHealth,
     Status,
     activity_kind,
+    gateway_quiet,
     sensor_health,
 )
 from .settings import DEFAULT_SETTINGS, CareSettings
@@ -119,6 +121,7 @@ __all__ = [
     "acknowledge",
     "activity_kind",
     "evaluate",
+    "gateway_quiet",
     "pause",
     "record_activity",
     "resume",

@@ -6,7 +6,7 @@ evaluations).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,6 +20,7 @@ MAX_CATCH_UP = timedelta(days=7)  # after a longer outage, older deadlines are n
 FIRED_MEMORY = 256  # event ids remembered per apartment
 PENDING_MEMORY = 1024  # activity times recorded but not yet evaluated
 MAX_OPEN_ALERTS = 64  # a guard on open check alerts per apartment (weeks of them)
+GATEWAY_QUIET_EVIDENCE = 3  # reports missed together that make a gateway, not a sensor, silent
 
 
 class Status(StrEnum):
@@ -82,6 +83,7 @@ class SensorHealth:
     last_seen: datetime | None
     silence_limit: timedelta  # report interval × missed reports
     gateway_down: bool = False
+    report_interval: timedelta | None = None  # None: not known (its gateway is not loaded)
 
     def unavailable_at(self, started: datetime, now: datetime) -> datetime:
         """When the sensor went (or goes) silent; ``now`` for a down gateway."""
@@ -101,7 +103,42 @@ def sensor_health(
         last_seen=state.last_seen,
         silence_limit=config.silence_limit,
         gateway_down=gateway_down,
+        report_interval=config.interval,
     )
+
+
+def gateway_quiet(
+    sensors: Iterable[SensorHealth], last_message: datetime | None, now: datetime
+) -> bool:
+    """Whether a gateway's silence, not its sensors', is why they cannot tell.
+
+    ``sensors`` are the care sensors one building hears through one gateway;
+    ``last_message`` is the gateway's last message from any device while Home Assistant
+    was listening. The gateway is judged down when at least two such sensors exist, one of
+    them is past its own silence limit, and nothing at all came through the gateway for so
+    long that its sensors together missed at least ``GATEWAY_QUIET_EVIDENCE`` reports
+    (every sensor's last report is no newer than the gateway's last message). One dead
+    sensor on a healthy gateway is no such evidence: the others keep reporting (two lost
+    reports in a row of one other sensor are needed to mistake it). A gateway that goes
+    down is found when its first sensor falls silent, so its apartments cannot tell
+    together — one incident — long before its own silence limit (default 60 min) ends.
+    """
+    if last_message is None:
+        return False
+    quiet = now - _utc(last_message)
+    if quiet <= timedelta(0):
+        return False
+    heard = 0
+    missed = 0
+    past_limit = False
+    for sensor in sensors:
+        if sensor.last_seen is None or sensor.report_interval is None:
+            continue
+        heard += 1
+        if sensor.report_interval > timedelta(0):
+            missed += quiet // sensor.report_interval
+        past_limit = past_limit or _utc(sensor.last_seen) + sensor.silence_limit <= now
+    return heard >= 2 and past_limit and missed >= GATEWAY_QUIET_EVIDENCE
 
 
 def activity_kind(fields: Mapping[str, Any]) -> ActivityKind:
