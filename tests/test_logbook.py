@@ -81,9 +81,13 @@ def apartment(label: str, sensors: list[str]) -> ConfigSubentryDataWithId:
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(
-    recorder_mock: Recorder, enable_custom_integrations: None
+    disable_translations_once: None, recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
-    """Every test here runs with the recorder (set up before Home Assistant)."""
+    """Every test here runs with the recorder (set up before Home Assistant).
+
+    And with a translation cache of its own (the harness shares one per session): which
+    language's logbook texts are loaded when is what some tests here are about.
+    """
 
 
 @pytest.fixture
@@ -280,12 +284,22 @@ async def test_logbook_shows_care_and_meter_alerts_not_uplinks(
     assert statuses == ["check_needed", "acknowledged", "paused"]
     assert all(e.get("name", NOT_UP) == NOT_UP for e in own if e.get("domain") == DOMAIN)
 
-    # The same lines in Swedish for a Swedish instance.
-    hass.config.language = "sv"
-    swedish = await logbook(hass, entities, [device])
-    assert [e["message"] for e in swedish if e.get("domain") == DOMAIN][:2] == [
-        "tillsyn behövs: ingen aktivitet i morgonfönstret",
-        f"tillsyn kvitterad av {hass_admin_user.name}",
+    # The instance switched to Swedish (Settings › System › General): the same lines, in
+    # Swedish, from sv.json (loaded when the language changes).
+    await hass.config.async_update(language="sv")
+    await hass.async_block_till_done()
+    swedish = [(e["name"], e["message"]) for e in await logbook(hass) if e.get("domain") == DOMAIN]
+    assert swedish == [
+        (NOT_UP, "tillsyn behövs: ingen aktivitet i morgonfönstret"),
+        (NOT_UP, f"tillsyn kvitterad av {hass_admin_user.name}"),
+        (NOT_UP, "tillsynslarmet avslutat: tillsynen pausad"),
+        (NOT_UP, f"tillsyn pausad av {hass_admin_user.name} till 2026-11-23 11:16"),
+        ("Lgh 1101 vattenmätare", "mätarlarm: ständigt flöde, cirka 12 l/h"),
+        (
+            "Lgh 1101 vattenmätare",
+            "mätarlarmet inte kvitterat i tid: eskalerat (ständigt flöde)"
+            " (förföll medan Home Assistant inte var igång)",
+        ),
     ]
 
 

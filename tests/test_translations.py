@@ -82,6 +82,9 @@ SUPPLIED: dict[str, set[str]] = {
     "issues.generic_no_codec.*": {"device", "dev_eui"},
     # The care board's tap confirmation, filled in by building/care_board.py.
     "care_board.confirm": {"label"},
+    # The logbook's lines, filled in by logbook.py (describe_care, describe_meter).
+    "logbook.care.*": {"user", "until", "reason", "resolution", "shift"},
+    "logbook.meter.*": {"alert", "user", "rate"},
     # A meter's reading named with its place (gateway/sensor.py, placed_name).
     "entity.sensor.volume_at.name": {"place"},
     "issues.phone_check_failed.*": {"phone", "building", "shift"},  # building/phone_check.py

@@ -16,14 +16,16 @@ from .building.care import online_since
 from .const import DOMAIN
 from .entries import AngeConfigEntry, is_building, is_gateway
 from .gateway import async_setup_gateway, async_unload_gateway
+from .logbook import async_setup_texts as async_setup_logbook_texts
 from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's services; note when Home Assistant is up and running."""
+    """Register the services, load the logbook's texts, note when Home Assistant is up."""
     async_setup_services(hass)
+    await async_setup_logbook_texts(hass)  # describing a logbook line cannot await them
 
     @callback
     def _started(_hass: HomeAssistant) -> None:
