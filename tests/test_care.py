@@ -665,7 +665,8 @@ async def test_pause_and_resume_services(
     assert describe_log(hass, log[0])["message"] == (
         f"care checks paused by {hass_admin_user.name}"
     )
-    hass.config.language = "sv"
+    await hass.config.async_update(language="sv")  # the instance's language: its texts load
+    await hass.async_block_till_done()
     assert describe_log(hass, log[1]) == {
         "name": APT,
         "message": f"tillsyn återupptagen av {hass_admin_user.name}",

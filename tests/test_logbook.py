@@ -10,8 +10,12 @@ last-activity lines: those are a resident's activity).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
@@ -21,8 +25,8 @@ from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.history import get_significant_states
 from homeassistant.config_entries import ConfigSubentryDataWithId
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.core import Context, Event, HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er, translation
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -32,9 +36,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components import ange_iot
 from custom_components.ange_iot.angelib.meters import AlertType, MeterAlert
 from custom_components.ange_iot.angelib.simulator import DEMO_DEVICES, Role
-from custom_components.ange_iot.const import DOMAIN
+from custom_components.ange_iot.const import DOMAIN, EVENT_CARE_LOG, EVENT_METER_LOG
+from custom_components.ange_iot.logbook import async_describe_events, async_load_texts
 
 from .common import (
     BUILDING_OPTIONS,
@@ -81,9 +87,13 @@ def apartment(label: str, sensors: list[str]) -> ConfigSubentryDataWithId:
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(
-    recorder_mock: Recorder, enable_custom_integrations: None
+    disable_translations_once: None, recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
-    """Every test here runs with the recorder (set up before Home Assistant)."""
+    """Every test here runs with the recorder (set up before Home Assistant).
+
+    And with a translation cache of its own (the harness shares one per session): which
+    language's logbook texts are loaded when is what some tests here are about.
+    """
 
 
 @pytest.fixture
@@ -141,6 +151,7 @@ async def logbook(
     hass: HomeAssistant,
     entity_ids: list[str] | None = None,
     device_ids: list[str] | None = None,
+    since: datetime = WATCHING,
 ) -> list[dict[str, Any]]:
     """The logbook since every device reported once, as ``logbook/get_events`` builds it.
 
@@ -156,7 +167,7 @@ async def logbook(
     )
     end = dt_util.utcnow() + timedelta(seconds=1)
     result: list[dict[str, Any]] = await get_instance(hass).async_add_executor_job(
-        processor.get_events, WATCHING, end
+        processor.get_events, since, end
     )
     return result
 
@@ -280,12 +291,22 @@ async def test_logbook_shows_care_and_meter_alerts_not_uplinks(
     assert statuses == ["check_needed", "acknowledged", "paused"]
     assert all(e.get("name", NOT_UP) == NOT_UP for e in own if e.get("domain") == DOMAIN)
 
-    # The same lines in Swedish for a Swedish instance.
-    hass.config.language = "sv"
-    swedish = await logbook(hass, entities, [device])
-    assert [e["message"] for e in swedish if e.get("domain") == DOMAIN][:2] == [
-        "tillsyn behövs: ingen aktivitet i morgonfönstret",
-        f"tillsyn kvitterad av {hass_admin_user.name}",
+    # The instance switched to Swedish (Settings › System › General): the same lines, in
+    # Swedish, from sv.json (loaded when the language changes).
+    await hass.config.async_update(language="sv")
+    await hass.async_block_till_done()
+    swedish = [(e["name"], e["message"]) for e in await logbook(hass) if e.get("domain") == DOMAIN]
+    assert swedish == [
+        (NOT_UP, "tillsyn behövs: ingen aktivitet i morgonfönstret"),
+        (NOT_UP, f"tillsyn kvitterad av {hass_admin_user.name}"),
+        (NOT_UP, "tillsynslarmet avslutat: tillsynen pausad"),
+        (NOT_UP, f"tillsyn pausad av {hass_admin_user.name} till 2026-11-23 11:16"),
+        ("Lgh 1101 vattenmätare", "mätarlarm: ständigt flöde, cirka 12 l/h"),
+        (
+            "Lgh 1101 vattenmätare",
+            "mätarlarmet inte kvitterat i tid: eskalerat (ständigt flöde)"
+            " (förföll medan Home Assistant inte var igång)",
+        ),
     ]
 
 
@@ -332,3 +353,143 @@ async def test_motion_count_enabled_is_continuous(
     state = hass.states.get(entity_id)
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "detections"
+
+
+# -- the words: the "logbook" section of translations/<lang>.json ------------------------
+
+
+def words(language: str) -> dict[str, dict[str, str]]:
+    """The logbook section of a translation file."""
+    path = Path(ange_iot.__file__).parent / "translations" / f"{language}.json"
+    section: dict[str, dict[str, str]] = json.loads(path.read_text("utf-8"))["logbook"]
+    return section
+
+
+def describers(hass: HomeAssistant) -> dict[str, Callable[[Event], dict[str, str]]]:
+    """The integration's describe callbacks, by event type (as the logbook gets them)."""
+    found: dict[str, Callable[[Event], dict[str, str]]] = {}
+    async_describe_events(hass, lambda _domain, kind, describe: found.update({kind: describe}))
+    return found
+
+
+def message(hass: HomeAssistant, event_type: str, data: dict[str, Any]) -> str:
+    """The logbook message of one event."""
+    return describers(hass)[event_type](Event(event_type, data))["message"]
+
+
+CHECK_NEEDED = {"action": "check_needed", "apartment": NOT_UP, "reason": "night_door"}
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+async def test_lines_are_the_translation_files_words(
+    hass: HomeAssistant, enable_custom_integrations: None, language: str
+) -> None:
+    """An English and a Swedish instance each get their file's words in the logbook.
+
+    Care and meter lines of each kind, through Home Assistant's logbook: each is the
+    file's line with the file's reason or meter alert name filled in.
+    """
+    hass.config.language = language
+    assert await async_setup_component(hass, "logbook", {})
+    assert await async_setup_component(hass, DOMAIN, {})  # loads the texts
+    since = dt_util.utcnow() - timedelta(seconds=1)
+    care = [
+        CHECK_NEEDED | {"late": True},
+        {"action": "resolved", "apartment": NOT_UP, "resolution": "sensors_back"},
+        {"action": "phone_check_confirmed", "phone": "Telefon 1", "shift": "07:00", "user": "Anna"},
+    ]
+    meter = [
+        {"action": "alert_acknowledged", "meter": "Mätare", "alert": "burst", "user": "Anna"},
+        {"action": "alert_cleared", "meter": "Mätare", "alert": "backwards"},
+    ]
+    for data in care:
+        hass.bus.async_fire(EVENT_CARE_LOG, data)
+    for data in meter:
+        hass.bus.async_fire(EVENT_METER_LOG, data)
+    await hass.async_block_till_done()
+    lines = [(e["name"], e["message"]) for e in await logbook(hass, since=since)]
+
+    w = words(language)
+    assert lines == [
+        (NOT_UP, w["care"]["check_needed_late"].replace("{reason}", w["reason"]["night_door"])),
+        (NOT_UP, w["care"]["resolved"].replace("{resolution}", w["reason"]["sensors_back"])),
+        (
+            "Telefon 1",
+            w["care"]["phone_check_confirmed"]
+            .replace("{shift}", "07:00")
+            .replace("{user}", "Anna"),
+        ),
+        (
+            "Mätare",
+            w["meter"]["alert_acknowledged"]
+            .replace("{user}", "Anna")
+            .replace("{alert}", w["meter_alert"]["burst"]),
+        ),
+        ("Mätare", w["meter"]["alert_cleared"].replace("{alert}", w["meter_alert"]["backwards"])),
+    ]
+    assert all("{" not in line for _name, line in lines)
+
+
+async def test_a_string_missing_in_swedish_is_english(
+    hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """A Swedish file without a line (a partial translation) shows that line in English."""
+    load = translation._load_translations_files_by_language
+
+    def without_swedish_check_needed(*args: Any) -> dict[str, dict[str, Any]]:
+        loaded: dict[str, dict[str, Any]] = load(*args)
+        if sv := loaded.get("sv", {}).get(DOMAIN):
+            del sv["logbook"]["care"]["check_needed"]
+        return loaded
+
+    hass.config.language = "sv"
+    with patch.object(
+        translation, "_load_translations_files_by_language", without_swedish_check_needed
+    ):
+        assert await async_setup_component(hass, DOMAIN, {})
+    en, sv = words("en"), words("sv")
+    assert message(hass, EVENT_CARE_LOG, CHECK_NEEDED) == en["care"]["check_needed"].replace(
+        "{reason}", sv["reason"]["night_door"]
+    )
+    resumed = {"action": "resumed", "apartment": NOT_UP, "user": "Anna"}
+    assert message(hass, EVENT_CARE_LOG, resumed) == "tillsyn återupptagen av Anna"
+
+
+async def test_lines_without_their_texts_do_not_fail(
+    hass: HomeAssistant, enable_custom_integrations: None
+) -> None:
+    """Texts not loaded (yet), a language not loaded yet, a code without a name: a line.
+
+    Never an exception (Home Assistant's logbook would drop the line's message).
+    """
+    # Not loaded: the codes.
+    assert message(hass, EVENT_CARE_LOG, CHECK_NEEDED) == "check_needed: night_door"
+    assert message(hass, EVENT_METER_LOG, {"action": "escalated", "alert": "leak"}) == (
+        "escalated: leak"
+    )
+    await async_load_texts(hass)  # what setting up the integration does
+    english = "check needed: door opened at night"
+    assert message(hass, EVENT_CARE_LOG, CHECK_NEEDED) == english
+
+    # The language changed and its texts are not loaded yet: English meanwhile.
+    hass.config.language = "sv"
+    assert message(hass, EVENT_CARE_LOG, CHECK_NEEDED) == english
+    await async_load_texts(hass)
+    assert message(hass, EVENT_CARE_LOG, CHECK_NEEDED) == (
+        "tillsyn behövs: dörren öppnades på natten"
+    )
+
+    # A user called like a placeholder is written as called.
+    acknowledged = {"action": "acknowledged", "user": "{reason}", "reason": "night_door"}
+    assert message(hass, EVENT_CARE_LOG, acknowledged) == "tillsyn kvitterad av {reason}"
+
+    # Codes a newer version might log: the code stands in for its name.
+    assert message(hass, EVENT_CARE_LOG, CHECK_NEEDED | {"reason": "smoke"}) == (
+        "tillsyn behövs: smoke"
+    )
+    assert message(hass, EVENT_CARE_LOG, {"action": "visited", "reason": "smoke"}) == (
+        "visited: smoke"
+    )
+    assert message(hass, EVENT_METER_LOG, {"action": "alert_started", "alert": "hail"}) == (
+        "mätarlarm: hail"
+    )

@@ -82,6 +82,9 @@ SUPPLIED: dict[str, set[str]] = {
     "issues.generic_no_codec.*": {"device", "dev_eui"},
     # The care board's tap confirmation, filled in by building/care_board.py.
     "care_board.confirm": {"label"},
+    # The logbook's lines, filled in by logbook.py (describe_care, describe_meter).
+    "logbook.care.*": {"user", "until", "reason", "resolution", "shift"},
+    "logbook.meter.*": {"alert", "user", "rate"},
     # A meter's reading named with its place (gateway/sensor.py, placed_name).
     "entity.sensor.volume_at.name": {"place"},
     "issues.phone_check_failed.*": {"phone", "building", "shift"},  # building/phone_check.py
@@ -295,3 +298,24 @@ def test_engine_errors_are_translated(language: str) -> None:
             assert strings[f"{section}.error.{code}"], (section, code)
     for code in WATER_ERRORS:
         assert strings[f"options.error.{code}"], code
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_logbook_lines_are_translated(language: str) -> None:
+    """Every logbook line, reason and meter alert the code can write has its words."""
+    from custom_components.ange_iot.angelib.care.model import Reason, Resolution
+    from custom_components.ange_iot.angelib.meters import AlertType
+    from custom_components.ange_iot.logbook import CARE_ICONS, METER_ICONS
+
+    strings = _strings(language)
+    missing = [
+        key
+        for key in (
+            *(f"logbook.care.{action}" for action in CARE_ICONS),
+            *(f"logbook.meter.{action}" for action in METER_ICONS),
+            *(f"logbook.reason.{code}" for code in (*Reason, *Resolution)),
+            *(f"logbook.meter_alert.{code}" for code in AlertType),
+        )
+        if not strings.get(key)
+    ]
+    assert missing == []

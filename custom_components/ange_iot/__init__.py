@@ -15,6 +15,7 @@ from .building import async_remove_building, async_setup_building, async_unload_
 from .const import DOMAIN
 from .entries import AngeConfigEntry, is_building, is_gateway
 from .gateway import async_setup_gateway, async_unload_gateway
+from .logbook import async_setup_texts as async_setup_logbook_texts
 from .services import async_setup_services
 from .uptime import online_since
 
@@ -22,8 +23,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's services; note when Home Assistant is up and running."""
+    """Register the services, load the logbook's texts, note when Home Assistant is up."""
     async_setup_services(hass)
+    await async_setup_logbook_texts(hass)  # describing a logbook line cannot await them
 
     @callback
     def _started(_hass: HomeAssistant) -> None:

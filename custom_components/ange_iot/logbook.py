@@ -4,11 +4,20 @@ Nothing here is per uplink: motion, presence and door changes and the per-report
 timestamps are not logbook lines (those entities are off by default, see the README's
 Privacy section). Each line names the apartment (or meter), carries an icon and the
 apartment's (meter's) device id and entity id, so it shows in that device's own logbook.
+
+The words come from the ``logbook`` section of the translation files, in the instance's
+language (Settings › System › General): the logbook builds its lines on the server, once for
+every viewer, like the care board's texts. Describing is synchronous, so the texts are
+loaded when the integration is set up and again when the instance's language changes
+(``async_setup_texts``), and read from Home Assistant's translation cache here. A string
+missing in the instance's language is the English one; with no texts at all (not loaded)
+a line shows its codes rather than fail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import re
 from typing import Any
 
 from homeassistant.components.logbook.const import (
@@ -17,115 +26,21 @@ from homeassistant.components.logbook.const import (
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.translation import (
+    async_get_cached_translations,
+    async_get_translations,
+)
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, EVENT_CARE_LOG, EVENT_METER_LOG
 
-_MESSAGES = {
-    "en": {
-        "acknowledged": "care check acknowledged by {user}",
-        "paused": "care checks paused by {user}{until}",
-        "resumed": "care checks resumed by {user}",
-        "check_needed": "check needed: {reason}{late}",
-        "sensor_offline": "cannot tell, check the apartment and the sensor: {reason}{late}",
-        "escalated": "not acknowledged in time: escalated ({reason})",
-        "resolved": "care alert closed: {resolution}",
-        "alert_started": "meter alert: {alert}{rate}",
-        "alert_cleared": "meter alert over: {alert}",
-        "alert_acknowledged": "meter alert acknowledged by {user}: {alert}",
-        "meter_escalated": "meter alert not acknowledged in time: escalated ({alert}){late}",
-        "until": " until {until}",
-        "late": " (came due while Home Assistant was not running)",
-        "rate": ", about {rate} L/h",
-        "phone_check_failed": "did not confirm the phone check at {shift}: the alert chain "
-        "to this phone is broken{late}",
-        "phone_check_unreachable": "could not be reached for the phone check at {shift}: the "
-        "alert chain to this phone is broken",
-        "phone_check_confirmed": "phone check at {shift} confirmed by {user}",
-    },
-    "sv": {
-        "acknowledged": "tillsyn kvitterad av {user}",
-        "paused": "tillsyn pausad av {user}{until}",
-        "resumed": "tillsyn återupptagen av {user}",
-        "check_needed": "tillsyn behövs: {reason}{late}",
-        "sensor_offline": "kan inte avgöra, titta till lägenheten och sensorn: {reason}{late}",
-        "escalated": "inte kvitterat i tid: eskalerat ({reason})",
-        "resolved": "tillsynslarmet avslutat: {resolution}",
-        "alert_started": "mätarlarm: {alert}{rate}",
-        "alert_cleared": "mätarlarmet upphörde: {alert}",
-        "alert_acknowledged": "mätarlarm kvitterat av {user}: {alert}",
-        "meter_escalated": "mätarlarmet inte kvitterat i tid: eskalerat ({alert}){late}",
-        "until": " till {until}",
-        "late": " (förföll medan Home Assistant inte var igång)",
-        "rate": ", cirka {rate} l/h",
-        "phone_check_failed": "bekräftade inte telefonkontrollen {shift}: larmkedjan till "
-        "telefonen är bruten{late}",
-        "phone_check_unreachable": "gick inte att nå för telefonkontrollen {shift}: larmkedjan "
-        "till telefonen är bruten",
-        "phone_check_confirmed": "telefonkontrollen {shift} bekräftad av {user}",
-    },
-}
+CATEGORY = "logbook"  # the translation files' section
+FALLBACK_LANGUAGE = "en"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
-# Why an alert came or ended, in the logbook and on the care board.
-REASONS: dict[str, dict[str, str]] = {
-    "en": {
-        "no_morning_activity": "no activity in the morning window",
-        "inactive": "no activity for longer than the limit",
-        "night_door": "door opened at night",
-        "sensor_silent": "a sensor stopped reporting",
-        "gateway_down": "the gateway is silent",
-        "no_sensors": "no sensors",
-        "activity": "activity seen",
-        "sensors_back": "the sensors report again",
-        "paused": "checks paused",
-        "disabled": "checks turned off",
-    },
-    "sv": {
-        "no_morning_activity": "ingen aktivitet i morgonfönstret",
-        "inactive": "ingen aktivitet på längre tid än gränsen",
-        "night_door": "dörren öppnades på natten",
-        "sensor_silent": "en sensor har slutat rapportera",
-        "gateway_down": "gatewayen är tyst",
-        "no_sensors": "inga sensorer",
-        "activity": "aktivitet sedd",
-        "sensors_back": "sensorerna rapporterar igen",
-        "paused": "tillsynen pausad",
-        "disabled": "tillsynen avstängd",
-    },
-}
-
-# Meter alert names in the logbook and on the care board.
-METER_ALERTS: dict[str, dict[str, str]] = {
-    "en": {
-        "leak": "leak",
-        "burst": "burst pipe",
-        "reverse_flow": "reverse flow",
-        "dry": "dry pipe",
-        "tamper": "tampering",
-        "freeze": "freezing",
-        "continuous_flow": "continuous flow",
-        "night_flow": "flow at night",
-        "high_use": "high use",
-        "silent": "meter silent",
-        "backwards": "reading went backwards",
-    },
-    "sv": {
-        "leak": "läcka",
-        "burst": "rörbrott",
-        "reverse_flow": "bakåtflöde",
-        "dry": "torrt rör",
-        "tamper": "manipulering",
-        "freeze": "frysrisk",
-        "continuous_flow": "ständigt flöde",
-        "night_flow": "flöde på natten",
-        "high_use": "hög förbrukning",
-        "silent": "mätaren tyst",
-        "backwards": "mätarställningen gick bakåt",
-    },
-}
-
-ICONS = {
+CARE_ICONS = {
     "acknowledged": "mdi:account-check",
     "paused": "mdi:pause-circle",
     "resumed": "mdi:play-circle",
@@ -133,19 +48,83 @@ ICONS = {
     "sensor_offline": "mdi:account-question",
     "escalated": "mdi:bell-ring",
     "resolved": "mdi:account-heart",
-    "alert_started": "mdi:water-alert",
-    "alert_cleared": "mdi:water-check",
-    "alert_acknowledged": "mdi:account-check",
-    "meter_escalated": "mdi:bell-ring",
     "phone_check_failed": "mdi:cellphone-remove",
     "phone_check_unreachable": "mdi:cellphone-off",
     "phone_check_confirmed": "mdi:cellphone-check",
 }
+METER_ICONS = {
+    "alert_started": "mdi:water-alert",
+    "alert_cleared": "mdi:water-check",
+    "alert_acknowledged": "mdi:account-check",
+    "escalated": "mdi:bell-ring",
+}
 
 
-def _texts(hass: HomeAssistant, table: dict[str, dict[str, str]]) -> dict[str, str]:
-    language = (hass.config.language or "en").split("-")[0]
-    return table.get(language, table["en"])
+async def async_setup_texts(hass: HomeAssistant) -> None:
+    """Load the logbook's texts now and whenever the instance's language changes."""
+    await async_load_texts(hass)
+
+    async def _language_changed(_event: Event) -> None:
+        await async_load_texts(hass)
+
+    @callback
+    def _is_language(data: Mapping[str, Any]) -> bool:
+        return "language" in data
+
+    hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, _language_changed, event_filter=_is_language)
+
+
+async def async_load_texts(hass: HomeAssistant) -> None:
+    """Load the logbook's texts for the instance's language (and English, the fallback).
+
+    They stay in Home Assistant's translation cache (a cache hit when already loaded).
+    """
+    await async_get_translations(hass, hass.config.language, CATEGORY, [DOMAIN])
+    if hass.config.language != FALLBACK_LANGUAGE:
+        await async_get_translations(hass, FALLBACK_LANGUAGE, CATEGORY, [DOMAIN])
+
+
+class _Texts:
+    """The loaded logbook texts of the instance's language, English where one is missing."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        language = hass.config.language
+        self._texts = [async_get_cached_translations(hass, language, CATEGORY, DOMAIN)]
+        if language != FALLBACK_LANGUAGE:
+            english = async_get_cached_translations(hass, FALLBACK_LANGUAGE, CATEGORY, DOMAIN)
+            self._texts.append(english)
+
+    def get(self, key: str) -> str | None:
+        """The text of ``key`` (e.g. ``care.check_needed``), or None when there is none."""
+        full_key = f"component.{DOMAIN}.{CATEGORY}.{key}"
+        for texts in self._texts:
+            if text := texts.get(full_key):
+                return text
+        return None
+
+    def line(self, group: str, action: str, variants: list[str]) -> str | None:
+        """The first of ``action``'s variants that has a text (``check_needed_late``)."""
+        for key in [f"{action}_{variant}" for variant in variants] + [action]:
+            if text := self.get(f"{group}.{key}"):
+                return text
+        return None
+
+    def name(self, group: str, code: str) -> str:
+        """A reason's or meter alert's name; its code when it has none."""
+        return self.get(f"{group}.{code}") or code
+
+
+def _fill(template: str, placeholders: Mapping[str, str]) -> str:
+    """A translation string with its ``{name}`` placeholders filled in (never raises).
+
+    In one pass, so a user called "{reason}" stays so; a name not given stays as written.
+    """
+    return _PLACEHOLDER.sub(lambda match: placeholders.get(match[1], match[0]), template)
+
+
+def _codes(*codes: str) -> str:
+    """A line without texts: its codes ("check_needed: no_morning_activity")."""
+    return ": ".join(code for code in codes if code)
 
 
 @callback
@@ -158,24 +137,26 @@ def async_describe_events(
     @callback
     def describe_care(event: Event) -> dict[str, str]:
         data: Mapping[str, Any] = event.data
-        texts = _texts(hass, _MESSAGES)
-        reasons = _texts(hass, REASONS)
+        texts = _Texts(hass)
         action = str(data.get("action", ""))
-        until = texts["until"].format(until=_local(data["until"])) if data.get("until") else ""
-        template = texts.get(action, "{user}")
+        until = _local(data["until"]) if data.get("until") else ""
         reason = str(data.get("reason") or "")
         resolution = str(data.get("resolution") or "")
+        placeholders = {
+            "user": str(data.get("user") or "?"),
+            "until": until,
+            "reason": texts.name("reason", reason),
+            "resolution": texts.name("reason", resolution),
+            "shift": str(data.get("shift") or ""),  # phone check (building/phone_check.py)
+        }
+        variants = [name for name, used in (("until", until), ("late", data.get("late"))) if used]
+        template = texts.line("care", action, variants)
         described = {
             LOGBOOK_ENTRY_NAME: str(data.get("apartment") or data.get("phone") or ""),
-            LOGBOOK_ENTRY_MESSAGE: template.format(
-                user=data.get("user", "?"),
-                until=until,
-                reason=reasons.get(reason, reason),
-                resolution=reasons.get(resolution, resolution),
-                late=texts["late"] if data.get("late") else "",
-                shift=data.get("shift", ""),  # phone check (building/phone_check.py)
+            LOGBOOK_ENTRY_MESSAGE: (
+                _fill(template, placeholders) if template else _codes(action, reason, resolution)
             ),
-            LOGBOOK_ENTRY_ICON: ICONS.get(action, "mdi:account-heart"),
+            LOGBOOK_ENTRY_ICON: CARE_ICONS.get(action, "mdi:account-heart"),
         }
         if entity_id := data.get("entity_id"):
             described[LOGBOOK_ENTRY_ENTITY_ID] = str(entity_id)
@@ -184,22 +165,23 @@ def async_describe_events(
     @callback
     def describe_meter(event: Event) -> dict[str, str]:
         data: Mapping[str, Any] = event.data
-        texts = _texts(hass, _MESSAGES)
-        alerts = _texts(hass, METER_ALERTS)
+        texts = _Texts(hass)
         action = str(data.get("action", ""))
-        if action == "escalated":  # the care checks' escalation has its own text
-            action = "meter_escalated"
-        alert = str(data.get("alert", ""))
+        alert = str(data.get("alert") or "")
         rate = data.get("leak_rate_lph")
+        placeholders = {
+            "alert": texts.name("meter_alert", alert),
+            "user": str(data.get("user") or "?"),
+            "rate": str(round(rate)) if rate else "",
+        }
+        variants = [name for name, used in (("rate", rate), ("late", data.get("late"))) if used]
+        template = texts.line("meter", action, variants)
         described = {
-            LOGBOOK_ENTRY_NAME: str(data.get("meter", "")),
-            LOGBOOK_ENTRY_MESSAGE: texts.get(action, "{alert}").format(
-                alert=alerts.get(alert, alert),
-                user=data.get("user") or "?",
-                rate=texts["rate"].format(rate=round(rate)) if rate else "",
-                late=texts["late"] if data.get("late") else "",
+            LOGBOOK_ENTRY_NAME: str(data.get("meter") or ""),
+            LOGBOOK_ENTRY_MESSAGE: (
+                _fill(template, placeholders) if template else _codes(action, alert)
             ),
-            LOGBOOK_ENTRY_ICON: ICONS.get(action, "mdi:water-alert"),
+            LOGBOOK_ENTRY_ICON: METER_ICONS.get(action, "mdi:water-alert"),
         }
         if entity_id := data.get("entity_id"):
             described[LOGBOOK_ENTRY_ENTITY_ID] = str(entity_id)
