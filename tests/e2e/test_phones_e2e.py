@@ -24,7 +24,12 @@ its own in ``APARTMENTS`` (its alert comes with the others'), wait for it with
 button with ``Phone.press``, restart with ``Staff.restart`` and find who acknowledged in the
 logbook with ``acknowledgements``. A sensor goes silent when nothing is posted for it
 (silence limit: ``report_interval`` × ``missed_reports`` in ``_add_sensor``; the gateway's own
-limit is at least 5 minutes). Timings are printed as ``e2e timing:`` lines.
+limit is at least 5 minutes, but care checks blame a gateway as soon as its sensors show it,
+as ``SILENT_GATEWAY`` does). Timings are printed as ``e2e timing:`` lines.
+
+The order is the timeline: the two alerts (one minute after the setup), the meter leak,
+the silent gateway's incident (two minutes after), then the restart inside the escalation
+delay (after the incident: a restart before it would count the silence afresh).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from pathlib import Path
 import sys
 import time
 from typing import Any
+from urllib.parse import quote
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -55,7 +61,9 @@ pytestmark = pytest.mark.e2e
 
 BUILDING = "Solbacken"
 SECRET_HEADER = "X-Ange-Secret"
-ESCALATION_S = 90  # the blueprint's escalation delay (at least 60 s)
+# The blueprint's escalation delay: the escalation test restarts hass inside it, after the
+# incident test (whose incident comes two minutes after the setup's uplinks).
+ESCALATION_S = 150
 REMINDER_S = 60  # the building's reminder interval (its shortest: one minute)
 ALERT_TIMEOUT_S = 150  # an alert is due 60 s after the setup's uplinks
 DELIVERY_S = 10.0  # event -> notification on the phone, on a loaded 2-core CI machine
@@ -75,6 +83,14 @@ ERS_1102 = Sensor("a81758fffe0e3102", "E2E Lgh 1102 rörelse", "elsys_ers", "els
 # One apartment per care scenario: each one's alert comes one minute after the setup's
 # uplinks, so the scenarios share one timeline. A new scenario adds a line here.
 APARTMENTS = (("Lgh 1101", ERS_1101), ("Lgh 1102", ERS_1102))
+# A second gateway whose three sensors (one a minute, silent after two missed reports) fall
+# silent after the setup's uplinks: one incident for the building, not three alerts.
+SILENT_GATEWAY = (
+    ("Lgh 1301", Sensor("a81758fffe0e3301", "E2E Lgh 1301 rörelse", "elsys_ers", "elsys")),
+    ("Lgh 1302", Sensor("a81758fffe0e3302", "E2E Lgh 1302 rörelse", "elsys_ers", "elsys")),
+    ("Lgh 1303", Sensor("a81758fffe0e3303", "E2E Lgh 1303 rörelse", "elsys_ers", "elsys")),
+)
+INCIDENT_AFTER_S = 2 * 60  # two missed one-minute reports
 METER = Sensor("8c83fc050e2e3103", "E2E Lgh 1101 vatten", "kamstrup_flowiq_2200", "kamstrup_flowiq")
 
 
@@ -116,8 +132,7 @@ class Staff:
 
     hass: Hass
     zone: ZoneInfo
-    webhook_url: str
-    secret: str
+    webhooks: dict[str, tuple[str, str]]  # DevEUI -> its gateway's webhook URL and secret
     building_id: str
     apartments: dict[str, Apartment]
     users: dict[str, StaffUser]
@@ -127,6 +142,8 @@ class Staff:
     care_automation: str = ""  # automation entity ids
     meter_automation: str = ""
     fcnt: dict[str, int] = field(default_factory=dict)
+    silent_gateway: dict[str, Apartment] = field(default_factory=dict)
+    quiet_since: float = 0.0  # when the silent gateway's sensors last reported
 
     @property
     def staff_phones(self) -> list[Phone]:
@@ -153,10 +170,11 @@ class Staff:
             snr=7.5,
         )
         sent = time.time()
+        url, secret = self.webhooks[sensor.dev_eui]
         status = post(
-            self.webhook_url,
+            url,
             json.dumps(event).encode(),
-            {"Content-Type": "application/json", SECRET_HEADER: self.secret},
+            {"Content-Type": "application/json", SECRET_HEADER: secret},
         )
         assert status == 200, status
         return sent
@@ -212,7 +230,9 @@ def _duration(seconds: int) -> dict[str, int]:
     return {"hours": seconds // 3600, "minutes": seconds % 3600 // 60, "seconds": seconds % 60}
 
 
-def _add_sensor(hass: Hass, gateway_id: str, sensor: Sensor) -> None:
+def _add_sensor(
+    hass: Hass, gateway_id: str, sensor: Sensor, interval_min: int = 60, missed: int = 3
+) -> None:
     hass.flow(
         "subentries/flow",
         {"handler": [gateway_id, "device"]},
@@ -220,10 +240,20 @@ def _add_sensor(hass: Hass, gateway_id: str, sensor: Sensor) -> None:
             "dev_eui": sensor.dev_eui,
             "name": sensor.name,
             "model": sensor.model,
-            "report_interval": 60,
-            "missed_reports": 3,
+            "report_interval": interval_min,
+            "missed_reports": missed,
         },
     )
+
+
+def _add_gateway(hass: Hass, name: str) -> tuple[str, str, str]:
+    """A ChirpStack HTTP gateway: its entry id, webhook URL (up events) and secret."""
+    created = hass.flow("flow", {"handler": "ange_iot"}, "chirpstack_http", {"name": name})
+    gateway_id = created["result"]["entry_id"]
+    placeholders = created["description_placeholders"]
+    hass.wait_loaded(gateway_id)
+    path = "/api/webhook/" + placeholders["url"].rsplit("/api/webhook/", 1)[1]
+    return gateway_id, hass.api.base + path + placeholders["event"], placeholders["secret"]
 
 
 def _add_subentry(
@@ -319,16 +349,17 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
             phone.connect(hass)
         note("users and phones (3 logins, registrations, channels)", time.monotonic() - started)
 
-        created = hass.flow(
-            "flow", {"handler": "ange_iot"}, "chirpstack_http", {"name": "ChirpStack Ånge"}
-        )
-        gateway_id = created["result"]["entry_id"]
-        placeholders = created["description_placeholders"]
-        hass.wait_loaded(gateway_id)
+        gateway_id, webhook_url, secret = _add_gateway(hass, "ChirpStack Ånge")
         for sensor in (*(sensor for _, sensor in APARTMENTS), METER):
             _add_sensor(hass, gateway_id, sensor)
-        path = "/api/webhook/" + placeholders["url"].rsplit("/api/webhook/", 1)[1]
-        webhook_url = hass.api.base + path + placeholders["event"]
+        webhooks = {
+            sensor.dev_eui: (webhook_url, secret)
+            for sensor in (*(sensor for _, sensor in APARTMENTS), METER)
+        }
+        quiet_id, quiet_url, quiet_secret = _add_gateway(hass, "ChirpStack Ånge 2")
+        for _, sensor in SILENT_GATEWAY:
+            _add_sensor(hass, quiet_id, sensor, interval_min=1, missed=2)
+            webhooks[sensor.dev_eui] = (quiet_url, quiet_secret)
 
         building = hass.flow(
             "flow",
@@ -353,10 +384,12 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
         building_id = building["result"]["entry_id"]
         hass.wait_loaded(building_id)
         apartments = {label: Apartment(label, sensor) for label, sensor in APARTMENTS}
+        silent = {label: Apartment(label, sensor) for label, sensor in SILENT_GATEWAY}
         # One at a time, each until its entity is there, as the UI shows it (subentry changes
         # are applied in place, so each wait returns at once; quick adds are tested in
         # tests/test_live_changes.py).
-        for apartment in apartments.values():
+        for apartment in (*apartments.values(), *silent.values()):
+            checked = apartment.label in apartments  # the others only say "cannot tell"
             subentry = _add_subentry(
                 hass,
                 building_id,
@@ -366,7 +399,7 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
                     "sensors": [apartment.sensor.dev_eui],
                     "enabled": True,
                     "morning_check": False,  # only the inactivity check: due one minute on
-                    "inactivity_check": True,
+                    "inactivity_check": checked,
                     "night_door": False,
                 },
                 "care_status",
@@ -387,7 +420,7 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
         ids = wait_until(meter_alerts_ready, 60, "the building's meter alerts", interval=0.2)
         hass.wait_loaded(building_id)
         registry = hass.ws({"type": "config/device_registry/list"})
-        for apartment in apartments.values():
+        for apartment in (*apartments.values(), *silent.values()):
             apartment.status = ids[f"{building_id}_{apartment.subentry_id}_care_status"]
             apartment.device_id = next(
                 d["id"]
@@ -397,14 +430,14 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
         site = Staff(
             hass=hass,
             zone=ZoneInfo(zone_name),
-            webhook_url=webhook_url,
-            secret=placeholders["secret"],
+            webhooks=webhooks,
             building_id=building_id,
             apartments=apartments,
             users=users,
             phones=by_name,
             care_alerts=ids[f"{building_id}_care_alerts"],
             meter_alerts=ids[f"{building_id}_meter_alerts"],
+            silent_gateway=silent,
         )
         site.care_automation = _create_automation(
             hass,
@@ -429,7 +462,9 @@ def staff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Staff]:
         for apartment in apartments.values():
             site.motion(apartment.sensor)
         site.meter(volume_l=100_000, info_code=0)
-        for apartment in apartments.values():
+        # The second gateway's last reports: it falls silent from now on.
+        site.quiet_since = max(site.motion(apartment.sensor) for apartment in silent.values())
+        for apartment in (*apartments.values(), *silent.values()):
             hass.wait_states({apartment.status: lambda s: s == "ok"}, timeout=20)
         note("site setup (hass start to first uplinks)", time.monotonic() - started)
         yield site
@@ -513,6 +548,27 @@ def expected_alert(
         "message": message,
         "data": {"tag": apartment.tag, "group": "ange-care", "actions": actions, **urgency},
     }
+
+
+def care_events(staff: Staff, since: float, event_type: str) -> list[dict[str, Any]]:
+    """The building's care events of one type since ``since`` (from History, each once)."""
+    start = datetime.fromtimestamp(since - 5, UTC).isoformat()
+    path = (
+        f"/api/history/period/{quote(start)}?filter_entity_id={staff.care_alerts}"
+        "&significant_changes_only=0"
+    )
+
+    def probe() -> list[dict[str, Any]] | None:
+        # History reads the recorder's database, which commits every few seconds.
+        found: dict[str, dict[str, Any]] = {}
+        for states in staff.hass.request("GET", path):
+            for state in states:
+                attributes = state["attributes"]
+                if attributes.get("event_type") == event_type:
+                    found.setdefault(attributes["id"], attributes)
+        return list(found.values()) or None
+
+    return wait_until(probe, 15, f"{event_type} in the building's history", interval=0.5)
 
 
 def shown(notification: Notification) -> dict[str, Any]:
@@ -724,6 +780,77 @@ def test_meter_leak_seen_and_cleared(staff: Staff) -> None:
 # -- care: nobody presses; escalation across a restart ------------------------------------
 
 
+@pytest.mark.timeout(240)
+def test_silent_gateway_one_incident(staff: Staff) -> None:
+    """A gateway goes silent: one "cannot tell" notification for the building, not three.
+
+    Its three apartments' sensors stop with the setup's uplinks. When the first one's own
+    limit (two missed one-minute reports) runs out, the whole gateway has been quiet: every
+    apartment on it cannot tell at once, and the staff phones get one incident naming them
+    (the apartments' own events carry its id and ring nothing). Reports again: the incident
+    ends, and every phone drops it.
+    """
+    hass = staff.hass
+    silent = list(staff.silent_gateway.values())
+    title = f"Kan inte avgöra: {len(silent)} lägenheter"
+    got = {
+        phone: phone.wait_for(
+            lambda n: n.title == title,
+            max(1.0, staff.quiet_since + INCIDENT_AFTER_S + DELIVERY_S - time.time()),
+            title,
+            since=staff.quiet_since,
+        )
+        for phone in staff.staff_phones
+    }
+    note(
+        "silent gateway: incident on the staff phones, after the first sensor's limit",
+        max(n.received_at for n in got.values()) - (staff.quiet_since + INCIDENT_AFTER_S),
+    )
+    # The building's care events since the gateway fell silent (History, as the UI reads it;
+    # the other apartments' reminders come meanwhile).
+    (event,) = care_events(staff, staff.quiet_since, "incident")
+    incident_id = event["incident_id"]
+    assert event["cause"] == "gateway_down"
+    assert event["apartments"] == [a.label for a in silent]
+    assert event["gateways"] == ["ChirpStack Ånge 2"]
+    for apartment in silent:
+        state = staff.attributes(apartment.status)
+        assert hass.value(apartment.status) == "sensor_offline", apartment.label
+        assert state["reason"] == "gateway_down", apartment.label
+    since = staff.local_hm(event["since"])
+    tag = f"ange-care-{slugify(BUILDING)}-{slugify(incident_id)}"
+    expected = {
+        "title": title,
+        "message": (
+            "Gatewayen svarar inte: Lgh 1301, Lgh 1302, Lgh 1303. "
+            f"Tillsynen kan inte göras. Sedan {since}."
+        ),
+        "data": {"tag": tag, "group": "ange-care"},
+    }
+    time.sleep(2)  # anything else on its way (it must not come) arrives meanwhile
+    for phone, notification in got.items():
+        assert shown(notification) == expected, phone.name
+        about = [
+            n
+            for n in phone.notifications(since=staff.quiet_since)
+            if n.tag == tag or any((n.tag or "").startswith(a.tag_prefix) for a in silent)
+        ]
+        assert about == [notification], phone.name  # one, not one per apartment
+    assert staff.escalation_phone.notifications(tag) == []
+
+    # The sensors report again: the incident ends, the phones drop it.
+    back = time.time()
+    for apartment in silent:
+        staff.motion(apartment.sensor)
+    for phone in staff.staff_phones:
+        phone.wait_for(lambda n: n.tag == tag and n.cleared, DELIVERY_S, "cleared", since=back)
+        assert phone.showing(tag) is None
+    for apartment in silent:
+        hass.wait_states({apartment.status: lambda s: s == "ok"}, timeout=DELIVERY_S)
+    (ended,) = care_events(staff, back, "incident_resolved")
+    assert ended["incident_id"] == incident_id
+
+
 @pytest.mark.timeout(300)
 def test_escalation_survives_a_restart(staff: Staff) -> None:
     """Nobody acknowledges; ``hass`` restarts inside the delay; the Jour phone still rings.
@@ -766,7 +893,10 @@ def test_escalation_survives_a_restart(staff: Staff) -> None:
         apartment,
         alert_id=alert_id,
         title=f"Ej kvitterat: {apartment.label}",
-        message=f"Ingen har kvitterat på 2 min. Ingen aktivitet på länge. Sedan {since}.",
+        message=(
+            f"Ingen har kvitterat på {round(ESCALATION_S / 60)} min. "
+            f"Ingen aktivitet på länge. Sedan {since}."
+        ),
         urgency=CRITICAL,
     )
     # The staff phones: the alert once, then one reminder per minute on time, each once
