@@ -701,6 +701,61 @@ async def test_one_sensor_silent_on_a_working_gateway(
     assert {f.data["alert_id"] for f in reminders} == {offline.data["alert_id"]}
 
 
+async def test_gateway_back_without_one_sensor(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_building: SetupBuilding,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The gateway comes back after 2 h, one sensor does not (its battery died meanwhile).
+
+    The other five report and end their part of the incident. The dead one keeps "cannot
+    tell" (never "all well"); its own silence limit after the gateway's return, it becomes
+    its own alert, which reminds; the incident ends with it.
+    """
+    caplog.set_level(logging.WARNING, logger="aiohttp.access")
+    start = at(2, 0, 0)
+    freezer.move_to(start)
+    await hass.config.async_set_time_zone("Europe/Stockholm")
+    building, fired = await _six_on_one_gateway(hass, hass_client_no_auth, setup_building)
+    ns = NetworkServer(hass, await hass_client_no_auth())
+    dead = SIX[2]
+    with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
+        for minutes in range(10, 60, 10):
+            for n, label in enumerate(SIX):
+                await run_to(hass, freezer, start + timedelta(minutes=minutes, seconds=30 * n))
+                await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+        await run_to(hass, freezer, dt_util.utcnow() + timedelta(hours=2))
+        back = dt_util.utcnow()
+        for minutes in range(0, 60, 10):  # the gateway delivers again: all but one
+            for n, label in enumerate(SIX):
+                await run_to(hass, freezer, back + timedelta(minutes=minutes, seconds=30 * n))
+                if label != dead:
+                    await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+            if minutes == 20:
+                statuses = {label: care_status(hass, building, label) for label in SIX}
+
+    assert statuses == {label: "sensor_offline" if label == dead else "ok" for label in SIX}
+    summary = [(f.type, f.data.get("apartment"), f.at.strftime("%H:%M"), f.data.get("reason"),
+                f.data.get("resolution")) for f in fired]  # fmt: skip
+    (incident,) = [f for f in fired if f.type == "incident"]
+    (ended,) = [f for f in fired if f.type == "incident_resolved"]
+    handed_over = [f for f in fired if f.data.get("resolution") == "gateway_back"]
+    assert [(f.data["apartment"], f.data["incident_id"]) for f in handed_over] == [
+        (dead, incident.data["incident_id"])
+    ], summary
+    (own,) = [f for f in fired if f.type == "sensor_offline" and "incident_id" not in f.data]
+    assert (own.data["apartment"], own.data["reason"]) == (dead, "sensor_silent"), summary
+    # Its whole limit (30 min) after the gateway's first message back, not before.
+    assert back + timedelta(minutes=30) <= own.at <= back + timedelta(minutes=31), summary
+    assert ended.at == own.at, summary
+    reminders = [f for f in fired if f.type == "reminder"]
+    assert reminders, summary
+    assert {f.data["alert_id"] for f in reminders} == {own.data["alert_id"]}
+    assert all(f.at >= own.at + timedelta(minutes=15) for f in reminders), summary
+
+
 async def test_home_assistant_down_longer_than_the_sensors_limits(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

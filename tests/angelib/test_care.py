@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 import functools
 import json
@@ -1276,3 +1276,62 @@ def test_gateway_not_judged_quiet(
 ) -> None:
     """Too little evidence: no gateway is blamed."""
     assert not gateway_quiet(sensors, last_message, datetime(2026, 3, 10, 2, 5, tzinfo=UTC))
+
+
+def test_sensor_still_silent_after_its_gateway_is_back_is_its_own_alert() -> None:
+    """The gateway comes back; one sensor does not: its own alert a silence limit later.
+
+    Until then the apartment keeps the gateway's "cannot tell" (never "all well"); then that
+    alert ends (``gateway_back``) and the sensor's own one opens, which reminds.
+    """
+    settings = rules(reminder_interval=timedelta(minutes=15))
+    state = ApartmentState()
+    seen = at("01:00")
+
+    def ers(*, down: bool) -> list[SensorHealth]:
+        return [SensorHealth(key="ers", last_seen=seen, silence_limit=LIMIT, gateway_down=down)]
+
+    down_at = at("01:20")
+    result = evaluate("Lgh 1101", settings, state, ers(down=True), down_at)
+    assert [(e.type, e.reason) for e in result.events] == [
+        (EventType.SENSOR_OFFLINE, Reason.GATEWAY_DOWN)
+    ]
+    gateway_alert = result.alert_id
+    later = at("02:00")  # the gateway delivers again (its other sensors), this one not
+    result = evaluate("Lgh 1101", settings, state, ers(down=False), later)
+    assert (result.status, result.reason, result.events) == (
+        Status.SENSOR_OFFLINE,
+        Reason.GATEWAY_DOWN,
+        (),
+    )
+    assert result.next_wakeup == later + LIMIT
+    state = restored(state)  # a restart in between loses nothing
+    own_at = later + LIMIT
+    result = evaluate("Lgh 1101", settings, state, ers(down=False), own_at)
+    assert [(e.type, e.reason, e.resolution, e.alert_id) for e in result.events] == [
+        (EventType.RESOLVED, Reason.GATEWAY_DOWN, Resolution.GATEWAY_BACK, gateway_alert),
+        (EventType.SENSOR_OFFLINE, Reason.SENSOR_SILENT, None, result.alert_id),
+    ]
+    assert result.events[1].since == seen + LIMIT  # silent since its own limit ran out
+    assert (result.status, result.reason) == (Status.SENSOR_OFFLINE, Reason.SENSOR_SILENT)
+    reminded = own_at + timedelta(minutes=15)
+    result = evaluate("Lgh 1101", settings, state, ers(down=False), reminded)
+    assert [(e.type, e.count) for e in result.events] == [(EventType.REMINDER, 1)]
+
+
+def test_sensor_back_after_its_gateway_is_back() -> None:
+    """The usual end: the sensor reports within its limit after the gateway's return."""
+    state = ApartmentState()
+    seen = at("01:00")
+    down_at = at("01:20")
+    sensors = [SensorHealth(key="ers", last_seen=seen, silence_limit=LIMIT, gateway_down=True)]
+    evaluate("Lgh 1101", DEFAULT, state, sensors, down_at)
+    back = at("02:00")
+    evaluate("Lgh 1101", DEFAULT, state, [replace(sensors[0], gateway_down=False)], back)
+    reported = back + timedelta(minutes=7)
+    fresh = [SensorHealth(key="ers", last_seen=reported, silence_limit=LIMIT)]
+    result = evaluate("Lgh 1101", DEFAULT, state, fresh, reported)
+    assert [(e.type, e.resolution) for e in result.events] == [
+        (EventType.RESOLVED, Resolution.SENSORS_BACK)
+    ]
+    assert result.status is not Status.SENSOR_OFFLINE

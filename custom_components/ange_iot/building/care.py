@@ -78,9 +78,9 @@ class CareRuntime(RuntimePart):
         self._indexed: frozenset[str] = frozenset()
         self._starting = False  # evaluating every apartment at start: building told once
         # Gateways judged down from their care sensors here (entry id -> the last message
-        # it was judged by), and those judged so during the current evaluation.
+        # it was judged by), and those judged down or seen back during this evaluation.
         self._quiet: dict[str, datetime] = {}
-        self._newly_quiet: set[str] = set()
+        self._gateways_changed: set[str] = set()
         self._regrouping = False
         # Each alert's course for follow-up (time to acknowledge, to resolve), kept 90 days.
         self.followup = FollowUp()
@@ -178,7 +178,7 @@ class CareRuntime(RuntimePart):
             super().async_start()
         finally:
             self._starting = False
-            self._newly_quiet.clear()  # every apartment was judged in this pass
+            self._gateways_changed.clear()  # every apartment was judged in this pass
         async_dispatcher_send(self.hass, self.building_signal)
 
     async def async_shutdown(self) -> None:
@@ -385,18 +385,19 @@ class CareRuntime(RuntimePart):
         async_dispatcher_send(self.hass, self.apartment_signal(subentry_id))
         if not self._starting:
             async_dispatcher_send(self.hass, self.building_signal)
-            if self._newly_quiet and not self._regrouping:
+            if self._gateways_changed and not self._regrouping:
                 self._regroup(subentry_id)
         return evaluation
 
     def _regroup(self, judged: str) -> None:
-        """A gateway was just judged down: its other apartments cannot tell either, now.
+        """A gateway was just judged down (or seen back): judge its other apartments now.
 
         Evaluated in this loop turn, so their "cannot tell" alerts are announced with the
         first one as one incident instead of one alert per apartment as each sensor's own
-        silence limit runs out.
+        silence limit runs out; and when it is back, each notes since when (a sensor still
+        silent its own limit later becomes its own alert).
         """
-        quiet, self._newly_quiet = self._newly_quiet, set()
+        quiet, self._gateways_changed = self._gateways_changed, set()
         router = get_router(self.hass)
         self._regrouping = True
         try:
@@ -409,7 +410,7 @@ class CareRuntime(RuntimePart):
                     self.async_evaluate(subentry_id)
         finally:
             self._regrouping = False
-            self._newly_quiet.clear()
+            self._gateways_changed.clear()
 
     def _gateway_down(self, owner: DeviceOwner, now: datetime) -> bool:
         """Its watchdog says so, or this building's care sensors on it say it is the cause.
@@ -422,14 +423,18 @@ class CareRuntime(RuntimePart):
         if (listening := self._listening_since(owner)) is None:
             return False
         entry_id = owner.entry.entry_id
-        if self._quiet.get(entry_id) == listening:
-            return True
+        if (judged := self._quiet.get(entry_id)) is not None:
+            if judged == listening:
+                return True
+            del self._quiet[entry_id]  # it delivered again
+            self._gateways_changed.add(entry_id)
+            LOGGER.info("%s: messages come through %s again", self.entry.title, owner.entry.title)
         if now - listening < MIN_GATEWAY_QUIET or not care.gateway_quiet(
             self._sensors_on(owner), listening, now
         ):
             return False
         self._quiet[entry_id] = listening
-        self._newly_quiet.add(entry_id)
+        self._gateways_changed.add(entry_id)
         LOGGER.warning(
             "%s: nothing came through %s since %s while its sensors fell silent: the "
             "gateway is taken as down (one incident, not one alert per apartment)",

@@ -96,6 +96,7 @@ class _Walk(RuleClock):
         cursor = st.evaluated if st.evaluated is not None else now
         cursor = max(cursor, now - MAX_CATCH_UP)
         silent_now = self._offline_at(now) is not None
+        self._note_gateway_back()
         # An open offline alert continues through the walk while we still cannot tell, or
         # until the latest report if the sensors are back.
         self.continuing = st.offline is not None and silent_now
@@ -121,6 +122,7 @@ class _Walk(RuleClock):
             st.pause_from,
             st.pause_until,
             self.back_at,
+            self._own_silence_due(),
         ]
         started = st.started or self.now
         candidates += [s.unavailable_at(started, self.now) for s in self.sensors]
@@ -149,6 +151,17 @@ class _Walk(RuleClock):
         if watching:
             offline = self._offline_at(at)
             if offline is not None and st.offline is None:
+                self._open_offline(at, *offline)
+            elif (
+                offline is not None
+                and st.offline is not None
+                and (own := self._own_silence_due()) is not None
+                and own <= at
+            ):
+                # The gateway is back, a sensor is still silent: its own alert now (with
+                # reminders, which a gateway's "cannot tell" does not have).
+                self._resolve(st.offline, Resolution.GATEWAY_BACK, at)
+                st.offline = None
                 self._open_offline(at, *offline)
             elif offline is None and st.offline is not None:
                 self._resolve(st.offline, Resolution.SENSORS_BACK, at)
@@ -262,6 +275,27 @@ class _Walk(RuleClock):
         st.alerts = []
         st.offline = None
         st.deferred = []
+
+    def _note_gateway_back(self) -> None:
+        """A gateway's "cannot tell" notes when no sensor's gateway is down any more."""
+        alert = self.state.offline
+        if alert is None or alert.reason != Reason.GATEWAY_DOWN:
+            return
+        if any(s.gateway_down for s in self.sensors):
+            alert.gateway_back = None
+        elif alert.gateway_back is None:
+            alert.gateway_back = self.now
+
+    def _own_silence_due(self) -> datetime | None:
+        """When a sensor still silent after its gateway came back is silent on its own.
+
+        Its whole silence limit after the gateway's return, as after a restart: the
+        sensors get their chance to report before anyone is told one of them is dead.
+        """
+        alert = self.state.offline
+        if alert is None or alert.gateway_back is None or not self.sensors:
+            return None
+        return alert.gateway_back + max(s.silence_limit for s in self.sensors)
 
     def _reminding(self) -> list[Alert]:
         """Open alerts that repeat until someone acknowledges them (or they clear).
@@ -435,6 +469,7 @@ class _Walk(RuleClock):
             if rule is not None:
                 wake += [rule[1], rule[2]]
         wake += [x.unavailable_at(started, now) for x in self.sensors]
+        wake.append(self._own_silence_due())
         wake += [
             a.due + (a.reminders + 1) * self.settings.reminder_interval for a in self._reminding()
         ]

@@ -61,6 +61,7 @@ class Resolution(StrEnum):
 
     ACTIVITY = "activity"
     SENSORS_BACK = "sensors_back"
+    GATEWAY_BACK = "gateway_back"  # its gateway delivers again, a sensor is still silent
     PAUSED = "paused"
     DISABLED = "disabled"
 

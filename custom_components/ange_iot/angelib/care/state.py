@@ -39,6 +39,9 @@ class Alert:
     ack_announced: bool = False
     reminders: int = 0  # reminders sent for it
     sensors: tuple[str, ...] = ()
+    # A "cannot tell" of a down gateway: when the gateway was seen delivering again. A
+    # sensor still silent its own limit after that is its own alert (``gateway_back``).
+    gateway_back: datetime | None = None
 
     def resolved_by(self, at: datetime) -> bool:
         """Does activity at ``at`` resolve this check alert?"""
@@ -49,8 +52,8 @@ class Alert:
         return meets(self.reason, self.watch_from, at)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-safe snapshot."""
-        return {
+        """JSON-safe snapshot (``gateway_back`` only when set: older stores read the same)."""
+        data = {
             "id": self.id,
             "kind": str(self.kind),
             "reason": self.reason,
@@ -63,6 +66,9 @@ class Alert:
             "reminders": self.reminders,
             "sensors": list(self.sensors),
         }
+        if self.gateway_back is not None:
+            data["gateway_back"] = _iso(self.gateway_back)
+        return data
 
     @classmethod
     def from_dict(cls, data: object) -> Alert | None:
@@ -99,6 +105,7 @@ class Alert:
             acknowledged_at=_when(data.get("acknowledged_at")),
             ack_announced=data.get("ack_announced") is True,
             reminders=_count(data.get("reminders")),
+            gateway_back=_when(data.get("gateway_back")),
             sensors=tuple(s for s in sensors if isinstance(s, str))
             if isinstance(sensors, list)
             else (),
