@@ -1,7 +1,8 @@
 """Sensors of a building: care per apartment and building-wide, water totals, snow depth.
 
 Each is a description whose ``value_fn`` (and ``attributes_fn``) reads one part of the
-building's runtime; one entity class per part shows them.
+building's runtime (an apartment's evaluation, care, water, a snow site); one entity class
+per part says where that part is, ``DescribedSensor`` shows it.
 """
 
 from __future__ import annotations
@@ -43,11 +44,38 @@ type Value = StateType | datetime
 
 
 @dataclass(frozen=True, kw_only=True)
-class AngeApartmentSensorEntityDescription(SensorEntityDescription):
-    """A sensor of one apartment, from its latest evaluation (unknown before one)."""
+class AngeBuildingSensorEntityDescription[S](SensorEntityDescription):
+    """A sensor of a building: ``value_fn`` and ``attributes_fn`` read one part ``S``."""
 
-    value_fn: Callable[[Evaluation], Value]
-    attributes_fn: Callable[[Evaluation], Attributes] | None = None
+    value_fn: Callable[[S], Value]
+    attributes_fn: Callable[[S], Attributes] | None = None
+
+
+class DescribedSensor[S](SensorEntity):
+    """Shows its description's value and attributes of the part ``_source`` finds."""
+
+    entity_description: AngeBuildingSensorEntityDescription[S]
+
+    def _source(self) -> S | None:
+        """The part the description reads (None: not known yet, the state is unknown)."""
+        raise NotImplementedError
+
+    @property
+    def native_value(self) -> Value:
+        """The description's value of the part."""
+        source = self._source()
+        return None if source is None else self.entity_description.value_fn(source)
+
+    @property
+    def extra_state_attributes(self) -> Attributes | None:
+        """The description's attributes of the part, if it has any."""
+        source = self._source()
+        attributes_fn = self.entity_description.attributes_fn
+        return None if source is None or attributes_fn is None else attributes_fn(source)
+
+
+# A sensor of one apartment, from its latest evaluation (unknown before one).
+AngeApartmentSensorEntityDescription = AngeBuildingSensorEntityDescription[Evaluation]
 
 
 def _care_status_attributes(evaluation: Evaluation) -> Attributes:
@@ -100,12 +128,8 @@ CARE_SENSORS: tuple[AngeApartmentSensorEntityDescription, ...] = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class AngeCareSensorEntityDescription(SensorEntityDescription):
-    """A building-wide care sensor (on the building's device)."""
-
-    value_fn: Callable[[CareRuntime], Value]
-    attributes_fn: Callable[[CareRuntime], Attributes] | None = None
+# A building-wide care sensor (on the building's device).
+AngeCareSensorEntityDescription = AngeBuildingSensorEntityDescription[CareRuntime]
 
 
 FOLLOW_UP_PERIOD = timedelta(days=30)
@@ -165,12 +189,8 @@ BUILDING_CARE_SENSORS: tuple[AngeCareSensorEntityDescription, ...] = (
 # -- water meters and snow-clearing sites ---------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class AngeWaterSensorEntityDescription(SensorEntityDescription):
-    """A sensor of the building's water meters (on the building's device)."""
-
-    value_fn: Callable[[WaterRuntime], Value]
-    attributes_fn: Callable[[WaterRuntime], Attributes] | None = None
+# A sensor of the building's water meters (on the building's device).
+AngeWaterSensorEntityDescription = AngeBuildingSensorEntityDescription[WaterRuntime]
 
 
 WATER_SENSORS: tuple[AngeWaterSensorEntityDescription, ...] = (
@@ -208,12 +228,16 @@ WATER_SENSORS: tuple[AngeWaterSensorEntityDescription, ...] = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class AngeSiteSensorEntityDescription(SensorEntityDescription):
-    """A sensor of one snow-clearing site."""
+@dataclass(frozen=True, slots=True)
+class SnowSite:
+    """One snow-clearing site, with the building's snow part that knows its sensors."""
 
-    value_fn: Callable[[SnowRuntime, SiteRuntime], Value]
-    attributes_fn: Callable[[SnowRuntime, SiteRuntime], Attributes] | None = None
+    snow: SnowRuntime
+    site: SiteRuntime
+
+
+# A sensor of one snow-clearing site.
+AngeSiteSensorEntityDescription = AngeBuildingSensorEntityDescription[SnowSite]
 
 
 SITE_SENSORS: tuple[AngeSiteSensorEntityDescription, ...] = (
@@ -226,15 +250,16 @@ SITE_SENSORS: tuple[AngeSiteSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfLength.CENTIMETERS,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        value_fn=lambda _snow, site: site.depth_cm,
-        attributes_fn=lambda snow, site: {
-            "sensors": len(snow.depths(site)),
+        value_fn=lambda part: part.site.depth_cm,
+        attributes_fn=lambda part: {
+            "sensors": len(part.snow.depths(part.site)),
             "distance_sensors": [
-                device.name_by_user or device.name or "" for device in snow.sensor_devices(site)
+                device.name_by_user or device.name or ""
+                for device in part.snow.sensor_devices(part.site)
             ],
-            "threshold_cm": site.settings.threshold_cm,
-            "min_rise_cm": site.settings.min_rise_cm,
-            "baseline_cm": site.state.baseline_cm,
+            "threshold_cm": part.site.settings.threshold_cm,
+            "min_rise_cm": part.site.settings.min_rise_cm,
+            "baseline_cm": part.site.state.baseline_cm,
         },
     ),
 )
@@ -269,76 +294,36 @@ async def async_setup_entry(
     runtime.async_register_part_adder(_add)
 
 
-class AngeApartmentSensor(AngeApartmentEntity, SensorEntity):
+class AngeApartmentSensor(AngeApartmentEntity, DescribedSensor[Evaluation]):
     """Care status, last activity or next check of an apartment."""
 
     # The alert id is for actions and the care board (live state); history needs only
     # the status, its reason and since when.
     _unrecorded_attributes = frozenset({"alert_id"})
-    entity_description: AngeApartmentSensorEntityDescription
 
-    @property
-    def native_value(self) -> Value:
-        """From the apartment's latest evaluation."""
-        evaluation = self.apartment.evaluation
-        return None if evaluation is None else self.entity_description.value_fn(evaluation)
-
-    @property
-    def extra_state_attributes(self) -> Attributes | None:
-        """The description's attributes of the latest evaluation, if it has any."""
-        evaluation = self.apartment.evaluation
-        attributes_fn = self.entity_description.attributes_fn
-        return None if evaluation is None or attributes_fn is None else attributes_fn(evaluation)
+    def _source(self) -> Evaluation | None:
+        return self.apartment.evaluation
 
 
-class AngeCareSensor(AngeCareEntity, SensorEntity):
+class AngeCareSensor(AngeCareEntity, DescribedSensor[CareRuntime]):
     """A building-wide care figure."""
 
-    entity_description: AngeCareSensorEntityDescription
-
-    @property
-    def native_value(self) -> Value:
-        """From the building's apartments."""
-        return self.entity_description.value_fn(self.runtime.care)
-
-    @property
-    def extra_state_attributes(self) -> Attributes | None:
-        """The description's attributes, if it has any."""
-        attributes_fn = self.entity_description.attributes_fn
-        return None if attributes_fn is None else attributes_fn(self.runtime.care)
+    def _source(self) -> CareRuntime:
+        return self.runtime.care
 
 
-class AngeWaterSensor(AngeWaterEntity, SensorEntity):
+class AngeWaterSensor(AngeWaterEntity, DescribedSensor[WaterRuntime]):
     """A figure of the building's water meters."""
 
-    entity_description: AngeWaterSensorEntityDescription
-
-    @property
-    def native_value(self) -> Value:
-        """From the building's meters."""
-        return self.entity_description.value_fn(self.runtime.water)
-
-    @property
-    def extra_state_attributes(self) -> Attributes | None:
-        """The description's attributes, if it has any."""
-        attributes_fn = self.entity_description.attributes_fn
-        return None if attributes_fn is None else attributes_fn(self.runtime.water)
+    def _source(self) -> WaterRuntime:
+        return self.runtime.water
 
 
-class AngeSiteSensor(AngeSiteEntity, SensorEntity):
+class AngeSiteSensor(AngeSiteEntity, DescribedSensor[SnowSite]):
     """A figure of one snow-clearing site."""
 
     # Settings, not measurements: shown live, not stored with every depth report.
     _unrecorded_attributes = frozenset({"threshold_cm", "min_rise_cm"})
-    entity_description: AngeSiteSensorEntityDescription
 
-    @property
-    def native_value(self) -> Value:
-        """From the site's sensors."""
-        return self.entity_description.value_fn(self.runtime.snow, self.site)
-
-    @property
-    def extra_state_attributes(self) -> Attributes | None:
-        """The description's attributes, if it has any."""
-        attributes_fn = self.entity_description.attributes_fn
-        return None if attributes_fn is None else attributes_fn(self.runtime.snow, self.site)
+    def _source(self) -> SnowSite:
+        return SnowSite(self.runtime.snow, self.site)
