@@ -125,32 +125,23 @@ class GatewaySteps(ConfigFlow):
             except ValueError:
                 errors[CONF_TOPIC_TEMPLATE] = "invalid_topic_template"
             else:
-                await self.async_set_unique_id(f"{GATEWAY_CHIRPSTACK_MQTT}:{topic}")
-                self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=user_input[CONF_NAME].strip() or "ChirpStack",
-                    data={
-                        CONF_GATEWAY: GATEWAY_CHIRPSTACK_MQTT,
-                        CONF_TOPIC_TEMPLATE: template,
-                        CONF_APPLICATION_ID: application_id,
-                    },
-                    options={CONF_SILENCE_LIMIT: DEFAULT_SILENCE_LIMIT_MIN},
+                return await self._async_create_mqtt_gateway(
+                    GATEWAY_CHIRPSTACK_MQTT,
+                    topic,
+                    user_input[CONF_NAME].strip() or "ChirpStack",
+                    {CONF_TOPIC_TEMPLATE: template, CONF_APPLICATION_ID: application_id},
                 )
-        return self.async_show_form(
-            step_id=GATEWAY_CHIRPSTACK_MQTT,
-            data_schema=self.add_suggested_values_to_schema(
-                flow_schema(
-                    {
-                        vol.Required(CONF_NAME, default="ChirpStack"): TextSelector(),
-                        vol.Required(
-                            CONF_TOPIC_TEMPLATE, default=chirpstack.DEFAULT_EVENT_TOPIC
-                        ): TextSelector(),
-                        vol.Optional(CONF_APPLICATION_ID): TextSelector(),
-                    }
-                ),
-                user_input or {},
-            ),
-            errors=errors,
+        return self._async_show_gateway_form(
+            GATEWAY_CHIRPSTACK_MQTT,
+            {
+                vol.Required(CONF_NAME, default="ChirpStack"): TextSelector(),
+                vol.Required(
+                    CONF_TOPIC_TEMPLATE, default=chirpstack.DEFAULT_EVENT_TOPIC
+                ): TextSelector(),
+                vol.Optional(CONF_APPLICATION_ID): TextSelector(),
+            },
+            user_input,
+            errors,
         )
 
     async def async_step_chirpstack_http(
@@ -186,32 +177,51 @@ class GatewaySteps(ConfigFlow):
             else:
                 errors = await _async_check_backfill(self.hass, user_input, application_id)
             if not errors:
-                topic = tts.subscription_topic(application_id, tenant)
-                await self.async_set_unique_id(f"{GATEWAY_TTS_MQTT}:{topic}")
-                self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=user_input[CONF_NAME].strip() or "The Things Stack",
-                    data={
-                        CONF_GATEWAY: GATEWAY_TTS_MQTT,
+                return await self._async_create_mqtt_gateway(
+                    GATEWAY_TTS_MQTT,
+                    tts.subscription_topic(application_id, tenant),
+                    user_input[CONF_NAME].strip() or "The Things Stack",
+                    {
                         CONF_APPLICATION_ID: application_id,
                         CONF_TENANT: tenant,
                         **_backfill_data(user_input),
                     },
-                    options={CONF_SILENCE_LIMIT: DEFAULT_SILENCE_LIMIT_MIN},
                 )
+        return self._async_show_gateway_form(
+            GATEWAY_TTS_MQTT,
+            {
+                vol.Required(CONF_NAME, default="The Things Stack"): TextSelector(),
+                vol.Required(CONF_APPLICATION_ID): TextSelector(),
+                vol.Optional(CONF_TENANT, default="ttn"): TextSelector(),
+                **_BACKFILL_FIELDS,
+            },
+            user_input,
+            errors,
+        )
+
+    async def _async_create_mqtt_gateway(
+        self, kind: str, topic: str, title: str, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """An MQTT gateway: one per subscription (its topic is the unique id)."""
+        await self.async_set_unique_id(f"{kind}:{topic}")
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=title,
+            data={CONF_GATEWAY: kind, **data},
+            options={CONF_SILENCE_LIMIT: DEFAULT_SILENCE_LIMIT_MIN},
+        )
+
+    def _async_show_gateway_form(
+        self,
+        step_id: str,
+        fields: dict[Any, Any],
+        user_input: dict[str, Any] | None,
+        errors: dict[str, str],
+    ) -> ConfigFlowResult:
+        """A gateway's form, keeping what the user typed when it comes back with errors."""
         return self.async_show_form(
-            step_id=GATEWAY_TTS_MQTT,
-            data_schema=self.add_suggested_values_to_schema(
-                flow_schema(
-                    {
-                        vol.Required(CONF_NAME, default="The Things Stack"): TextSelector(),
-                        vol.Required(CONF_APPLICATION_ID): TextSelector(),
-                        vol.Optional(CONF_TENANT, default="ttn"): TextSelector(),
-                        **_BACKFILL_FIELDS,
-                    }
-                ),
-                user_input or {},
-            ),
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(flow_schema(fields), user_input or {}),
             errors=errors,
         )
 
@@ -253,11 +263,7 @@ class GatewaySteps(ConfigFlow):
         if backfill:
             fields[vol.Optional(CONF_APPLICATION_ID)] = TextSelector()
             fields.update(_BACKFILL_FIELDS)
-        return self.async_show_form(
-            step_id=kind,
-            data_schema=self.add_suggested_values_to_schema(flow_schema(fields), user_input or {}),
-            errors=errors,
-        )
+        return self._async_show_gateway_form(kind, fields, user_input, errors)
 
     # -- reauthentication and reconfiguration -----------------------------------------
 
