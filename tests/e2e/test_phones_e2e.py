@@ -3,8 +3,10 @@
 One module-scoped site (``staff``): a real ``hass`` on 127.0.0.1 set up only through its
 APIs, as in ``test_gateways_e2e``: a ChirpStack HTTP gateway (uplinks are posted to its
 webhook as ChirpStack would post them, so every uplink's time is ours), two motion sensors
-and a water meter, a building "Solbacken" with two apartments whose daytime inactivity
-limit is one minute (grace 0), the meter as the building's water meter, and two
+and a water meter, a second one with three one-minute motion sensors that fall silent, a
+building "Solbacken" with two apartments whose daytime inactivity limit is one minute
+(grace 0) and three on the second gateway (no checks: they only say "cannot tell"), the
+meter as the building's water meter, and two
 automations created from ``care_check_notification.yaml`` and
 ``meter_alert_notification.yaml`` through HA's automation config API. Three HA users
 (created by the admin over the websocket API) each log in on a simulated phone
