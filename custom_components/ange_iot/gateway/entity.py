@@ -11,7 +11,8 @@ of ``signals.py`` (``_update_signal``) and re-reads the hub when it fires:
   entry, sent by the hub at most once a second while messages arrive.
 
 Entities are added the same way: a platform registers a factory with
-``hub.changes`` (devices added or changed in place), and ``SIGNAL_NEW_FIELDS`` tells
+``hub.changes`` (devices added or changed in place; it plans a device's entities and
+builds only those not disabled in the registry), and ``SIGNAL_NEW_FIELDS`` tells
 the platforms that a generic device learned fields (``field_entity.py``).
 """
 
@@ -30,6 +31,11 @@ from ..angelib.pipeline import TrackedDevice
 from ..const import DOMAIN
 from ..signals import SIGNAL_DEVICE_UPDATED, SIGNAL_GATEWAY_UPDATED
 from .hub import GatewayHub
+
+
+def device_unique_id(dev_eui: str, key: str) -> str:
+    """The unique id of a device's entity of the description ``key``."""
+    return f"{dev_eui}_{key}"
 
 
 class AngeGatewayWingEntity(Entity):
@@ -85,7 +91,7 @@ class AngeDeviceEntity(AngeGatewayWingEntity):
         self.entity_description = description
         config = hub.device(dev_eui).config
         model = config.model
-        self._attr_unique_id = f"{dev_eui}_{description.key}"
+        self._attr_unique_id = device_unique_id(dev_eui, description.key)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, dev_eui)},
             name=device_name(config.name, config.area),
