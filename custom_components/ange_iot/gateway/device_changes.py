@@ -13,6 +13,10 @@ diagnostics and alarms at every start. An entity without a registry entry is bui
 new device's disabled-by-default entities are registered (shown as disabled, to be
 enabled); one enabled in the UI is built after the reload Home Assistant does for it
 (``RELOAD_AFTER_UPDATE_DELAY``).
+
+Each device is written to the device registry here, once a run (when its first entity is
+built), and its entities are bound to that entry (``device_entry``), not given a
+``DeviceInfo`` each: Home Assistant would create or update the device once per entity.
 """
 
 from __future__ import annotations
@@ -131,6 +135,32 @@ class DeviceChanges:
         self.entity_factories: dict[
             str, tuple[DeviceEntityFactory, AddConfigEntryEntitiesCallback]
         ] = {}
+        self.gateway_device_id = ""  # the gateway's device: every device is "via" it
+        # dev_eui -> device registry id, of the devices registered in this run.
+        self.device_ids: dict[str, str] = {}
+
+    @callback
+    def device_entry(self, dev_eui: str) -> dr.AnyDeviceEntry | None:
+        """The device's registry entry; created or refreshed at its first entity of a run."""
+        devices = dr.async_get(self.hass)
+        if (device_id := self.device_ids.get(dev_eui)) is not None:
+            return devices.async_get(device_id)
+        config = self.pipeline.devices[dev_eui].config
+        model = config.model
+        device = devices.async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            config_subentry_id=self.subentry_ids[dev_eui],
+            identifiers={(DOMAIN, dev_eui)},
+            name=device_name(config.name, config.area),
+            manufacturer=model.manufacturer or None,
+            model=device_model(config),
+            model_id=model.id,
+            serial_number=dev_eui.upper(),
+            via_device_id=self.gateway_device_id,
+            suggested_area=config.area or None,
+        )
+        self.device_ids[dev_eui] = device.id
+        return device
 
     @callback
     def async_register_entity_factory(
@@ -279,6 +309,7 @@ class DeviceChanges:
         self.availability.forget(dev_eui)
         self.pipeline.remove_device(dev_eui)
         self.subentry_ids.pop(dev_eui, None)
+        self.device_ids.pop(dev_eui, None)
         router = get_router(self.hass)
         if router.owners.get(dev_eui) is self.owner:
             del router.owners[dev_eui]

@@ -1,9 +1,10 @@
-"""Registry-disabled entities are not built, and stay reachable (issue 13).
+"""What a gateway's start builds: no registry-disabled entity, each device once (issue 13).
 
 A start builds only the entities the entity registry has enabled, or has not seen yet
 (so a new device's disabled-by-default entities get registered, to be enabled in the UI).
 Enabling one makes Home Assistant reload the entry after ``RELOAD_AFTER_UPDATE_DELAY``,
-and the reload builds it.
+and the reload builds it. Each device is written to the device registry once, not once
+per entity.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import RELOAD_AFTER_UPDATE_DELAY, ConfigSubentry
 from homeassistant.const import CONF_NAME, STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_platform, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_platform,
+    entity_registry as er,
+)
 from homeassistant.helpers.entity import EntityDescription
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -185,3 +190,33 @@ async def test_new_device_registers_its_disabled_entities(
     assert after.keys() == new.keys()  # the disabled ones were not dropped
     assert {uid for uid, e in after.items() if e.disabled} == disabled
     assert sorted(built) == sorted(new.keys() - disabled)
+
+
+async def test_restart_registers_each_device_once(
+    hass: HomeAssistant,
+    first_reports: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """One device-registry write per device (and the gateway's), whatever its entities."""
+    devices = {
+        d.id: d for d in dr.async_entries_for_config_entry(device_registry, first_reports.entry_id)
+    }
+    real = dr.DeviceRegistry.async_get_or_create
+    calls: list[set[tuple[str, str]]] = []
+
+    def _counted(self: dr.DeviceRegistry, **kwargs: Any) -> dr.DeviceEntry:
+        calls.append(kwargs["identifiers"])
+        return real(self, **kwargs)
+
+    with patch.object(dr.DeviceRegistry, "async_get_or_create", _counted):
+        assert await hass.config_entries.async_reload(first_reports.entry_id)
+        await hass.async_block_till_done()
+
+    assert len(calls) == len(devices) == len(first_reports.subentries) + 1
+    after = {
+        d.id: d for d in dr.async_entries_for_config_entry(device_registry, first_reports.entry_id)
+    }
+    assert after == devices  # the same devices, unchanged
+    for entity in er.async_entries_for_config_entry(entity_registry, first_reports.entry_id):
+        assert entity.device_id in devices, entity.entity_id
