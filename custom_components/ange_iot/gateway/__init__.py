@@ -64,7 +64,7 @@ async def async_setup_gateway(hass: HomeAssistant, entry: GatewayConfigEntry) ->
         model=GATEWAY_MODELS[entry.data[CONF_GATEWAY]],
         entry_type=dr.DeviceEntryType.SERVICE,
     )
-    hub.gateway_device_id = gateway_device.id
+    hub.changes.gateway_device_id = gateway_device.id
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
     gateway = _create_transport(hass, hub, entry)

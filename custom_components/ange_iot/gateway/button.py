@@ -8,17 +8,19 @@ nothing to accept it says so (a translated ``ServiceValidationError``).
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..angelib.catalog import Kind
 from ..angelib.device import device_kinds
 from ..const import DOMAIN
-from .entity import AngeDeviceEntity
+from .device_changes import PlannedEntity
+from .entity import AngeDeviceEntity, device_unique_id
 from .hub import GatewayConfigEntry
 
 ACCEPT_READING = ButtonEntityDescription(
@@ -39,9 +41,14 @@ async def async_setup_entry(
     """Add "accept new reading" to every water meter."""
     hub = entry.runtime_data
 
-    def _entities(dev_eui: str) -> list[Entity]:
+    def _entities(dev_eui: str) -> list[PlannedEntity]:
         if Kind.WATER_METER in device_kinds(hub.device(dev_eui).config):
-            return [AngeAcceptReadingButton(hub, dev_eui, ACCEPT_READING)]
+            return [
+                PlannedEntity(
+                    device_unique_id(dev_eui, ACCEPT_READING.key),
+                    partial(AngeAcceptReadingButton, hub, dev_eui, ACCEPT_READING),
+                )
+            ]
         return []
 
     hub.changes.async_register_entity_factory(Platform.BUTTON, _entities, async_add_entities)

@@ -4,12 +4,25 @@
 the entry's device subentries, so nothing is applied twice or missed; the other devices
 are not touched, their uplinks keep flowing. Entity platforms register how they make a
 device's entities, so a new or changed device gets its entities from here.
+
+A platform's factory plans a device's entities (unique id, how to build one) and builds
+none: ``async_add_device_entities`` builds only those that are not disabled in the entity
+registry. Home Assistant adds no disabled entity anyway, but it would first look up or
+create its device and update its registry entry, for each of a device's many disabled
+diagnostics and alarms at every start. An entity without a registry entry is built, so a
+new device's disabled-by-default entities are registered (shown as disabled, to be
+enabled); one enabled in the UI is built after the reload Home Assistant does for it
+(``RELOAD_AFTER_UPDATE_DELAY``).
+
+Each device is written to the device registry here, once a run (when its first entity is
+built), and its entities are bound to that entry (``device_entry``), not given a
+``DeviceInfo`` each: Home Assistant would create or update the device once per entity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
@@ -42,8 +55,26 @@ from ..router import DeviceOwner, get_router
 from ..signals import SIGNAL_DEVICE_CHANGED, SIGNAL_DEVICE_UPDATED
 from .availability import DeviceAvailability
 
-# How an entity platform makes the entities of one device (by DevEUI).
-type DeviceEntityFactory = Callable[[str], list[Entity]]
+
+class PlannedEntity(NamedTuple):
+    """An entity a device has: its unique id, and how to build it (only if it is wanted)."""
+
+    unique_id: str
+    create: Callable[[], Entity]
+
+
+# How an entity platform plans the entities of one device (by DevEUI).
+type DeviceEntityFactory = Callable[[str], list[PlannedEntity]]
+
+
+@callback
+def registry_disabled(registry: er.EntityRegistry, platform: str, unique_id: str) -> bool:
+    """Is the entity registered and disabled (by the user, by default, with its device)?"""
+    entity_id = registry.async_get_entity_id(platform, DOMAIN, unique_id)
+    if entity_id is None:
+        return False
+    entry = registry.async_get(entity_id)
+    return entry is not None and entry.disabled
 
 
 def device_config_from_subentry(data: Mapping[str, Any], title: str) -> DeviceConfig:
@@ -104,6 +135,32 @@ class DeviceChanges:
         self.entity_factories: dict[
             str, tuple[DeviceEntityFactory, AddConfigEntryEntitiesCallback]
         ] = {}
+        self.gateway_device_id = ""  # the gateway's device: every device is "via" it
+        # dev_eui -> device registry id, of the devices registered in this run.
+        self.device_ids: dict[str, str] = {}
+
+    @callback
+    def device_entry(self, dev_eui: str) -> dr.AnyDeviceEntry | None:
+        """The device's registry entry; created or refreshed at its first entity of a run."""
+        devices = dr.async_get(self.hass)
+        if (device_id := self.device_ids.get(dev_eui)) is not None:
+            return devices.async_get(device_id)
+        config = self.pipeline.devices[dev_eui].config
+        model = config.model
+        device = devices.async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            config_subentry_id=self.subentry_ids[dev_eui],
+            identifiers={(DOMAIN, dev_eui)},
+            name=device_name(config.name, config.area),
+            manufacturer=model.manufacturer or None,
+            model=device_model(config),
+            model_id=model.id,
+            serial_number=dev_eui.upper(),
+            via_device_id=self.gateway_device_id,
+            suggested_area=config.area or None,
+        )
+        self.device_ids[dev_eui] = device.id
+        return device
 
     @callback
     def async_register_entity_factory(
@@ -114,8 +171,24 @@ class DeviceChanges:
     ) -> None:
         """An entity platform set up: add its entities of every device, and later ones."""
         self.entity_factories[platform] = (factory, async_add_entities)
-        for dev_eui, subentry_id in self.subentry_ids.items():
-            async_add_entities(factory(dev_eui), config_subentry_id=subentry_id)
+        for dev_eui in self.subentry_ids:
+            self.async_add_device_entities(platform, dev_eui, factory(dev_eui))
+
+    @callback
+    def async_add_device_entities(
+        self, platform: str, dev_eui: str, planned: Iterable[PlannedEntity]
+    ) -> None:
+        """Build and add a device's planned entities of one platform, but no disabled one."""
+        registry = er.async_get(self.hass)
+        _factory, async_add_entities = self.entity_factories[platform]
+        async_add_entities(
+            [
+                entity.create()
+                for entity in planned
+                if not registry_disabled(registry, platform, entity.unique_id)
+            ],
+            config_subentry_id=self.subentry_ids[dev_eui],
+        )
 
     @property
     def pending(self) -> bool:
@@ -166,8 +239,8 @@ class DeviceChanges:
         else:
             router.owners[dev_eui] = self.owner
         self.availability.async_schedule(dev_eui)
-        for factory, add_entities in self.entity_factories.values():
-            add_entities(factory(dev_eui), config_subentry_id=subentry_id)
+        for platform, (factory, _add) in self.entity_factories.items():
+            self.async_add_device_entities(platform, dev_eui, factory(dev_eui))
         self._device_added(dev_eui)
         self._save()
         async_dispatcher_send(self.hass, SIGNAL_DEVICE_CHANGED.format(dev_eui), None, None)
@@ -185,7 +258,7 @@ class DeviceChanges:
         registry = er.async_get(self.hass)
         wanted: set[tuple[str, str]] = set()
         for platform, (factory, _add) in self.entity_factories.items():
-            wanted.update((platform, str(entity.unique_id)) for entity in factory(dev_eui))
+            wanted.update((platform, entity.unique_id) for entity in factory(dev_eui))
         # Its entities are built anew from the new config (a corrected unit or meaning, a
         # new name); their ids stay. The other devices' entities are not touched.
         self.hass.async_create_task(
@@ -228,14 +301,15 @@ class DeviceChanges:
             await entity.async_remove()
         if self.subentry_ids.get(dev_eui) != subentry_id:
             return  # removed meanwhile
-        for factory, add_entities in self.entity_factories.values():
-            add_entities(factory(dev_eui), config_subentry_id=subentry_id)
+        for platform, (factory, _add) in self.entity_factories.items():
+            self.async_add_device_entities(platform, dev_eui, factory(dev_eui))
 
     def _async_remove_device(self, subentry_id: str, dev_eui: str) -> None:
         """A removed device: untracked, its timer, ownership, entities and device gone."""
         self.availability.forget(dev_eui)
         self.pipeline.remove_device(dev_eui)
         self.subentry_ids.pop(dev_eui, None)
+        self.device_ids.pop(dev_eui, None)
         router = get_router(self.hass)
         if router.owners.get(dev_eui) is self.owner:
             del router.owners[dev_eui]

@@ -11,7 +11,8 @@ of ``signals.py`` (``_update_signal``) and re-reads the hub when it fires:
   entry, sent by the hub at most once a second while messages arrive.
 
 Entities are added the same way: a platform registers a factory with
-``hub.changes`` (devices added or changed in place), and ``SIGNAL_NEW_FIELDS`` tells
+``hub.changes`` (devices added or changed in place; it plans a device's entities and
+builds only those not disabled in the registry), and ``SIGNAL_NEW_FIELDS`` tells
 the platforms that a generic device learned fields (``field_entity.py``).
 """
 
@@ -20,16 +21,24 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.util.signal_type import SignalType
 
-from ..angelib.names import device_model, device_name
 from ..angelib.pipeline import TrackedDevice
-from ..const import DOMAIN
 from ..signals import SIGNAL_DEVICE_UPDATED, SIGNAL_GATEWAY_UPDATED
 from .hub import GatewayHub
+
+
+def gateway_unique_id(hub: GatewayHub, key: str) -> str:
+    """The unique id of the gateway's own entity of the description ``key``."""
+    return f"{hub.entry.entry_id}_{key}"
+
+
+def device_unique_id(dev_eui: str, key: str) -> str:
+    """The unique id of a device's entity of the description ``key``."""
+    return f"{dev_eui}_{key}"
 
 
 class AngeGatewayWingEntity(Entity):
@@ -65,8 +74,8 @@ class AngeGatewayEntity(AngeGatewayWingEntity):
         """Bind to the hub; the unique id is the entry's and the description's key."""
         self.hub = hub
         self.entity_description = description
-        self._attr_unique_id = f"{hub.entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, hub.gateway_id)})
+        self._attr_unique_id = gateway_unique_id(hub, description.key)
+        self.device_entry = dr.async_get(hub.hass).async_get(hub.gateway_device_id)
 
     @property
     def _update_signal(self) -> SignalType[()]:
@@ -83,19 +92,9 @@ class AngeDeviceEntity(AngeGatewayWingEntity):
         self.hub = hub
         self.dev_eui = dev_eui
         self.entity_description = description
-        config = hub.device(dev_eui).config
-        model = config.model
-        self._attr_unique_id = f"{dev_eui}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, dev_eui)},
-            name=device_name(config.name, config.area),
-            manufacturer=model.manufacturer or None,
-            model=device_model(config),
-            model_id=model.id,
-            serial_number=dev_eui.upper(),
-            via_device_id=hub.gateway_device_id,
-            suggested_area=config.area or None,
-        )
+        self._attr_unique_id = device_unique_id(dev_eui, description.key)
+        # Written to the device registry once per device by ``hub.changes``, not per entity.
+        self.device_entry = hub.changes.device_entry(dev_eui)
 
     @property
     def device(self) -> TrackedDevice:

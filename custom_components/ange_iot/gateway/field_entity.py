@@ -8,6 +8,7 @@ as a placeholder, so two temperatures of one device stay apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from homeassistant.core import callback
@@ -21,13 +22,14 @@ from ..angelib.generic import FieldSpec, Meaning, ValueKind, effective_fields, v
 from ..angelib.pipeline import TrackedDevice
 from ..const import DOMAIN
 from ..signals import SIGNAL_NEW_FIELDS
-from .entity import AngeDeviceEntity
+from .device_changes import PlannedEntity
+from .entity import AngeDeviceEntity, device_unique_id
 from .hub import GatewayHub
 
 
 def field_unique_id(dev_eui: str, key: str) -> str:
-    """The unique id of a generic device's field entity."""
-    return f"{dev_eui}_field_{key}"
+    """The unique id of a generic device's field entity (its description's key is the same)."""
+    return device_unique_id(dev_eui, f"field_{key}")
 
 
 def generic_fields(hub: GatewayHub, dev_eui: str) -> dict[str, FieldSpec]:
@@ -189,20 +191,27 @@ def async_setup_device_platform[D: EntityDescription](
     """
     descriptions = tuple(descriptions)
 
-    def _entities(dev_eui: str) -> list[Entity]:
+    def _fields(dev_eui: str, specs: Iterable[FieldSpec]) -> list[PlannedEntity]:
+        return [
+            PlannedEntity(field_unique_id(dev_eui, s.key), partial(field_entity, hub, dev_eui, s))
+            for s in specs
+        ]
+
+    def _entities(dev_eui: str) -> list[PlannedEntity]:
         config = hub.device(dev_eui).config
-        entities = [entity(hub, dev_eui, d) for d in descriptions if described(d, config)]
+        planned = [
+            PlannedEntity(device_unique_id(dev_eui, d.key), partial(entity, hub, dev_eui, d))
+            for d in descriptions
+            if described(d, config)
+        ]
         if config.is_generic:
             async_remove_stale(hub, dev_eui, platform, kinds)
-            entities += [field_entity(hub, dev_eui, s) for s in shown_fields(hub, dev_eui, kinds)]
-        return entities
+            planned += _fields(dev_eui, shown_fields(hub, dev_eui, kinds))
+        return planned
 
     hub.changes.async_register_entity_factory(platform, _entities, async_add_entities)
 
     def add_fields(dev_eui: str, specs: list[FieldSpec]) -> None:
-        async_add_entities(
-            (field_entity(hub, dev_eui, spec) for spec in specs),
-            config_subentry_id=hub.subentry_ids[dev_eui],
-        )
+        hub.changes.async_add_device_entities(platform, dev_eui, _fields(dev_eui, specs))
 
     async_follow_new_fields(hub, kinds, add_fields)

@@ -79,7 +79,6 @@ class GatewayHub:
         self.stats = GatewayStats()
         self.subentry_ids: dict[str, str] = {}  # dev_eui -> subentry id
         self.gateway: Transport | None = None  # the entry's transport; the hub is its sink
-        self.gateway_device_id = ""
         self.option_scenarios: set[tuple[Scenario, str]] = set()
         # The Things Stack backfill: newest uplink this gateway received (persisted).
         self.backfill_position: datetime | None = None
@@ -105,6 +104,11 @@ class GatewayHub:
         self._logged: dict[tuple[str, str], datetime] = {}
         self._decoded_seen: set[str] = set()  # generic devices decoded this run
         self._notify_pending: CALLBACK_TYPE | None = None
+
+    @property
+    def gateway_device_id(self) -> str:
+        """The gateway's device in the device registry (every device is "via" it)."""
+        return self.changes.gateway_device_id
 
     @property
     def gateway_id(self) -> str:

@@ -29,6 +29,7 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -38,7 +39,8 @@ from ..angelib.generic import FieldSpec, Meaning, ValueKind
 from ..angelib.names import device_name
 from ..angelib.pipeline import TrackedDevice
 from ..const import DOMAIN
-from .entity import AngeDeviceEntity, AngeGatewayEntity
+from .device_changes import registry_disabled
+from .entity import AngeDeviceEntity, AngeGatewayEntity, gateway_unique_id
 from .field_entity import (
     AngeFieldEntity,
     async_setup_device_platform,
@@ -241,7 +243,12 @@ async def async_setup_entry(
 ) -> None:
     """Add the gateway's counters and the sensors of every configured device."""
     hub = entry.runtime_data
-    async_add_entities(AngeGatewaySensorEntity(hub, description) for description in GATEWAY_SENSORS)
+    registry = er.async_get(hass)
+    async_add_entities(
+        AngeGatewaySensorEntity(hub, description)
+        for description in GATEWAY_SENSORS
+        if not registry_disabled(registry, Platform.SENSOR, gateway_unique_id(hub, description.key))
+    )
 
     async_setup_device_platform(
         hub,
