@@ -6,12 +6,52 @@ for what that means on daylight-saving nights).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
+import functools
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .model import Reason
 from .settings import CareSettings
 from .state import ApartmentState, latest, meets
+
+_DAYS = tuple(timedelta(days=offset) for offset in range(4))
+
+
+class DayRules(NamedTuple):
+    """One local day's rule times as UTC instants (fold=0)."""
+
+    morning_start: datetime
+    morning_deadline: datetime
+    active_start: datetime
+    active_end: datetime
+
+
+# Every evaluation turns the same few local times (the settings, a few days around now)
+# into instants, and the same few instants (now, the last evaluation) into local dates: at
+# a start all apartments of a building ask the same questions, so the answers are kept.
+# Pure functions of immutable, hashable arguments (frozen settings, cached ZoneInfo).
+@functools.lru_cache(maxsize=1024)
+def day_rules(settings: CareSettings, day: date) -> DayRules:
+    """The rule times of ``settings`` on the local date ``day``."""
+    zone = settings.zone
+    return DayRules(
+        *(
+            datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+            for wall in (
+                settings.morning_start,
+                settings.morning_deadline,
+                settings.active_start,
+                settings.active_end,
+            )
+        )
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def local_date(zone: ZoneInfo, at: datetime) -> date:
+    """The local date of an instant."""
+    return at.astimezone(zone).date()
 
 
 class RuleClock:
@@ -21,13 +61,16 @@ class RuleClock:
     state: ApartmentState
     zone: ZoneInfo
     now: datetime
+    _days: dict[date, DayRules]  # this walk's days (hashing the settings is not free)
 
-    def _local(self, day: date, wall: time) -> datetime:
-        """A local wall-clock time as a UTC instant (fold=0)."""
-        return datetime.combine(day, wall, tzinfo=self.zone).astimezone(UTC)
+    def _rules(self, day: date) -> DayRules:
+        """The rule times on the local date ``day``."""
+        if (rules := self._days.get(day)) is None:
+            rules = self._days[day] = day_rules(self.settings, day)
+        return rules
 
     def _day(self, at: datetime) -> date:
-        return at.astimezone(self.zone).date()
+        return local_date(self.zone, at)
 
     def _in_night(self, at: datetime) -> bool:
         wall = at.astimezone(self.zone).time().replace(tzinfo=None)
@@ -48,10 +91,9 @@ class RuleClock:
             return None
         first = self._day(after) - timedelta(days=1)
         last_activity = self.state.last_activity
-        for offset in range(4):
-            day = first + timedelta(days=offset)
-            start = self._local(day, s.morning_start)
-            deadline = self._local(day, s.morning_deadline)
+        for offset in _DAYS:
+            rules = self._rules(first + offset)
+            start, deadline = rules.morning_start, rules.morning_deadline
             due = deadline + s.grace
             if due <= after:
                 continue
@@ -67,14 +109,12 @@ class RuleClock:
             return None
         base = latest(st.last_activity, st.reset_at) or st.started or self.now
         first = max(self._day(base), self._day(after) - timedelta(days=1))
-        for offset in range(4):
-            day = first + timedelta(days=offset)
-            start = self._local(day, s.active_start)
-            end = self._local(day, s.active_end)
-            anchor = max(base, start)
+        for offset in _DAYS:
+            rules = self._rules(first + offset)
+            anchor = max(base, rules.active_start)
             deadline = anchor + s.inactivity_limit
             due = deadline + s.grace
-            if deadline < end and due > after:
+            if deadline < rules.active_end and due > after:
                 return base, deadline, due
         return None
 
