@@ -6,7 +6,7 @@ for what that means on daylight-saving nights).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import functools
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -15,7 +15,8 @@ from .model import Reason
 from .settings import CareSettings
 from .state import ApartmentState, latest, meets
 
-_DAYS = tuple(timedelta(days=offset) for offset in range(4))
+_DAYS = tuple(timedelta(days=offset) for offset in range(4))  # a rule looks 4 days ahead
+_ONE_DAY = timedelta(days=1)
 
 
 class DayRules(NamedTuple):
@@ -23,6 +24,7 @@ class DayRules(NamedTuple):
 
     morning_start: datetime
     morning_deadline: datetime
+    morning_due: datetime  # the deadline and the re-check grace
     active_start: datetime
     active_end: datetime
 
@@ -35,16 +37,17 @@ class DayRules(NamedTuple):
 def day_rules(settings: CareSettings, day: date) -> DayRules:
     """The rule times of ``settings`` on the local date ``day``."""
     zone = settings.zone
+
+    def instant(wall: time) -> datetime:
+        return datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
+
+    deadline = instant(settings.morning_deadline)
     return DayRules(
-        *(
-            datetime.combine(day, wall, tzinfo=zone).astimezone(UTC)
-            for wall in (
-                settings.morning_start,
-                settings.morning_deadline,
-                settings.active_start,
-                settings.active_end,
-            )
-        )
+        morning_start=instant(settings.morning_start),
+        morning_deadline=deadline,
+        morning_due=deadline + settings.grace,
+        active_start=instant(settings.active_start),
+        active_end=instant(settings.active_end),
     )
 
 
@@ -61,13 +64,15 @@ class RuleClock:
     state: ApartmentState
     zone: ZoneInfo
     now: datetime
-    _days: dict[date, DayRules]  # this walk's days (hashing the settings is not free)
+    _days: dict[date, tuple[DayRules, ...]]  # kept for the walk (hashing settings costs)
 
-    def _rules(self, day: date) -> DayRules:
-        """The rule times on the local date ``day``."""
-        if (rules := self._days.get(day)) is None:
-            rules = self._days[day] = day_rules(self.settings, day)
-        return rules
+    def _days_from(self, first: date) -> tuple[DayRules, ...]:
+        """The rule times of the days a rule looks at, from the local date ``first`` on."""
+        if (days := self._days.get(first)) is None:
+            days = self._days[first] = tuple(
+                day_rules(self.settings, first + offset) for offset in _DAYS
+            )
+        return days
 
     def _day(self, at: datetime) -> date:
         return local_date(self.zone, at)
@@ -89,17 +94,14 @@ class RuleClock:
         s = self.settings
         if not s.morning_check:
             return None
-        first = self._day(after) - timedelta(days=1)
         last_activity = self.state.last_activity
-        for offset in _DAYS:
-            rules = self._rules(first + offset)
-            start, deadline = rules.morning_start, rules.morning_deadline
-            due = deadline + s.grace
+        for rules in self._days_from(self._day(after) - _ONE_DAY):
+            start, due = rules.morning_start, rules.morning_due
             if due <= after:
                 continue
             if unmet_only and meets(Reason.NO_MORNING_ACTIVITY, start, last_activity):
                 continue
-            return start, deadline, due
+            return start, rules.morning_deadline, due
         return None
 
     def _next_inactive(self, after: datetime) -> tuple[datetime, datetime, datetime] | None:
@@ -108,9 +110,8 @@ class RuleClock:
         if not s.inactivity_check:
             return None
         base = latest(st.last_activity, st.reset_at) or st.started or self.now
-        first = max(self._day(base), self._day(after) - timedelta(days=1))
-        for offset in _DAYS:
-            rules = self._rules(first + offset)
+        first = max(self._day(base), self._day(after) - _ONE_DAY)
+        for rules in self._days_from(first):
             anchor = max(base, rules.active_start)
             deadline = anchor + s.inactivity_limit
             due = deadline + s.grace
