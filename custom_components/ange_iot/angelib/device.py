@@ -161,6 +161,7 @@ class AppliedFrames:
 
 
 _WINDOW_MASK = (1 << FRAME_WINDOW) - 1
+_NUMBER = (int, float)  # a tuple: ``int | float`` builds a union at every call
 
 
 @dataclass(slots=True)
@@ -241,9 +242,9 @@ class DeviceState:
         if late:
             return result
         volume = applied.get("volume")
-        if isinstance(volume, float | int):
+        if isinstance(volume, _NUMBER):
             previous = self.values.get("volume")
-            if isinstance(previous, float | int) and volume < previous:
+            if isinstance(previous, _NUMBER) and volume < previous:
                 # A meter swap or a bad frame: never feed a decrease into statistics.
                 del applied["volume"]
                 self.volume_decreased = True

@@ -36,11 +36,14 @@ class MessageError(ValueError):
     """An LNS message that cannot be turned into an ``Uplink``."""
 
 
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
 def normalise_dev_eui(value: object) -> str:
     """Return ``value`` as 16 lower-case hex digits or raise ``MessageError``."""
     if not isinstance(value, str):
         raise MessageError(f"DevEUI must be a string, got {type(value).__name__}")
     text = value.strip().replace("-", "").replace(":", "").lower()
-    if len(text) != 16 or any(c not in "0123456789abcdef" for c in text):
+    if len(text) != 16 or not _HEX_DIGITS.issuperset(text):
         raise MessageError(f"DevEUI must be 16 hex digits, got {value!r}")
     return text

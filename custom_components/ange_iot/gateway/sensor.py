@@ -61,10 +61,16 @@ class AngeSensorEntityDescription(SensorEntityDescription):
     placed_name: bool = False
 
 
+# Tuples, not ``int | float | str``: a union is built at every call, and these run for
+# every entity of a device on every uplink.
+_STATE_TYPES = (int, float, str)
+_NUMBER = (int, float)
+
+
 def _field(name: str) -> Callable[[TrackedDevice], StateType]:
     def value(device: TrackedDevice) -> StateType:
         result: Any = device.state.values.get(name)
-        return result if isinstance(result, int | float | str) else None
+        return result if isinstance(result, _STATE_TYPES) else None
 
     return value
 
@@ -72,7 +78,7 @@ def _field(name: str) -> Callable[[TrackedDevice], StateType]:
 def _snow_depth(device: TrackedDevice) -> float | None:
     distance = device.state.values.get("distance")
     height = device.config.mounting_height_mm
-    if not isinstance(distance, int | float) or not height:
+    if not isinstance(distance, _NUMBER) or not height:
         return None
     return snow_depth_cm(distance, height)
 
@@ -304,7 +310,7 @@ class AngeFieldSensor(AngeFieldEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The field's latest value (unknown while it has the wrong type)."""
         value = self.field_value
-        return value if isinstance(value, int | float | str) else None
+        return value if isinstance(value, _STATE_TYPES) else None
 
     def _shown_value(self) -> Any:
         return self.native_value

@@ -76,6 +76,18 @@ class _Walk(RuleClock):
         self.events: list[CareEvent] = []
         self.back_at: datetime | None = None
         self.continuing = False
+        self._silent_from: tuple[tuple[datetime, SensorHealth], ...] | None = None
+        self._days = {}
+
+    @property
+    def silent_from(self) -> tuple[tuple[datetime, SensorHealth], ...]:
+        """When each sensor went (or goes) silent: fixed for the walk (asked at every step)."""
+        if self._silent_from is None:
+            started = self.state.started or self.now
+            self._silent_from = tuple(
+                (s.unavailable_at(started, self.now), s) for s in self.sensors
+            )
+        return self._silent_from
 
     # -- driving ---------------------------------------------------------------------
 
@@ -124,8 +136,7 @@ class _Walk(RuleClock):
             self.back_at,
             self._own_silence_due(),
         ]
-        started = st.started or self.now
-        candidates += [s.unavailable_at(started, self.now) for s in self.sensors]
+        candidates += [at for at, _ in self.silent_from]
         morning = self._next_morning(after)
         candidates.append(morning[2] if morning else None)
         inactive = self._next_inactive(after)
@@ -398,11 +409,7 @@ class _Walk(RuleClock):
         started = st.started or self.now
         if not self.sensors:
             return started, Reason.NO_SENSORS, ()
-        silent = [
-            (s.unavailable_at(started, self.now), s)
-            for s in self.sensors
-            if s.unavailable_at(started, self.now) <= at
-        ]
+        silent = [(since, s) for since, s in self.silent_from if since <= at]
         if silent:
             reason = (
                 Reason.GATEWAY_DOWN
@@ -459,7 +466,6 @@ class _Walk(RuleClock):
                 rechecking = Reason.NO_MORNING_ACTIVITY
             elif inactive is not None and inactive[1] <= now:
                 rechecking = Reason.INACTIVE
-        started = st.started or now
         wake: list[datetime | None] = [
             st.pending[0][0] if st.pending else None,
             st.pause_from,
@@ -468,7 +474,7 @@ class _Walk(RuleClock):
         for rule in (morning, inactive):
             if rule is not None:
                 wake += [rule[1], rule[2]]
-        wake += [x.unavailable_at(started, now) for x in self.sensors]
+        wake += [at for at, _ in self.silent_from]
         wake.append(self._own_silence_due())
         wake += [
             a.due + (a.reminders + 1) * self.settings.reminder_interval for a in self._reminding()

@@ -22,7 +22,7 @@ import functools
 import json
 import math
 import re
-from typing import Any
+from typing import Any, TypeIs
 
 from ..uplink import MessageError, Uplink, normalise_dev_eui
 
@@ -150,9 +150,17 @@ def _bool(data: Mapping[str, Any], key: str) -> bool:
     return value
 
 
+_NUMBER = (int, float)
+
+
+def _is_mapping(value: object) -> TypeIs[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, with JSON's dict first (an ABC check per message costs)."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def number(value: object) -> float | None:
     """``value`` as a finite float, or None for anything else (bool, string, NaN, 1e400)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
         return None
     try:
         result = float(value)
@@ -176,6 +184,8 @@ def b64(value: object, name: str) -> bytes:
 def _list(value: object, name: str) -> Sequence[object]:
     if value is None:
         return ()
+    if type(value) is list:  # what JSON gives: no abstract-class check per message
+        return value
     if not isinstance(value, Sequence) or isinstance(value, str | bytes):
         raise MessageError(f"'{name}' must be a list")
     return value
@@ -183,7 +193,7 @@ def _list(value: object, name: str) -> Sequence[object]:
 
 def _device(data: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     info = data.get("deviceInfo")
-    if not isinstance(info, Mapping):
+    if not _is_mapping(info):
         raise MessageError("missing 'deviceInfo'")
     return normalise_dev_eui(info.get("devEui")), info
 
@@ -205,7 +215,7 @@ def parse_up(data: Mapping[str, Any], *, source: str) -> Uplink:
     rx_info = _list(data.get("rxInfo"), "rxInfo")
     gateways: set[object] = set()
     for index, rx in enumerate(rx_info):
-        if not isinstance(rx, Mapping):
+        if not _is_mapping(rx):
             continue
         gateway = rx.get("gatewayId")
         gateways.add(gateway if isinstance(gateway, str) and gateway else index)
@@ -224,7 +234,7 @@ def parse_up(data: Mapping[str, Any], *, source: str) -> Uplink:
         rssi=rssi,
         snr=snr,
         gateway_count=len(gateways),
-        lns_object=obj if isinstance(obj, Mapping) else None,
+        lns_object=obj if _is_mapping(obj) else None,
         dedup_id=_str(dedup),
         profile_hint=_str(info.get("deviceProfileName")),
     )
@@ -384,6 +394,8 @@ def parse_topic(template: str, topic: str) -> dict[str, str]:
 
 def check_topic_dev_eui(topic_dev_eui: str, parsed: Uplink | StatusEvent | JoinEvent) -> None:
     """Raise ``MessageError`` unless the topic's DevEUI is the body's."""
+    if topic_dev_eui == parsed.dev_eui:  # already normalised (ChirpStack's own spelling)
+        return
     try:
         from_topic = normalise_dev_eui(topic_dev_eui)
     except MessageError as err:
