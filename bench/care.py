@@ -53,7 +53,7 @@ LIMIT_S = 3600  # (c) inactivity limit; grace 0, so the alert is due at last act
 DEVICES_PER_GATEWAY = 900  # HA 2026.10: at most 10,000 enabled entities per config entry
 OUTAGES_S = (300, 3600, 8 * 3600)
 TEMPLATES = 48  # distinct two-day histories, repeated over the apartments
-TARGET_LATE_S = 1.0
+TARGET_LATE_S = 0.1  # issue 13: p99 < 100 ms at 300 uplinks/s (issue 7 asked < 1 s)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -606,7 +606,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"at {fmt(ha['load_rate_achieved'], 0)} uplinks/s",
             f"{_ms(ha['late_p50_s'])} / {_ms(ha['late_p99_s'])} / {_ms(ha['late_max_s'])} ms",
             "—",
-            f"p99 < {TARGET_LATE_S:g} s: " + ("met" if late_ok else "MISSED"),
+            f"p99 < {TARGET_LATE_S * 1000:g} ms: " + ("met" if late_ok else "MISSED"),
         )
     )
     out.append(

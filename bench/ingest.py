@@ -126,8 +126,10 @@ GARBAGE_KINDS = ("bad_json", "bad_base64", "unknown_deveui", "truncated_payload"
 UNKNOWN_DEVICES = 50  # a neighbour's devices on the same ChirpStack: a fixed set of DevEUIs
 OVERSIZED_BYTES = 70_000  # > 64 KiB, the integration's limit
 
-# Targets of issue #7
-TARGET_RATIO = 3.0
+# Targets of issue #7 (the CPU ratios as issue 13 restated them: with the recorder on, as
+# every real instance runs, and without it)
+TARGET_RATIO = 3.0  # recorder on
+TARGET_RATIO_NO_RECORDER = 1.5
 TARGET_RATE = 2000
 TARGET_P99_MS = 50.0
 TARGET_GARBAGE_DROP = 10.0
@@ -866,13 +868,15 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     ours, peer = cpu.get("ours") or {}, cpu.get("peer") or {}
     settings = result["settings"]
     ratio = cpu.get("ratio")
+    recorder = "on" if settings.get("recorder") else "off"
+    target = TARGET_RATIO if settings.get("recorder") else TARGET_RATIO_NO_RECORDER
     out.append(
         (
             f"CPU s / 1,000 uplinks ({settings['uplinks']} at {settings['rate']:g}/s)",
             fmt(ours.get("cpu_s_per_1000"), 3),
             fmt(peer.get("cpu_s_per_1000"), 3),
-            f"peer/ours {fmt(ratio, 2)}× (≥ {TARGET_RATIO:g}×) "
-            + _verdict(None if ratio is None else ratio >= TARGET_RATIO),
+            f"peer/ours {fmt(ratio, 2)}× (≥ {target:g}×, recorder {recorder}) "
+            + _verdict(None if ratio is None else ratio >= target),
         )
     )
     out.append(
