@@ -588,9 +588,9 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f"HA: CareRuntime.async_start, {ha['apartments']:,} apartments",
                 f"{_ms(ha['async_start_wall_s'])} ms wall, {_ms(ha['async_start_cpu_s'])} ms CPU",
                 "—",
-                f"{ha['evaluated_at_start']:,} evaluated; each evaluation recounts all "
-                "apartments for the attention sensor "
-                f"({_ms(ha.get('attention_count_s', 0) * 1000)} µs); building set-up "
+                f"{ha['evaluated_at_start']:,} evaluated; the attention sensor counts "
+                "all apartments once at start, not once per apartment "
+                f"({_ms(ha.get('attention_count_s', 0) * 1000)} µs a count); building set-up "
                 f"{fmt(ha['building_setup_wall_s'], 1, 's')}, "
                 f"{ha['building_entities']:,} entities",
             )
