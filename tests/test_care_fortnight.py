@@ -633,16 +633,11 @@ async def test_gateway_silent_with_its_default_limits(
     building, fired = await _six_on_one_gateway(hass, hass_client_no_auth, setup_building)
     ns = NetworkServer(hass, await hass_client_no_auth())
     with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
-        for minutes in range(10, 60, 10):  # an hour of night reports
-            for n, label in enumerate(SIX):
-                await run_to(hass, freezer, start + timedelta(minutes=minutes) + n * stagger)
-                await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+        await _night_reports(hass, freezer, ns, start, stagger)  # an hour of them
         silent_from = dt_util.utcnow()
         await run_to(hass, freezer, silent_from + timedelta(hours=2))  # nothing at all
         statuses = [care_status(hass, building, label) for label in SIX]
-        for label in SIX:
-            await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
-        await run_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=5))
+        await _all_report_again(hass, freezer, ns)
 
     assert statuses == ["sensor_offline"] * 6
     summary = [(f.type, f.data.get("apartment"), f.at.strftime("%H:%M"), f.data.get("reason"))
@@ -722,10 +717,7 @@ async def test_gateway_back_without_one_sensor(
     ns = NetworkServer(hass, await hass_client_no_auth())
     dead = SIX[2]
     with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
-        for minutes in range(10, 60, 10):
-            for n, label in enumerate(SIX):
-                await run_to(hass, freezer, start + timedelta(minutes=minutes, seconds=30 * n))
-                await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+        await _night_reports(hass, freezer, ns, start, timedelta(seconds=30))
         await run_to(hass, freezer, dt_util.utcnow() + timedelta(hours=2))
         back = dt_util.utcnow()
         for minutes in range(0, 60, 10):  # the gateway delivers again: all but one
@@ -776,10 +768,7 @@ async def test_home_assistant_down_longer_than_the_sensors_limits(
     ns = NetworkServer(hass, await hass_client_no_auth())
     [gateway] = [e for e in hass.config_entries.async_entries(DOMAIN) if e is not building]
     with patch("custom_components.ange_iot.gateway.PLATFORMS", []):
-        for minutes in range(10, 60, 10):
-            await run_to(hass, freezer, start + timedelta(minutes=minutes))
-            for label in SIX:
-                await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+        await _night_reports(hass, freezer, ns, start, timedelta(0))
         for entry in (building, gateway):
             assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
@@ -790,9 +779,7 @@ async def test_home_assistant_down_longer_than_the_sensors_limits(
         await hass.async_block_till_done()
         await run_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=40))  # still quiet
         statuses = [care_status(hass, building, label) for label in SIX]
-        for label in SIX:
-            await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
-        await run_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=5))
+        await _all_report_again(hass, freezer, ns)
 
     assert statuses == ["sensor_offline"] * 6
     summary = [(f.type, f.data.get("apartment"), f.at.strftime("%H:%M"), f.data.get("reason"))
@@ -803,6 +790,30 @@ async def test_home_assistant_down_longer_than_the_sensors_limits(
     assert {(f.data["reason"], f.data["late"]) for f in offline} == {("sensor_silent", True)}
     assert len(offline) == 6, summary
     assert [f.type for f in fired].count("incident_resolved") == 1, summary
+
+
+async def _night_reports(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ns: NetworkServer,
+    start: datetime,
+    spacing: timedelta,
+) -> None:
+    """The six sensors' reports every 10 minutes for the hour from ``start``, each
+    ``spacing`` after the one before."""
+    for minutes in range(10, 60, 10):
+        for n, label in enumerate(SIX):
+            await run_to(hass, freezer, start + timedelta(minutes=minutes) + n * spacing)
+            await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+
+
+async def _all_report_again(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ns: NetworkServer
+) -> None:
+    """Every sensor reports now; five minutes pass."""
+    for label in SIX:
+        await ns.post(Uplink(dt_util.utcnow(), MOTION_OF[label], False))
+    await run_to(hass, freezer, dt_util.utcnow() + timedelta(minutes=5))
 
 
 async def _six_on_one_gateway(
